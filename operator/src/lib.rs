@@ -1,0 +1,2 @@
+//! ecs-operator: controllers that drive Amazon ECS, CodeDeploy and Application Auto Scaling
+//! from EcsService, BlueGreenRollout and ScalingPolicy objects.

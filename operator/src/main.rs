@@ -1,0 +1,2 @@
+//! The `ecs-operator` binary: `run`, `local`, `crds`.
+fn main() {}
