@@ -25,7 +25,9 @@ pub struct LocalObjectReference {
 }
 
 /// An AWS resource tag.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Tag {
     /// Tag key (1–128 characters). Keys starting with `aws:` or `ecs-operator.dev/` are reserved.

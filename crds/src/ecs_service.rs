@@ -19,13 +19,13 @@ use serde::{Deserialize, Serialize};
     shortname = "ecssvc",
     category = "ecs",
     doc = "An Amazon ECS service and its task definition, kept in sync with AWS by ecs-operator.",
-    printcolumn(name = "Ready", type_ = "string", json_path = r#".status.conditions[?(@.type=="Ready")].status"#),
-    printcolumn(name = "Cluster", type_ = "string", json_path = ".spec.cluster"),
-    printcolumn(name = "Desired", type_ = "integer", json_path = ".status.desiredCount"),
-    printcolumn(name = "Running", type_ = "integer", json_path = ".status.runningCount"),
-    printcolumn(name = "Rollout", type_ = "string", json_path = ".status.deployment.rolloutState"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
-    printcolumn(name = "TaskDefinition", type_ = "string", json_path = ".status.taskDefinitionArn", priority = 1)
+    printcolumn = r#"{"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name": "Cluster", "type": "string", "jsonPath": ".spec.cluster"}"#,
+    printcolumn = r#"{"name": "Desired", "type": "integer", "jsonPath": ".status.desiredCount"}"#,
+    printcolumn = r#"{"name": "Running", "type": "integer", "jsonPath": ".status.runningCount"}"#,
+    printcolumn = r#"{"name": "Rollout", "type": "string", "jsonPath": ".status.deployment.rolloutState"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#,
+    printcolumn = r#"{"name": "TaskDefinition", "type": "string", "jsonPath": ".status.taskDefinitionArn", "priority": 1}"#
 )]
 #[x_kube(validation = Rule::new("has(self.serviceName) == has(oldSelf.serviceName)").message("serviceName is immutable: it cannot be added or removed after creation"))]
 #[x_kube(validation = Rule::new("!(has(self.launchType) && has(self.capacityProviderStrategy))").message("launchType and capacityProviderStrategy are mutually exclusive"))]
@@ -95,7 +95,11 @@ pub struct EcsServiceSpec {
     pub enable_execute_command: Option<bool>,
 
     /// Whether ECS adds its managed tags (aws:ecs:*) to tasks.
-    #[serde(default, skip_serializing_if = "Option::is_none", rename = "enableECSManagedTags")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "enableECSManagedTags"
+    )]
     pub enable_ecs_managed_tags: Option<bool>,
 
     /// Propagate tags to tasks from SERVICE or TASK_DEFINITION, or NONE.

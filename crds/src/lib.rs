@@ -20,7 +20,11 @@ use kube::CustomResourceExt;
 
 /// Every CRD of the operator, in install order.
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
-    vec![EcsService::crd(), BlueGreenRollout::crd(), ScalingPolicy::crd()]
+    vec![
+        EcsService::crd(),
+        BlueGreenRollout::crd(),
+        ScalingPolicy::crd(),
+    ]
 }
 
 /// Every CRD as one multi-document YAML stream (what `ecs-operator crds` prints).

@@ -18,12 +18,12 @@ use serde::{Deserialize, Serialize};
     shortname = "bgr",
     category = "ecs",
     doc = "Blue/green, canary or linear releases of one EcsService through CodeDeploy or ECS-native deployments.",
-    printcolumn(name = "Ready", type_ = "string", json_path = r#".status.conditions[?(@.type=="Ready")].status"#),
-    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
-    printcolumn(name = "Service", type_ = "string", json_path = ".spec.serviceRef.name"),
-    printcolumn(name = "Canary", type_ = "integer", json_path = ".status.trafficWeights.canary"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
-    printcolumn(name = "Message", type_ = "string", json_path = ".status.message", priority = 1)
+    printcolumn = r#"{"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name": "Phase", "type": "string", "jsonPath": ".status.phase"}"#,
+    printcolumn = r#"{"name": "Service", "type": "string", "jsonPath": ".spec.serviceRef.name"}"#,
+    printcolumn = r#"{"name": "Canary", "type": "integer", "jsonPath": ".status.trafficWeights.canary"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#,
+    printcolumn = r#"{"name": "Message", "type": "string", "jsonPath": ".status.message", "priority": 1}"#
 )]
 #[x_kube(validation = Rule::new("self.serviceRef == oldSelf.serviceRef").message("serviceRef is immutable"))]
 #[serde(rename_all = "camelCase")]

@@ -18,12 +18,12 @@ use serde::{Deserialize, Serialize};
     shortname = "ecssp",
     category = "ecs",
     doc = "Application Auto Scaling of one EcsService, kept in sync by ecs-operator.",
-    printcolumn(name = "Ready", type_ = "string", json_path = r#".status.conditions[?(@.type=="Ready")].status"#),
-    printcolumn(name = "Service", type_ = "string", json_path = ".spec.serviceRef.name"),
-    printcolumn(name = "Min", type_ = "integer", json_path = ".spec.minCapacity"),
-    printcolumn(name = "Max", type_ = "integer", json_path = ".spec.maxCapacity"),
-    printcolumn(name = "Desired", type_ = "integer", json_path = ".status.currentDesiredCount"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn = r#"{"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name": "Service", "type": "string", "jsonPath": ".spec.serviceRef.name"}"#,
+    printcolumn = r#"{"name": "Min", "type": "integer", "jsonPath": ".spec.minCapacity"}"#,
+    printcolumn = r#"{"name": "Max", "type": "integer", "jsonPath": ".spec.maxCapacity"}"#,
+    printcolumn = r#"{"name": "Desired", "type": "integer", "jsonPath": ".status.currentDesiredCount"}"#,
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
 )]
 #[x_kube(validation = Rule::new("self.minCapacity <= self.maxCapacity").message("minCapacity must not exceed maxCapacity"))]
 #[x_kube(validation = Rule::new("self.serviceRef == oldSelf.serviceRef").message("serviceRef is immutable"))]

@@ -171,7 +171,9 @@ pub struct PortMapping {
 }
 
 /// A name/value pair.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyValuePair {
     /// Variable name.
@@ -182,7 +184,9 @@ pub struct KeyValuePair {
 }
 
 /// A secret exposed to the container as an environment variable.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Secret {
     /// Environment variable name.

@@ -1,2 +1,7 @@
 //! ecs-operator: controllers that drive Amazon ECS, CodeDeploy and Application Auto Scaling
 //! from EcsService, BlueGreenRollout and ScalingPolicy objects.
+
+pub mod aws;
+pub mod clock;
+pub mod controllers;
+pub mod metrics;

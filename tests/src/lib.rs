@@ -1,1 +1,3 @@
 //! Shared helpers for the end-to-end tests (tool discovery, process harnesses).
+
+pub mod moto;

@@ -1,0 +1,2 @@
+//! Benchmark of the local API server (placeholder until written).
+fn main() {}

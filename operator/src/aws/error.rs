@@ -1,0 +1,168 @@
+//! AWS errors normalised to the kinds the controllers decide on; no SDK types leak out.
+
+use std::fmt;
+
+/// What kind of failure an AWS call had: decides retry, backoff and the condition reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The resource does not exist (ClusterNotFound, ServiceNotFound, missing target group, …).
+    NotFound,
+    /// A token bucket is empty (ThrottlingException, TooManyRequests, Rate exceeded).
+    Throttled,
+    /// IAM denies the call (AccessDenied, UnauthorizedOperation, expired credentials).
+    AccessDenied,
+    /// AWS refuses the request as given (InvalidParameter, ClientException, validation).
+    InvalidRequest,
+    /// The resource is in a state that forbids the call (already exists, not ACTIVE, an active
+    /// deployment, a concurrent change).
+    Conflict,
+    /// A failure that may pass on its own (5xx, timeouts, connection errors).
+    Transient,
+}
+
+impl ErrorKind {
+    /// Label for metrics and event reasons.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::Throttled => "Throttled",
+            ErrorKind::AccessDenied => "AccessDenied",
+            ErrorKind::InvalidRequest => "InvalidRequest",
+            ErrorKind::Conflict => "Conflict",
+            ErrorKind::Transient => "Transient",
+        }
+    }
+
+    /// Whether retrying the same call later can succeed without anyone changing anything.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Throttled | ErrorKind::Transient | ErrorKind::Conflict
+        )
+    }
+}
+
+/// A failed AWS call: the kind, AWS's own error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    /// Normalised kind.
+    pub kind: ErrorKind,
+    /// AWS's error code (e.g. `ClusterNotFoundException`), or a transport description.
+    pub code: String,
+    /// AWS's message, as AWS wrote it.
+    pub message: String,
+}
+
+impl AwsError {
+    /// Builds an error.
+    pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Classifies an AWS error code into a kind (shared by the SDK adapters and the simulator).
+    pub fn from_code(code: &str, message: impl Into<String>, http_status: Option<u16>) -> Self {
+        let kind = classify(code, http_status);
+        Self::new(kind, code, message)
+    }
+}
+
+fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
+    match code {
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "RateExceeded" => ErrorKind::Throttled,
+        "ClusterNotFoundException"
+        | "ServiceNotFoundException"
+        | "ResourceNotFoundException"
+        | "ObjectNotFoundException"
+        | "ApplicationDoesNotExistException"
+        | "DeploymentGroupDoesNotExistException"
+        | "DeploymentDoesNotExistException"
+        | "DeploymentConfigDoesNotExistException"
+        | "TargetGroupNotFound"
+        | "ListenerNotFound"
+        | "RuleNotFound"
+        | "ResourceNotFound" => ErrorKind::NotFound,
+        "AccessDeniedException"
+        | "AccessDenied"
+        | "UnauthorizedOperation"
+        | "ExpiredTokenException"
+        | "UnrecognizedClientException"
+        | "InvalidClientTokenId" => ErrorKind::AccessDenied,
+        "ServiceNotActiveException"
+        | "ResourceInUseException"
+        | "ApplicationAlreadyExistsException"
+        | "DeploymentGroupAlreadyExistsException"
+        | "DeploymentConfigAlreadyExistsException"
+        | "DeploymentLimitExceededException"
+        | "DeploymentAlreadyCompletedException"
+        | "ConflictException"
+        | "ConcurrentUpdateException"
+        | "ConcurrentModificationException"
+        | "UpdateInProgressException" => ErrorKind::Conflict,
+        "ServerException"
+        | "InternalServiceError"
+        | "InternalFailure"
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException"
+        | "Transport"
+        | "Timeout" => ErrorKind::Transient,
+        _ => match http_status {
+            Some(429) => ErrorKind::Throttled,
+            Some(s) if s >= 500 => ErrorKind::Transient,
+            Some(403) => ErrorKind::AccessDenied,
+            Some(404) => ErrorKind::NotFound,
+            None => ErrorKind::Transient,
+            _ => ErrorKind::InvalidRequest,
+        },
+    }
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// Result of an AWS call.
+pub type AwsResult<T> = Result<T, AwsError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_kinds() {
+        let cases = [
+            ("ThrottlingException", None, ErrorKind::Throttled),
+            ("ClusterNotFoundException", Some(400), ErrorKind::NotFound),
+            ("AccessDeniedException", Some(400), ErrorKind::AccessDenied),
+            (
+                "InvalidParameterException",
+                Some(400),
+                ErrorKind::InvalidRequest,
+            ),
+            ("ClientException", Some(400), ErrorKind::InvalidRequest),
+            ("ServiceNotActiveException", Some(400), ErrorKind::Conflict),
+            ("ServerException", Some(500), ErrorKind::Transient),
+            ("Whatever", Some(503), ErrorKind::Transient),
+            ("Whatever", Some(429), ErrorKind::Throttled),
+            (
+                "LimitExceededException",
+                Some(400),
+                ErrorKind::InvalidRequest,
+            ),
+        ];
+        for (code, status, kind) in cases {
+            assert_eq!(AwsError::from_code(code, "m", status).kind, kind, "{code}");
+        }
+    }
+}

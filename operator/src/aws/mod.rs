@@ -1,0 +1,13 @@
+//! The AWS layer: one small trait per AWS service with the operator's own types, the SDK
+//! adapters (the only code that names `aws_sdk_*` types), and the simulated account.
+
+pub mod accounts;
+pub mod ecs;
+pub mod ecs_sdk;
+pub mod error;
+pub mod limited;
+pub mod limiter;
+pub mod reader;
+pub mod sdk;
+
+pub use error::{AwsError, AwsResult, ErrorKind};

@@ -1,0 +1,151 @@
+//! The state every reconcile shares: clients, clock, event recorder, metrics, backoff,
+//! settings and read-only stores of the three kinds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use kube::runtime::events::Recorder;
+use kube::runtime::reflector::{ObjectRef, Store};
+
+use super::backoff::Backoff;
+use crate::aws::accounts::AwsAccounts;
+use crate::aws::ecs::TaskDefinition;
+use crate::clock::SharedClock;
+use crate::metrics::Metrics;
+
+/// Timing knobs, in the clock's time (the simulator's clock may run faster than the wall).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How often every object is looked at again when nothing happens.
+    pub resync: Duration,
+    /// How often a deployment in progress is checked.
+    pub poll: Duration,
+    /// How often an object waiting for another object checks again.
+    pub wait_poll: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            resync: Duration::from_secs(300),
+            poll: Duration::from_secs(15),
+            wait_poll: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Read-only caches of the operator's kinds, fed by reflectors.
+#[derive(Clone)]
+pub struct Stores {
+    /// EcsServices.
+    pub services: Store<EcsService>,
+    /// BlueGreenRollouts.
+    pub rollouts: Store<BlueGreenRollout>,
+    /// ScalingPolicies.
+    pub scaling: Store<ScalingPolicy>,
+}
+
+impl Stores {
+    /// The EcsService `name` in `namespace`.
+    pub fn service(&self, namespace: &str, name: &str) -> Option<Arc<EcsService>> {
+        self.services.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    /// BlueGreenRollouts in `namespace` that reference the EcsService `service`.
+    pub fn rollouts_for(&self, namespace: &str, service: &str) -> Vec<Arc<BlueGreenRollout>> {
+        let mut found: Vec<_> = self
+            .rollouts
+            .state()
+            .into_iter()
+            .filter(|r| {
+                r.metadata.namespace.as_deref() == Some(namespace)
+                    && r.spec.service_ref.name == service
+                    && r.metadata.deletion_timestamp.is_none()
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            a.metadata
+                .creation_timestamp
+                .cmp(&b.metadata.creation_timestamp)
+        });
+        found
+    }
+
+    /// ScalingPolicies in `namespace` that reference the EcsService `service`, oldest first.
+    pub fn scaling_for(&self, namespace: &str, service: &str) -> Vec<Arc<ScalingPolicy>> {
+        let mut found: Vec<_> = self
+            .scaling
+            .state()
+            .into_iter()
+            .filter(|p| {
+                p.metadata.namespace.as_deref() == Some(namespace)
+                    && p.spec.service_ref.name == service
+                    && p.metadata.deletion_timestamp.is_none()
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            a.metadata
+                .creation_timestamp
+                .cmp(&b.metadata.creation_timestamp)
+        });
+        found
+    }
+}
+
+/// Task definition revisions already described: their content and tags never change, so each
+/// is read from AWS once per process.
+#[derive(Default)]
+pub struct TaskDefinitionCache {
+    revisions: Mutex<HashMap<String, TaskDefinition>>,
+}
+
+impl TaskDefinitionCache {
+    /// A cached revision.
+    pub fn get(&self, arn: &str) -> Option<TaskDefinition> {
+        self.revisions.lock().expect("cache lock").get(arn).cloned()
+    }
+
+    /// Remembers a revision.
+    pub fn put(&self, td: TaskDefinition) {
+        self.revisions
+            .lock()
+            .expect("cache lock")
+            .insert(td.task_definition_arn.clone(), td);
+    }
+
+    /// Forgets a revision (after deregistering it).
+    pub fn forget(&self, arn: &str) {
+        self.revisions.lock().expect("cache lock").remove(arn);
+    }
+}
+
+/// Shared by every reconcile of every controller.
+pub struct Context {
+    /// Kubernetes client.
+    pub client: kube::Client,
+    /// AWS clients per account × region.
+    pub aws: Arc<AwsAccounts>,
+    /// Time source for decisions and waits.
+    pub clock: SharedClock,
+    /// Publishes Kubernetes events.
+    pub recorder: Recorder,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Per-object backoff on retryable errors.
+    pub backoff: Backoff,
+    /// Timing knobs.
+    pub settings: Settings,
+    /// Described task definition revisions.
+    pub task_definitions: TaskDefinitionCache,
+    /// Read-only caches of the kinds.
+    pub stores: Stores,
+}
+
+impl Context {
+    /// Converts a duration of the clock's time into a tokio wait.
+    pub fn wall(&self, d: Duration) -> Duration {
+        self.clock.to_wall(d)
+    }
+}

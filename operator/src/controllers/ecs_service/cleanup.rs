@@ -1,0 +1,146 @@
+//! Deletion of an EcsService: with deletionPolicy Delete, scale the service to 0, delete it,
+//! wait until ECS reports it INACTIVE and deregister the revisions the operator registered;
+//! with Retain or ObserveOnly, or for a service the operator does not own, touch nothing.
+
+use std::sync::Arc;
+
+use crds::EcsService;
+use crds::common::{CONTENT_HASH_TAG, DeletionPolicy, ManagementPolicy, OWNER_TAG};
+
+use crate::aws::accounts::AwsClients;
+use crate::aws::ecs::{ServiceLookup, UpdateServiceInput};
+use crate::aws::{AwsError, ErrorKind};
+use crate::controllers::Context;
+
+/// Where deletion stands.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cleanup {
+    /// Nothing left in AWS to wait for: the finalizer can go.
+    Done,
+    /// A step was taken or ECS is draining: look again later. The text says what is happening.
+    InProgress(String),
+}
+
+/// One step of deletion.
+pub async fn cleanup(
+    obj: &EcsService,
+    aws: &Arc<AwsClients>,
+    ctx: &Context,
+) -> Result<Cleanup, AwsError> {
+    let spec = &obj.spec;
+    if spec.deletion_policy == DeletionPolicy::Retain
+        || spec.management_policy == ManagementPolicy::ObserveOnly
+    {
+        return Ok(Cleanup::Done);
+    }
+    let owner = format!(
+        "{}/{}",
+        obj.metadata.namespace.as_deref().unwrap_or_default(),
+        obj.metadata.name.as_deref().unwrap_or_default()
+    );
+    let cluster = spec.cluster.as_str();
+    let name = obj.service_name();
+    let service = match aws.services.describe(cluster, name).await {
+        Ok(ServiceLookup::Found(s)) => Some(*s),
+        Ok(ServiceLookup::Missing) => None,
+        Err(e) if e.kind == ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(service) = service.filter(|s| s.status != "INACTIVE") {
+        if service.tag(OWNER_TAG) != Some(owner.as_str()) {
+            // Not ours (refused or never adopted): leave it alone.
+            return Ok(Cleanup::Done);
+        }
+        if service.status == "DRAINING" {
+            return Ok(Cleanup::InProgress(format!(
+                "ECS service {name} is draining"
+            )));
+        }
+        if service.desired_count > 0 {
+            aws.ecs
+                .update_service(UpdateServiceInput {
+                    cluster: cluster.to_string(),
+                    service: name.to_string(),
+                    desired_count: Some(0),
+                    ..UpdateServiceInput::default()
+                })
+                .await?;
+            tracing::info!(service_arn = %service.service_arn, "scaled ECS service to 0 for deletion");
+            crate::controllers::shared::publish(
+                ctx,
+                obj,
+                false,
+                "ScaledToZero",
+                format!("scaled {name} to 0 before deleting it"),
+            )
+            .await;
+            return Ok(Cleanup::InProgress(format!(
+                "scaling ECS service {name} to 0"
+            )));
+        }
+        aws.ecs.delete_service(cluster, name, false).await?;
+        tracing::info!(service_arn = %service.service_arn, "deleted ECS service");
+        crate::controllers::shared::publish(
+            ctx,
+            obj,
+            false,
+            "DeletedService",
+            format!("deleted ECS service {name}"),
+        )
+        .await;
+        return Ok(Cleanup::InProgress(format!("deleting ECS service {name}")));
+    }
+    deregister_owned_revisions(obj, &owner, aws, ctx).await?;
+    Ok(Cleanup::Done)
+}
+
+async fn deregister_owned_revisions(
+    obj: &EcsService,
+    owner: &str,
+    aws: &Arc<AwsClients>,
+    ctx: &Context,
+) -> Result<(), AwsError> {
+    let family = obj
+        .spec
+        .task_definition
+        .family
+        .clone()
+        .unwrap_or_else(|| obj.service_name().to_string());
+    let arns = match aws.ecs.list_task_definitions(&family).await {
+        Ok(arns) => arns,
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut deregistered = 0;
+    for arn in arns {
+        let td = match ctx.task_definitions.get(&arn) {
+            Some(td) => td,
+            None => aws.ecs.describe_task_definition(&arn).await?,
+        };
+        let ours = td
+            .tags
+            .iter()
+            .any(|t| t.key == OWNER_TAG && t.value == owner)
+            && td.tags.iter().any(|t| t.key == CONTENT_HASH_TAG);
+        if ours {
+            match aws.ecs.deregister_task_definition(&arn).await {
+                Ok(()) => deregistered += 1,
+                Err(e) if !e.kind.is_retryable() => {}
+                Err(e) => return Err(e),
+            }
+            ctx.task_definitions.forget(&arn);
+        }
+    }
+    if deregistered > 0 {
+        tracing::info!(family = %family, count = deregistered, "deregistered task definition revisions on deletion");
+        crate::controllers::shared::publish(
+            ctx,
+            obj,
+            false,
+            "DeregisteredTaskDefinitions",
+            format!("deregistered {deregistered} revisions of {family}"),
+        )
+        .await;
+    }
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! Reads what the plan needs: the ECS service (through the batched reader), the task
+//! definition revision that carries the spec's content hash, the family's revisions when a
+//! clean-up may be due, and the referenced objects from the stores. Never writes.
+
+use std::sync::Arc;
+
+use crds::common::{CONTENT_HASH_TAG, OWNER_TAG, condition};
+use crds::{EcsService, EcsServiceStatus};
+
+use super::render;
+use super::validate::ValidatedSpec;
+use crate::aws::accounts::AwsClients;
+use crate::aws::ecs::{Service, ServiceLookup, TaskDefinition};
+use crate::aws::{AwsError, ErrorKind};
+use crate::controllers::conditions::is_true_for;
+use crate::controllers::context::Context;
+
+/// Newest revisions of a family looked at when searching for a content hash or cleaning up.
+const REVISION_SCAN_LIMIT: usize = 50;
+
+/// What the operator knows about AWS and the referenced objects for one reconcile.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    /// The service, when it exists and is not INACTIVE.
+    pub service: Option<Service>,
+    /// The ACTIVE revision carrying the spec's content hash, if one exists.
+    pub desired_revision: Option<String>,
+    /// Content hash of the revision the service runs (tag, or computed from its content).
+    pub live_content_hash: Option<String>,
+    /// ACTIVE revisions of the family, newest first, when a clean-up may be due.
+    pub family_revisions: Option<Vec<RevisionInfo>>,
+    /// The state of every `dependsOn` service.
+    pub dependencies: Vec<Dependency>,
+    /// The BlueGreenRollout that owns this service's releases, if any.
+    pub rollout: Option<String>,
+    /// Whether a ScalingPolicy owns desiredCount.
+    pub autoscaled: bool,
+}
+
+/// One revision of the family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionInfo {
+    /// Revision ARN.
+    pub arn: String,
+    /// Revision number.
+    pub revision: i32,
+    /// Its owner tag.
+    pub owner: Option<String>,
+}
+
+/// A `dependsOn` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// EcsService name.
+    pub name: String,
+    /// Whether it exists and is Ready for its current generation.
+    pub ready: bool,
+}
+
+/// Reads AWS and the stores for one EcsService.
+pub async fn observe(
+    obj: &EcsService,
+    spec: &ValidatedSpec,
+    aws: &Arc<AwsClients>,
+    ctx: &Context,
+) -> Result<Observed, AwsError> {
+    let status = obj.status.clone().unwrap_or_default();
+    let namespace = obj.metadata.namespace.as_deref().unwrap_or_default();
+    let name = obj.metadata.name.as_deref().unwrap_or_default();
+
+    let service = match aws
+        .services
+        .describe(&spec.cluster, &spec.service_name)
+        .await
+    {
+        Ok(ServiceLookup::Found(s)) if s.status != "INACTIVE" => Some(*s),
+        Ok(_) => None,
+        // A missing cluster means no service; CreateService will report the cluster error.
+        Err(e) if e.kind == ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+
+    let dependencies = spec
+        .depends_on
+        .iter()
+        .map(|dep| Dependency {
+            name: dep.clone(),
+            ready: ctx.stores.service(namespace, dep).is_some_and(|d| {
+                let conditions = d
+                    .status
+                    .as_ref()
+                    .map(|s| s.conditions.as_slice())
+                    .unwrap_or(&[]);
+                is_true_for(conditions, condition::READY, d.metadata.generation)
+            }),
+        })
+        .collect();
+    let rollout = ctx
+        .stores
+        .rollouts_for(namespace, name)
+        .first()
+        .and_then(|r| r.metadata.name.clone());
+    let autoscaled = !ctx.stores.scaling_for(namespace, name).is_empty();
+
+    let known = status.content_hash.as_deref() == Some(spec.content_hash.as_str())
+        && status.desired_task_definition_arn.is_some();
+    let needs_cleanup = cleanup_may_be_due(&status, service.as_ref());
+    let mut observed = Observed {
+        service,
+        dependencies,
+        rollout,
+        autoscaled,
+        ..Observed::default()
+    };
+    if known {
+        observed.desired_revision = status.desired_task_definition_arn.clone();
+    }
+    let observe_only = spec.management_policy == crds::ManagementPolicy::ObserveOnly;
+    if (!known && !observe_only) || needs_cleanup {
+        let revisions = family_revisions(&spec.task_definition.family, aws, ctx).await?;
+        if !known {
+            observed.desired_revision = revisions
+                .iter()
+                .find(|td| tag(td, CONTENT_HASH_TAG) == Some(spec.content_hash.as_str()))
+                .map(|td| td.task_definition_arn.clone());
+        }
+        if needs_cleanup {
+            observed.family_revisions = Some(
+                revisions
+                    .iter()
+                    .map(|td| RevisionInfo {
+                        arn: td.task_definition_arn.clone(),
+                        revision: td.revision,
+                        owner: tag(td, OWNER_TAG).map(str::to_string),
+                    })
+                    .collect(),
+            );
+        }
+    }
+    if let Some(live) = observed
+        .service
+        .as_ref()
+        .and_then(|s| s.task_definition.clone())
+    {
+        if Some(&live) == observed.desired_revision.as_ref() {
+            observed.live_content_hash = Some(spec.content_hash.clone());
+        } else if observe_only {
+            let td = describe_cached(&live, aws, ctx).await?;
+            observed.live_content_hash = Some(match tag(&td, CONTENT_HASH_TAG) {
+                Some(h) => h.to_string(),
+                None => {
+                    let mut def = td.definition.clone();
+                    def.family = spec.task_definition.family.clone();
+                    render::content_hash(&render::normalise(def))
+                }
+            });
+        }
+    }
+    Ok(observed)
+}
+
+/// A clean-up of old revisions is due right after the deployment of the desired revision
+/// completed (before status records it as the last good one).
+fn cleanup_may_be_due(status: &EcsServiceStatus, service: Option<&Service>) -> bool {
+    let (Some(service), Some(desired)) = (service, status.desired_task_definition_arn.as_ref())
+    else {
+        return false;
+    };
+    let completed = service.deployments.len() == 1
+        && service.primary_deployment().is_some_and(|d| {
+            &d.task_definition == desired && d.rollout_state.as_deref() == Some("COMPLETED")
+        });
+    completed && status.last_good_task_definition_arn.as_ref() != Some(desired)
+}
+
+async fn family_revisions(
+    family: &str,
+    aws: &Arc<AwsClients>,
+    ctx: &Context,
+) -> Result<Vec<TaskDefinition>, AwsError> {
+    let arns = aws.ecs.list_task_definitions(family).await?;
+    let mut out = Vec::new();
+    for arn in arns.into_iter().take(REVISION_SCAN_LIMIT) {
+        out.push(describe_cached(&arn, aws, ctx).await?);
+    }
+    Ok(out)
+}
+
+async fn describe_cached(
+    arn: &str,
+    aws: &Arc<AwsClients>,
+    ctx: &Context,
+) -> Result<TaskDefinition, AwsError> {
+    if let Some(td) = ctx.task_definitions.get(arn) {
+        return Ok(td);
+    }
+    let td = aws.ecs.describe_task_definition(arn).await?;
+    ctx.task_definitions.put(td.clone());
+    Ok(td)
+}
+
+fn tag<'a>(td: &'a TaskDefinition, key: &str) -> Option<&'a str> {
+    td.tags
+        .iter()
+        .find(|t| t.key == key)
+        .map(|t| t.value.as_str())
+}

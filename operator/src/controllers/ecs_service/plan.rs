@@ -1,0 +1,511 @@
+//! The EcsService plan: from the validated spec, the previous status and what AWS shows,
+//! decide at most one mutating step and the conditions to report. Pure: no IO, no clock.
+
+use crds::common::{AdoptionPolicy, ManagementPolicy, OWNER_TAG, condition};
+use crds::ecs_service::{DeploymentStatus, EcsServiceStatus};
+
+use super::observe::Observed;
+use super::render;
+use super::validate::ValidatedSpec;
+use crate::aws::ecs::{CreateServiceInput, Service, Tag, TaskDefinitionInput, UpdateServiceInput};
+use crate::controllers::Requeue;
+use crate::controllers::conditions::Desired;
+
+/// One AWS mutation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Register the spec's task definition (no ACTIVE revision carries its hash).
+    RegisterTaskDefinition(TaskDefinitionInput),
+    /// Create the service on the desired revision.
+    CreateService(CreateServiceInput),
+    /// Update the service; `why` lists what differs.
+    UpdateService {
+        /// The call.
+        input: UpdateServiceInput,
+        /// What differed, for the event and the log.
+        why: Vec<String>,
+    },
+    /// Take over an untagged service by tagging it.
+    AdoptService {
+        /// Service ARN.
+        arn: String,
+        /// The owner tag.
+        tags: Vec<Tag>,
+    },
+    /// Deregister old revisions the operator registered.
+    DeregisterTaskDefinitions(Vec<String>),
+}
+
+/// What the status should say, as far as the plan knows before the step runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Conditions (Ready, Reconciling, Stalled, Degraded, Drifted).
+    pub conditions: Vec<Desired>,
+    /// The revision the spec renders to, when known.
+    pub desired_task_definition_arn: Option<String>,
+    /// The last revision whose deployment completed.
+    pub last_good_task_definition_arn: Option<String>,
+    /// A content hash whose deployment failed.
+    pub failed_content_hash: Option<String>,
+    /// The deployment caused by the spec.
+    pub deployment: Option<DeploymentStatus>,
+    /// When to look again.
+    pub requeue: Requeue,
+}
+
+/// The decision of one reconcile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// At most one mutating step.
+    pub step: Option<Step>,
+    /// What to report.
+    pub report: Report,
+}
+
+/// Plans one reconcile of an EcsService.
+pub fn plan(spec: &ValidatedSpec, prev: &EcsServiceStatus, observed: &Observed) -> Plan {
+    let base = Report {
+        conditions: Vec::new(),
+        desired_task_definition_arn: observed.desired_revision.clone(),
+        last_good_task_definition_arn: prev.last_good_task_definition_arn.clone(),
+        failed_content_hash: prev
+            .failed_content_hash
+            .clone()
+            .filter(|h| *h == spec.content_hash),
+        deployment: None,
+        requeue: Requeue::Idle,
+    };
+    match spec.management_policy {
+        ManagementPolicy::ObserveOnly => plan_observe_only(spec, observed, base),
+        ManagementPolicy::Manage => plan_manage(spec, prev, observed, base),
+    }
+}
+
+fn plan_manage(
+    spec: &ValidatedSpec,
+    prev: &EcsServiceStatus,
+    observed: &Observed,
+    mut report: Report,
+) -> Plan {
+    let service = observed.service.as_ref();
+    if let Some(s) = service {
+        match s.tag(OWNER_TAG) {
+            Some(owner) if owner == spec.owner => {}
+            Some(other) => {
+                return stalled(
+                    report,
+                    "OwnedByAnotherObject",
+                    format!(
+                        "ECS service {} in cluster {} belongs to {other}; ecs-operator never takes over another object's service. Use another serviceName.",
+                        spec.service_name, spec.cluster
+                    ),
+                );
+            }
+            None if spec.adoption_policy == AdoptionPolicy::Adopt => {
+                let step = Step::AdoptService {
+                    arn: s.service_arn.clone(),
+                    tags: vec![Tag {
+                        key: OWNER_TAG.into(),
+                        value: spec.owner.clone(),
+                    }],
+                };
+                return progressing(
+                    report,
+                    Some(step),
+                    "Adopting",
+                    "tagging the existing ECS service to take it over",
+                );
+            }
+            None => {
+                return stalled(
+                    report,
+                    "AlreadyExists",
+                    format!(
+                        "ECS service {} already exists in cluster {} and is not managed by ecs-operator; set spec.adoptionPolicy: Adopt to take it over, or choose another serviceName",
+                        spec.service_name, spec.cluster
+                    ),
+                );
+            }
+        }
+        if s.status == "DRAINING" {
+            report.requeue = Requeue::Poll;
+            return progressing(
+                report,
+                None,
+                "WaitingForDeletion",
+                "a service of this name is draining in ECS; it will be created again once it is INACTIVE",
+            );
+        }
+    }
+
+    let desired = observed.desired_revision.clone();
+    let needs_revision =
+        service.is_none_or(|s| s.task_definition.is_none() || s.task_definition != desired);
+    let blocked: Vec<&str> = observed
+        .dependencies
+        .iter()
+        .filter(|d| !d.ready)
+        .map(|d| d.name.as_str())
+        .collect();
+    let failed_now = service.and_then(|s| deployment_failure(s, prev, desired.as_deref()));
+    if failed_now.is_some() {
+        report.failed_content_hash = Some(spec.content_hash.clone());
+    }
+    let hash_failed = report.failed_content_hash.as_deref() == Some(spec.content_hash.as_str());
+    if needs_revision && !hash_failed && !blocked.is_empty() {
+        report.requeue = Requeue::Wait;
+        return progressing(
+            report,
+            None,
+            "WaitingForDependencies",
+            format!(
+                "waiting for {} to be Ready before rolling out",
+                blocked.join(", ")
+            ),
+        );
+    }
+    let Some(desired) = desired else {
+        let step = Step::RegisterTaskDefinition(spec.task_definition.clone());
+        return progressing(
+            report,
+            Some(step),
+            "RegisteringTaskDefinition",
+            format!("registering a revision of {}", spec.task_definition.family),
+        );
+    };
+    let Some(service) = service else {
+        let step = Step::CreateService(CreateServiceInput {
+            cluster: spec.cluster.clone(),
+            service_name: spec.service_name.clone(),
+            task_definition: desired.clone(),
+            desired_count: spec.desired_count,
+            config: spec.config.clone(),
+            deployment_controller: None,
+            tags: spec.tags.clone(),
+            client_token: Some(spec.content_hash.clone()),
+        });
+        return progressing(
+            report,
+            Some(step),
+            "Creating",
+            format!(
+                "creating ECS service {} on {}",
+                spec.service_name,
+                short_arn(&desired)
+            ),
+        );
+    };
+
+    report.deployment = tracked_deployment(service, prev, &desired);
+    let mut update = UpdateServiceInput {
+        cluster: spec.cluster.clone(),
+        service: spec.service_name.clone(),
+        ..UpdateServiceInput::default()
+    };
+    let mut why = Vec::new();
+    if observed.rollout.is_none()
+        && !hash_failed
+        && service.task_definition.as_deref() != Some(desired.as_str())
+    {
+        update.task_definition = Some(desired.clone());
+        why.push(format!("taskDefinition {}", short_arn(&desired)));
+    }
+    let drift = render::config_drift(&spec.config, &service.config);
+    if !drift.is_empty() {
+        update.config = Some(spec.config.clone());
+        why.extend(drift.iter().map(|f| f.to_string()));
+    }
+    if !observed.autoscaled && service.desired_count != spec.desired_count {
+        update.desired_count = Some(spec.desired_count);
+        why.push(format!(
+            "desiredCount {} → {}",
+            service.desired_count, spec.desired_count
+        ));
+    }
+    if !why.is_empty() {
+        let message = format!("updating ECS service: {}", why.join(", "));
+        return progressing(
+            report,
+            Some(Step::UpdateService { input: update, why }),
+            "Updating",
+            message,
+        );
+    }
+
+    if hash_failed {
+        let reason = report
+            .deployment
+            .as_ref()
+            .and_then(|d| d.reason.clone())
+            .unwrap_or_else(|| "the deployment failed".into());
+        let live = service
+            .task_definition
+            .as_deref()
+            .map(short_arn)
+            .unwrap_or("nothing");
+        let message = format!(
+            "revision {} failed: {reason}; the service runs {live}. Change the spec to roll out again.",
+            short_arn(&desired)
+        );
+        report.conditions = vec![
+            Desired::no(condition::READY, "DeploymentFailed", message.clone()),
+            Desired::no(
+                condition::RECONCILING,
+                "DeploymentFailed",
+                "nothing to do until the spec changes",
+            ),
+            Desired::yes(condition::STALLED, "DeploymentFailed", message.clone()),
+            Desired::yes(condition::DEGRADED, "DeploymentFailed", message),
+        ];
+        report.requeue = if service.deployments.len() > 1 {
+            Requeue::Poll
+        } else {
+            Requeue::Idle
+        };
+        return Plan { step: None, report };
+    }
+    if let Some(rollout) = &observed.rollout
+        && service.task_definition.as_deref() != Some(desired.as_str())
+    {
+        report.requeue = Requeue::Poll;
+        return progressing(
+            report,
+            None,
+            "WaitingForRollout",
+            format!(
+                "BlueGreenRollout {rollout} releases {}",
+                short_arn(&desired)
+            ),
+        );
+    }
+    let primary = service.primary_deployment();
+    let settled = service.deployments.len() == 1
+        && primary
+            .is_some_and(|d| d.rollout_state.as_deref().unwrap_or("COMPLETED") == "COMPLETED");
+    if !settled {
+        report.requeue = Requeue::Poll;
+        let message = match primary {
+            Some(d) => format!(
+                "{} of {} tasks running on {}",
+                d.running_count,
+                d.desired_count,
+                short_arn(&d.task_definition)
+            ),
+            None => "waiting for ECS to start the deployment".into(),
+        };
+        return progressing(report, None, "DeploymentInProgress", message);
+    }
+
+    report.last_good_task_definition_arn = Some(desired.clone());
+    let step = stale_revisions(spec, prev, observed, &desired).map(Step::DeregisterTaskDefinitions);
+    let message = format!(
+        "{} tasks running on {}",
+        service.running_count,
+        short_arn(&desired)
+    );
+    report.conditions = ready_conditions("Deployed", message);
+    Plan { step, report }
+}
+
+fn plan_observe_only(spec: &ValidatedSpec, observed: &Observed, mut report: Report) -> Plan {
+    let Some(service) = observed.service.as_ref() else {
+        return stalled(
+            report,
+            "NotFound",
+            format!(
+                "ECS service {} does not exist in cluster {}; managementPolicy ObserveOnly never creates it",
+                spec.service_name, spec.cluster
+            ),
+        );
+    };
+    let mut drift: Vec<String> = Vec::new();
+    if observed.live_content_hash.as_deref() != Some(spec.content_hash.as_str()) {
+        drift.push("taskDefinition".into());
+    }
+    drift.extend(
+        render::config_drift(&spec.config, &service.config)
+            .iter()
+            .map(|f| f.to_string()),
+    );
+    if !observed.autoscaled && service.desired_count != spec.desired_count {
+        drift.push("desiredCount".into());
+    }
+    let settled = service.deployments.len() == 1;
+    let mut conditions = if settled {
+        ready_conditions(
+            "Observed",
+            format!(
+                "{} tasks running; ObserveOnly: the operator never writes",
+                service.running_count
+            ),
+        )
+    } else {
+        report.requeue = Requeue::Poll;
+        vec![
+            Desired::no(
+                condition::READY,
+                "DeploymentInProgress",
+                "an ECS deployment is in progress",
+            ),
+            Desired::yes(
+                condition::RECONCILING,
+                "DeploymentInProgress",
+                "an ECS deployment is in progress",
+            ),
+            Desired::no(condition::STALLED, "DeploymentInProgress", ""),
+        ]
+    };
+    conditions.push(if drift.is_empty() {
+        Desired::no(condition::DRIFTED, "InSync", "AWS matches the spec")
+    } else {
+        Desired::yes(
+            condition::DRIFTED,
+            "DriftDetected",
+            format!("AWS differs from the spec in: {}", drift.join(", ")),
+        )
+    });
+    report.conditions = conditions;
+    Plan { step: None, report }
+}
+
+/// The deployment the spec caused: the PRIMARY one when it runs the desired revision, else
+/// the one the status already tracks (kept with its last known state once ECS dropped it).
+pub fn tracked_deployment(
+    service: &Service,
+    prev: &EcsServiceStatus,
+    desired: &str,
+) -> Option<DeploymentStatus> {
+    if let Some(d) = service
+        .deployments
+        .iter()
+        .find(|d| d.task_definition == desired && d.status == "PRIMARY")
+        .or_else(|| {
+            prev.deployment
+                .as_ref()
+                .and_then(|t| service.deployments.iter().find(|d| d.id == t.id))
+        })
+    {
+        return Some(DeploymentStatus {
+            id: d.id.clone(),
+            status: Some(d.status.clone()),
+            rollout_state: d.rollout_state.clone(),
+            reason: d.rollout_state_reason.clone(),
+            task_definition_arn: Some(d.task_definition.clone()),
+        });
+    }
+    prev.deployment
+        .clone()
+        .filter(|d| d.task_definition_arn.as_deref() == Some(desired))
+        .map(|mut d| {
+            if service.task_definition.as_deref() != Some(desired) {
+                d.status = Some("INACTIVE".into());
+                d.rollout_state = Some("FAILED".into());
+                d.reason
+                    .get_or_insert_with(|| "ECS rolled the deployment back".into());
+            }
+            d
+        })
+}
+
+/// Whether the deployment the status tracks for `desired` failed (circuit breaker or rollback).
+fn deployment_failure(
+    service: &Service,
+    prev: &EcsServiceStatus,
+    desired: Option<&str>,
+) -> Option<String> {
+    let tracked = prev.deployment.as_ref()?;
+    if tracked.task_definition_arn.as_deref() != desired || desired.is_none() {
+        return None;
+    }
+    match service.deployments.iter().find(|d| d.id == tracked.id) {
+        Some(d) if d.rollout_state.as_deref() == Some("FAILED") => Some(
+            d.rollout_state_reason
+                .clone()
+                .unwrap_or_else(|| "the deployment failed".into()),
+        ),
+        Some(_) => None,
+        None if service.task_definition.as_deref() != desired => Some(
+            tracked
+                .reason
+                .clone()
+                .unwrap_or_else(|| "ECS rolled the deployment back".into()),
+        ),
+        None => None,
+    }
+}
+
+/// Revisions to deregister once the desired revision is deployed: the operator's own, beyond
+/// the newest `revisionHistoryLimit`, never the live, desired, last good or deploying ones.
+fn stale_revisions(
+    spec: &ValidatedSpec,
+    prev: &EcsServiceStatus,
+    observed: &Observed,
+    desired: &str,
+) -> Option<Vec<String>> {
+    let revisions = observed.family_revisions.as_ref()?;
+    let service = observed.service.as_ref()?;
+    let mut protected: Vec<&str> = vec![desired];
+    protected.extend(service.task_definition.as_deref());
+    protected.extend(prev.last_good_task_definition_arn.as_deref());
+    protected.extend(
+        service
+            .deployments
+            .iter()
+            .map(|d| d.task_definition.as_str()),
+    );
+    let mut owned: Vec<_> = revisions
+        .iter()
+        .filter(|r| {
+            r.owner.as_deref() == Some(spec.owner.as_str()) && !protected.contains(&r.arn.as_str())
+        })
+        .collect();
+    owned.sort_by_key(|r| std::cmp::Reverse(r.revision));
+    let stale: Vec<String> = owned
+        .into_iter()
+        .skip(spec.revision_history_limit)
+        .map(|r| r.arn.clone())
+        .collect();
+    (!stale.is_empty()).then_some(stale)
+}
+
+fn ready_conditions(reason: &str, message: String) -> Vec<Desired> {
+    vec![
+        Desired::yes(condition::READY, reason, message),
+        Desired::no(condition::RECONCILING, reason, ""),
+        Desired::no(condition::STALLED, reason, ""),
+        Desired::no(condition::DEGRADED, reason, ""),
+    ]
+}
+
+fn progressing(
+    mut report: Report,
+    step: Option<Step>,
+    reason: &str,
+    message: impl Into<String>,
+) -> Plan {
+    let message = message.into();
+    if step.is_some() {
+        report.requeue = Requeue::Soon;
+    }
+    report.conditions = vec![
+        Desired::no(condition::READY, reason, message.clone()),
+        Desired::yes(condition::RECONCILING, reason, message),
+        Desired::no(condition::STALLED, reason, ""),
+    ];
+    Plan { step, report }
+}
+
+fn stalled(mut report: Report, reason: &str, message: String) -> Plan {
+    report.conditions = vec![
+        Desired::no(condition::READY, reason, message.clone()),
+        Desired::no(condition::RECONCILING, reason, ""),
+        Desired::yes(condition::STALLED, reason, message),
+    ];
+    report.requeue = Requeue::Idle;
+    Plan { step: None, report }
+}
+
+/// `family:revision` of a task definition ARN (for messages).
+pub fn short_arn(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
