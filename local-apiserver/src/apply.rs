@@ -6,7 +6,9 @@
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, Cause, Details};
-use crate::managed::{FieldPath, FieldSet, ManagedFields, Operation, get_path, owned_paths, related};
+use crate::managed::{
+    FieldPath, FieldSet, ManagedFields, Operation, get_path, owned_paths, related,
+};
 
 /// Who applies, and how.
 #[derive(Debug, Clone)]
@@ -28,17 +30,30 @@ pub(crate) struct Applied {
 }
 
 /// Applies `config` over `live` (already owned as `managed`).
-pub(crate) fn apply(live: &Value, managed: &ManagedFields, config: &Value, req: &ApplyRequest<'_>) -> Result<Applied, ApiError> {
+pub(crate) fn apply(
+    live: &Value,
+    managed: &ManagedFields,
+    config: &Value,
+    req: &ApplyRequest<'_>,
+) -> Result<Applied, ApiError> {
     let in_scope = owned_paths(config, req.status_subresource, req.subresource);
     // An explicit null in the configuration removes the field and owns nothing.
-    let (nulls, applied): (FieldSet, FieldSet) = in_scope.into_iter().partition(|p| get_path(config, p).is_some_and(Value::is_null));
+    let (nulls, applied): (FieldSet, FieldSet) = in_scope
+        .into_iter()
+        .partition(|p| get_path(config, p).is_some_and(Value::is_null));
     let conflicts = conflicts(live, managed, config, &applied, req.manager);
     if !conflicts.is_empty() && !req.force {
         return Err(conflict_error(&conflicts));
     }
     let mut object = live.clone();
-    let previously = managed.owned_by(req.manager, Operation::Apply, req.subresource).cloned().unwrap_or_default();
-    for dropped in previously.iter().filter(|p| !applied.iter().any(|a| related(a, p))) {
+    let previously = managed
+        .owned_by(req.manager, Operation::Apply, req.subresource)
+        .cloned()
+        .unwrap_or_default();
+    for dropped in previously
+        .iter()
+        .filter(|p| !applied.iter().any(|a| related(a, p)))
+    {
         let shared = managed
             .entries()
             .iter()
@@ -52,19 +67,36 @@ pub(crate) fn apply(live: &Value, managed: &ManagedFields, config: &Value, req: 
         remove_path(&mut object, p);
     }
     for p in &applied {
-        set_path(&mut object, p, get_path(config, p).expect("applied paths come from config"));
+        set_path(
+            &mut object,
+            p,
+            get_path(config, p).expect("applied paths come from config"),
+        );
     }
     let mut managed = managed.clone();
     if req.force {
         let taken: FieldSet = conflicts.into_iter().map(|(_, p)| p).collect();
         managed.release(req.manager, &taken);
     }
-    managed.record(req.manager, Operation::Apply, req.subresource, req.api_version, req.now, applied);
+    managed.record(
+        req.manager,
+        Operation::Apply,
+        req.subresource,
+        req.api_version,
+        req.now,
+        applied,
+    );
     Ok(Applied { object, managed })
 }
 
 /// (other manager, path) pairs whose live value this apply would change.
-fn conflicts(live: &Value, managed: &ManagedFields, config: &Value, applied: &FieldSet, manager: &str) -> Vec<(String, FieldPath)> {
+fn conflicts(
+    live: &Value,
+    managed: &ManagedFields,
+    config: &Value,
+    applied: &FieldSet,
+    manager: &str,
+) -> Vec<(String, FieldPath)> {
     let mut out: Vec<(String, FieldPath)> = Vec::new();
     for entry in managed.entries().iter().filter(|e| e.manager != manager) {
         for q in &entry.fields {
@@ -89,30 +121,51 @@ fn conflicts(live: &Value, managed: &ManagedFields, config: &Value, applied: &Fi
 
 fn conflict_error(conflicts: &[(String, FieldPath)]) -> ApiError {
     let n = conflicts.len();
-    let listed: Vec<String> = conflicts.iter().map(|(m, p)| format!("conflict with \"{m}\": .{}", p.join("."))).collect();
-    let message = format!("Apply failed with {n} conflict{}: {}", if n == 1 { "" } else { "s" }, listed.join("; "));
+    let listed: Vec<String> = conflicts
+        .iter()
+        .map(|(m, p)| format!("conflict with \"{m}\": .{}", p.join(".")))
+        .collect();
+    let message = format!(
+        "Apply failed with {n} conflict{}: {}",
+        if n == 1 { "" } else { "s" },
+        listed.join("; ")
+    );
     let causes = conflicts
         .iter()
-        .map(|(m, p)| Cause { reason: "FieldManagerConflict".into(), message: format!("conflict with \"{m}\""), field: format!(".{}", p.join(".")) })
+        .map(|(m, p)| Cause {
+            reason: "FieldManagerConflict".into(),
+            message: format!("conflict with \"{m}\""),
+            field: format!(".{}", p.join(".")),
+        })
         .collect();
-    ApiError::conflict(message).with_details(Details { causes, ..Details::default() })
+    ApiError::conflict(message).with_details(Details {
+        causes,
+        ..Details::default()
+    })
 }
 
 fn set_path(obj: &mut Value, path: &[String], value: &Value) {
-    let Some((last, parents)) = path.split_last() else { return };
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
     let mut node = obj;
     for k in parents {
         if !node.is_object() {
             *node = Value::Object(Map::new());
         }
-        node = node.as_object_mut().expect("made an object").entry(k.clone()).or_insert_with(|| Value::Object(Map::new()));
+        node = node
+            .as_object_mut()
+            .expect("made an object")
+            .entry(k.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
     }
     if !node.is_object() {
         *node = Value::Object(Map::new());
     }
     let map = node.as_object_mut().expect("made an object");
     // An empty map in the configuration asserts the map exists; it does not wipe other owners' keys.
-    let keep_existing = value.as_object().is_some_and(Map::is_empty) && map.get(last).is_some_and(Value::is_object);
+    let keep_existing =
+        value.as_object().is_some_and(Map::is_empty) && map.get(last).is_some_and(Value::is_object);
     if !keep_existing {
         map.insert(last.clone(), value.clone());
     }
@@ -120,8 +173,12 @@ fn set_path(obj: &mut Value, path: &[String], value: &Value) {
 
 /// Removes the value at `path` and any maps the removal leaves empty.
 pub(crate) fn remove_path(obj: &mut Value, path: &[String]) {
-    let Some((first, rest)) = path.split_first() else { return };
-    let Some(map) = obj.as_object_mut() else { return };
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    let Some(map) = obj.as_object_mut() else {
+        return;
+    };
     if rest.is_empty() {
         map.remove(first);
         return;

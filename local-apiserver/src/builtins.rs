@@ -26,10 +26,17 @@ pub(crate) struct CrdChange {
 
 /// 404 when `ns` does not exist, 403 while it is terminating.
 pub(crate) fn check_namespace_open(state: &State, ns: &str) -> Result<(), ApiError> {
-    let Some(nsobj) = state.store.get(&"namespaces".into(), &(String::new(), ns.to_owned())) else {
+    let Some(nsobj) = state
+        .store
+        .get(&"namespaces".into(), &(String::new(), ns.to_owned()))
+    else {
         return Err(ApiError::not_found("", "namespaces", ns));
     };
-    if nsobj.object.pointer("/metadata/deletionTimestamp").is_some() {
+    if nsobj
+        .object
+        .pointer("/metadata/deletionTimestamp")
+        .is_some()
+    {
         return Err(ApiError::forbidden(format!(
             "unable to create new content in namespace {ns} because it is being terminated"
         )));
@@ -38,17 +45,27 @@ pub(crate) fn check_namespace_open(state: &State, ns: &str) -> Result<(), ApiErr
 }
 
 /// Fills in what the built-in's own controllers and strategies set; validates CRDs.
-pub(crate) fn prepare(state: &State, info: &ResourceInfo, obj: &mut Value, old: Option<&Value>) -> Result<Option<CrdChange>, ApiError> {
+pub(crate) fn prepare(
+    state: &State,
+    info: &ResourceInfo,
+    obj: &mut Value,
+    old: Option<&Value>,
+) -> Result<Option<CrdChange>, ApiError> {
     match info.builtin {
         Some(Builtin::Namespace) => {
-            let name = obj.pointer("/metadata/name").cloned().unwrap_or(Value::Null);
+            let name = obj
+                .pointer("/metadata/name")
+                .cloned()
+                .unwrap_or(Value::Null);
             if old.is_none() {
                 if obj.pointer("/spec/finalizers").is_none() {
                     obj["spec"] = json!({"finalizers": ["kubernetes"]});
                 }
                 obj["status"] = json!({"phase": "Active"});
             }
-            let md = obj["metadata"].as_object_mut().expect("metadata set by objects");
+            let md = obj["metadata"]
+                .as_object_mut()
+                .expect("metadata set by objects");
             if !md.get("labels").is_some_and(Value::is_object) {
                 md.insert("labels".into(), json!({}));
             }
@@ -56,7 +73,9 @@ pub(crate) fn prepare(state: &State, info: &ResourceInfo, obj: &mut Value, old: 
             Ok(None)
         }
         Some(Builtin::Secret) => {
-            if let Some(Value::Object(string_data)) = obj.as_object_mut().and_then(|m| m.remove("stringData")) {
+            if let Some(Value::Object(string_data)) =
+                obj.as_object_mut().and_then(|m| m.remove("stringData"))
+            {
                 if !obj.get("data").is_some_and(Value::is_object) {
                     obj["data"] = json!({});
                 }
@@ -76,17 +95,35 @@ pub(crate) fn prepare(state: &State, info: &ResourceInfo, obj: &mut Value, old: 
 }
 
 fn prepare_crd(state: &State, obj: &mut Value, old: Option<&Value>) -> Result<CrdChange, ApiError> {
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let (resource, warnings) =
-        crd_resource(obj).map_err(|causes| ApiError::invalid("CustomResourceDefinition", "apiextensions.k8s.io", &name, causes))?;
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let (resource, warnings) = crd_resource(obj).map_err(|causes| {
+        ApiError::invalid(
+            "CustomResourceDefinition",
+            "apiextensions.k8s.io",
+            &name,
+            causes,
+        )
+    })?;
     if let Some(r) = &resource
         && let Some(existing) = state.registry.get(&r.group, &r.plural)
         && !existing.is_custom()
     {
-        return Err(ApiError::conflict(format!("{}.{} is served by the server itself", r.plural, r.group)));
+        return Err(ApiError::conflict(format!(
+            "{}.{} is served by the server itself",
+            r.plural, r.group
+        )));
     }
     let names = |v: &Value| {
-        let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let s = |p: &str| {
+            v.pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
         (s("/spec/group"), s("/spec/names/plural"))
     };
     let previous = old.map(names).filter(|prev| *prev != names(obj));
@@ -118,7 +155,11 @@ fn prepare_crd(state: &State, obj: &mut Value, old: Option<&Value>) -> Result<Cr
         "acceptedNames": obj.pointer("/spec/names").cloned().unwrap_or(json!({})),
         "storedVersions": stored_versions,
     });
-    Ok(CrdChange { resource, previous, warnings })
+    Ok(CrdChange {
+        resource,
+        previous,
+        warnings,
+    })
 }
 
 /// Serves the resource a stored CRD defines.
@@ -133,15 +174,28 @@ pub(crate) fn serve_crd(state: &mut State, change: CrdChange) {
 
 /// Stops serving a deleted CRD's resource and deletes its objects (emitting DELETED).
 pub(crate) fn crd_deleted(state: &mut State, crd: &Value) {
-    let s = |p: &str| crd.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let s = |p: &str| {
+        crd.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     unserve(state, &s("/spec/group"), &s("/spec/names/plural"));
 }
 
 fn unserve(state: &mut State, group: &str, plural: &str) {
-    let Some(info) = state.registry.unregister(group, plural) else { return };
-    let keys: Vec<_> = state.store.list(&info.store, None, None).map(|(k, _)| k.clone()).collect();
+    let Some(info) = state.registry.unregister(group, plural) else {
+        return;
+    };
+    let keys: Vec<_> = state
+        .store
+        .list(&info.store, None, None)
+        .map(|(k, _)| k.clone())
+        .collect();
     for key in keys {
-        let Some(stored) = state.store.get(&info.store, &key) else { continue };
+        let Some(stored) = state.store.get(&info.store, &key) else {
+            continue;
+        };
         let mut last = (*stored.object).clone();
         let rv = state.store.next_rv();
         last["metadata"]["resourceVersion"] = json!(rv.to_string());
@@ -151,7 +205,11 @@ fn unserve(state: &mut State, group: &str, plural: &str) {
 
 /// Creates the namespaces every cluster has.
 pub(crate) fn seed(state: &mut State) {
-    let info = state.registry.get("", "namespaces").cloned().expect("namespaces are built in");
+    let info = state
+        .registry
+        .get("", "namespaces")
+        .cloned()
+        .expect("namespaces are built in");
     for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         let rv = state.store.next_rv();
         let mut obj = json!({
@@ -162,8 +220,22 @@ pub(crate) fn seed(state: &mut State) {
             "status": {"phase": "Active"},
         });
         let mut managed = ManagedFields::default();
-        managed.record("kube-apiserver", Operation::Update, "", "v1", &now(), owned_paths(&obj, true, ""));
+        managed.record(
+            "kube-apiserver",
+            Operation::Update,
+            "",
+            "v1",
+            &now(),
+            owned_paths(&obj, true, ""),
+        );
         obj["metadata"]["managedFields"] = managed.render();
-        state.store.put(&info.store, (String::new(), name.to_owned()), Stored { object: Arc::new(obj), managed });
+        state.store.put(
+            &info.store,
+            (String::new(), name.to_owned()),
+            Stored {
+                object: Arc::new(obj),
+                managed,
+            },
+        );
     }
 }

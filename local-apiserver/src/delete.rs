@@ -24,32 +24,63 @@ pub(crate) struct DeleteOptions {
 impl DeleteOptions {
     /// Reads the optional request body; `dry_run` comes from the query.
     pub fn from_body(body: Option<&Value>, dry_run: bool) -> Result<Self, ApiError> {
-        let mut opts = Self { dry_run, ..Self::default() };
-        let Some(body) = body.filter(|b| !b.is_null()) else { return Ok(opts) };
+        let mut opts = Self {
+            dry_run,
+            ..Self::default()
+        };
+        let Some(body) = body.filter(|b| !b.is_null()) else {
+            return Ok(opts);
+        };
         if !body.is_object() {
             return Err(ApiError::bad_request("DeleteOptions must be a JSON object"));
         }
-        let text = |p: &str| body.pointer(p).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+        let text = |p: &str| {
+            body.pointer(p)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         opts.uid = text("/preconditions/uid");
         opts.resource_version = text("/preconditions/resourceVersion");
-        opts.dry_run |= body.get("dryRun").and_then(Value::as_array).is_some_and(|d| d.iter().any(|v| v == "All"));
+        opts.dry_run |= body
+            .get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|d| d.iter().any(|v| v == "All"));
         Ok(opts)
     }
 }
 
 /// Deletes the object `name`; returns it as it is after the request (terminating or gone).
-pub(crate) fn delete(state: &mut State, t: &Target, name: &str, opts: &DeleteOptions) -> Result<Arc<Value>, ApiError> {
+pub(crate) fn delete(
+    state: &mut State,
+    t: &Target,
+    name: &str,
+    opts: &DeleteOptions,
+) -> Result<Arc<Value>, ApiError> {
     let info = Arc::clone(&t.info);
     let key = t.key(name);
     let Some(stored) = state.store.get(&info.store, &key) else {
         return Err(ApiError::not_found(&info.group, &info.plural, name));
     };
     let current = Arc::clone(&stored.object);
-    let md = |f: &str| current.pointer(&format!("/metadata/{f}")).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let md = |f: &str| {
+        current
+            .pointer(&format!("/metadata/{f}"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     if let Some(uid) = opts.uid.as_ref().filter(|u| **u != md("uid")) {
-        return Err(ApiError::conflict(format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", md("uid"))));
+        return Err(ApiError::conflict(format!(
+            "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+            md("uid")
+        )));
     }
-    if let Some(rv) = opts.resource_version.as_ref().filter(|r| **r != md("resourceVersion")) {
+    if let Some(rv) = opts
+        .resource_version
+        .as_ref()
+        .filter(|r| **r != md("resourceVersion"))
+    {
         return Err(ApiError::conflict(format!(
             "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
             md("resourceVersion")
@@ -66,9 +97,18 @@ pub(crate) fn delete(state: &mut State, t: &Target, name: &str, opts: &DeleteOpt
 
 /// Sets `deletionTimestamp` when finalizers remain, else removes the object.
 fn delete_key(state: &mut State, info: &ResourceInfo, key: &ObjectKey) -> Arc<Value> {
-    let Some(stored) = state.store.get(&info.store, key).cloned() else { return Arc::new(Value::Null) };
-    let has_finalizers = stored.object.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
-    let deleting = stored.object.pointer("/metadata/deletionTimestamp").is_some();
+    let Some(stored) = state.store.get(&info.store, key).cloned() else {
+        return Arc::new(Value::Null);
+    };
+    let has_finalizers = stored
+        .object
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty());
+    let deleting = stored
+        .object
+        .pointer("/metadata/deletionTimestamp")
+        .is_some();
     if has_finalizers && deleting {
         return stored.object;
     }
@@ -79,11 +119,21 @@ fn delete_key(state: &mut State, info: &ResourceInfo, key: &ObjectKey) -> Arc<Va
         next["metadata"]["deletionTimestamp"] = json!(now());
         next["metadata"]["deletionGracePeriodSeconds"] = json!(0);
         if info.generation {
-            let generation = next.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+            let generation = next
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             next["metadata"]["generation"] = json!(generation + 1);
         }
         let object = Arc::new(next);
-        state.store.put(&info.store, key.clone(), crate::store::Stored { object: Arc::clone(&object), managed: stored.managed });
+        state.store.put(
+            &info.store,
+            key.clone(),
+            crate::store::Stored {
+                object: Arc::clone(&object),
+                managed: stored.managed,
+            },
+        );
         return object;
     }
     let object = Arc::new(next);
@@ -103,40 +153,70 @@ pub(crate) fn remove(state: &mut State, info: &ResourceInfo, key: &ObjectKey, la
 }
 
 fn namespaces(state: &State) -> Arc<ResourceInfo> {
-    state.registry.get("", "namespaces").cloned().expect("namespaces are built in")
+    state
+        .registry
+        .get("", "namespaces")
+        .cloned()
+        .expect("namespaces are built in")
 }
 
 /// Marks the namespace terminating, deletes its contents, and removes it once empty (there is
 /// no namespace controller, so this stands in for it).
 fn delete_namespace(state: &mut State, info: &ResourceInfo, name: &str) -> Arc<Value> {
     let key = (String::new(), name.to_owned());
-    let Some(stored) = state.store.get(&info.store, &key).cloned() else { return Arc::new(Value::Null) };
-    if stored.object.pointer("/metadata/deletionTimestamp").is_none() {
+    let Some(stored) = state.store.get(&info.store, &key).cloned() else {
+        return Arc::new(Value::Null);
+    };
+    if stored
+        .object
+        .pointer("/metadata/deletionTimestamp")
+        .is_none()
+    {
         let mut next = (*stored.object).clone();
         let rv = state.store.next_rv();
         next["metadata"]["resourceVersion"] = json!(rv.to_string());
         next["metadata"]["deletionTimestamp"] = json!(now());
         next["status"] = json!({"phase": "Terminating"});
-        state.store.put(&info.store, key.clone(), crate::store::Stored { object: Arc::new(next), managed: stored.managed });
+        state.store.put(
+            &info.store,
+            key.clone(),
+            crate::store::Stored {
+                object: Arc::new(next),
+                managed: stored.managed,
+            },
+        );
     }
     for (store, object_key) in state.store.keys_in_namespace(name) {
-        let owner = state.registry.all().find(|i| i.store == store && i.namespaced).cloned();
+        let owner = state
+            .registry
+            .all()
+            .find(|i| i.store == store && i.namespaced)
+            .cloned();
         if let Some(owner) = owner {
             delete_key(state, &owner, &object_key);
         }
     }
     finish_namespace_if_empty(state, name);
-    state.store.get(&info.store, &key).map(|s| Arc::clone(&s.object)).unwrap_or_else(|| Arc::new(Value::Null))
+    state
+        .store
+        .get(&info.store, &key)
+        .map(|s| Arc::clone(&s.object))
+        .unwrap_or_else(|| Arc::new(Value::Null))
 }
 
 fn finish_namespace_if_empty(state: &mut State, ns: &str) {
     let info = namespaces(state);
     let key = (String::new(), ns.to_owned());
-    let terminating = state.store.get(&info.store, &key).is_some_and(|s| s.object.pointer("/metadata/deletionTimestamp").is_some());
+    let terminating = state
+        .store
+        .get(&info.store, &key)
+        .is_some_and(|s| s.object.pointer("/metadata/deletionTimestamp").is_some());
     if !terminating || !state.store.keys_in_namespace(ns).is_empty() {
         return;
     }
-    let Some(stored) = state.store.get(&info.store, &key) else { return };
+    let Some(stored) = state.store.get(&info.store, &key) else {
+        return;
+    };
     let mut last = (*stored.object).clone();
     let rv = state.store.next_rv();
     last["metadata"]["resourceVersion"] = json!(rv.to_string());

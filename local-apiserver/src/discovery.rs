@@ -7,13 +7,16 @@ use serde_json::{Value, json};
 use crate::registry::{Registry, ResourceInfo, group_version};
 
 /// The Content-Type of an aggregated discovery response.
-pub(crate) const AGGREGATED_CONTENT_TYPE: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub(crate) const AGGREGATED_CONTENT_TYPE: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /// Whether an Accept header asks for aggregated discovery v2.
 pub(crate) fn wants_aggregated(accept: &str) -> bool {
     accept.split(',').any(|part| {
         let params: Vec<&str> = part.split(';').map(str::trim).collect();
-        params.contains(&"as=APIGroupDiscoveryList") && params.contains(&"v=v2") && params.contains(&"g=apidiscovery.k8s.io")
+        params.contains(&"as=APIGroupDiscoveryList")
+            && params.contains(&"v=v2")
+            && params.contains(&"g=apidiscovery.k8s.io")
     })
 }
 
@@ -33,13 +36,20 @@ pub(crate) fn core_versions() -> Value {
 }
 
 fn api_group(name: &str, versions: &[String]) -> Value {
-    let vs: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v})).collect();
+    let vs: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v}))
+        .collect();
     json!({"name": name, "versions": vs, "preferredVersion": vs.first().cloned().unwrap_or(Value::Null)})
 }
 
 /// `/apis`.
 pub(crate) fn group_list(registry: &Registry) -> Value {
-    let groups: Vec<Value> = registry.groups().iter().map(|(g, vs)| api_group(g, vs)).collect();
+    let groups: Vec<Value> = registry
+        .groups()
+        .iter()
+        .map(|(g, vs)| api_group(g, vs))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -84,7 +94,9 @@ pub(crate) fn resource_list(registry: &Registry, group: &str, version: &str) -> 
     if resources.is_empty() {
         return None;
     }
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version(group, version), "resources": resources}))
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version(group, version), "resources": resources}),
+    )
 }
 
 fn discovery_resource(info: &ResourceInfo, version: &str) -> Value {
@@ -108,15 +120,21 @@ fn discovery_resource(info: &ResourceInfo, version: &str) -> Value {
 
 /// Aggregated discovery for `/api` (`core`) or `/apis`.
 pub(crate) fn aggregated(registry: &Registry, core: bool) -> Value {
-    let groups: Vec<(String, Vec<String>)> =
-        if core { vec![(String::new(), vec!["v1".to_owned()])] } else { registry.groups().into_iter().collect() };
+    let groups: Vec<(String, Vec<String>)> = if core {
+        vec![(String::new(), vec!["v1".to_owned()])]
+    } else {
+        registry.groups().into_iter().collect()
+    };
     let items: Vec<Value> = groups
         .iter()
         .map(|(g, versions)| {
             let vs: Vec<Value> = versions
                 .iter()
                 .map(|v| {
-                    let resources: Vec<Value> = registry.in_group_version(g, v).map(|i| discovery_resource(i, v)).collect();
+                    let resources: Vec<Value> = registry
+                        .in_group_version(g, v)
+                        .map(|i| discovery_resource(i, v))
+                        .collect();
                     json!({"version": v, "resources": resources, "freshness": "Current"})
                 })
                 .collect();
@@ -136,17 +154,29 @@ mod tests {
             "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
         ));
         assert!(!wants_aggregated("application/json"));
-        assert!(!wants_aggregated("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"));
+        assert!(!wants_aggregated(
+            "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+        ));
     }
 
     #[test]
     fn core_resource_list_has_status_entries_and_short_names() {
         let r = Registry::with_builtins();
         let list = resource_list(&r, "", "v1").unwrap();
-        let names: Vec<&str> = list["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = list["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
         assert!(names.contains(&"namespaces/status"));
         assert!(names.contains(&"configmaps"));
-        let events = list["resources"].as_array().unwrap().iter().find(|r| r["name"] == "events").unwrap();
+        let events = list["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "events")
+            .unwrap();
         assert_eq!(events["shortNames"], json!(["ev"]));
         assert!(resource_list(&r, "nope.io", "v1").is_none());
     }
@@ -155,8 +185,20 @@ mod tests {
     fn aggregated_lists_every_group_with_scope_and_subresources() {
         let r = Registry::with_builtins();
         let agg = aggregated(&r, false);
-        let groups: Vec<&str> = agg["items"].as_array().unwrap().iter().map(|g| g["metadata"]["name"].as_str().unwrap()).collect();
-        assert_eq!(groups, ["apiextensions.k8s.io", "coordination.k8s.io", "events.k8s.io"]);
+        let groups: Vec<&str> = agg["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["metadata"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                "apiextensions.k8s.io",
+                "coordination.k8s.io",
+                "events.k8s.io"
+            ]
+        );
         let crd = &agg["items"][0]["versions"][0]["resources"][0];
         assert_eq!(crd["scope"], "Cluster");
         assert_eq!(crd["subresources"][0]["subresource"], "status");

@@ -37,7 +37,12 @@ pub(crate) struct ApiError {
 impl ApiError {
     /// An error with a code, reason and message and no details.
     pub fn new(code: u16, reason: &str, message: impl Into<String>) -> Self {
-        Self { code, reason: reason.to_owned(), message: message.into(), details: None }
+        Self {
+            code,
+            reason: reason.to_owned(),
+            message: message.into(),
+            details: None,
+        }
     }
 
     /// Attaches `details`.
@@ -58,19 +63,41 @@ impl ApiError {
 
     /// 404 for a path the server does not serve at all.
     pub fn no_route() -> Self {
-        Self::new(404, "NotFound", "the server could not find the requested resource")
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
     }
 
     /// 404 for a named object: `configmaps "x" not found`.
     pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
-        Self::new(404, "NotFound", format!("{} \"{name}\" not found", qualified(group, plural)))
-            .with_details(Details { name: name.into(), group: group.into(), kind: plural.into(), causes: vec![] })
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", qualified(group, plural)),
+        )
+        .with_details(Details {
+            name: name.into(),
+            group: group.into(),
+            kind: plural.into(),
+            causes: vec![],
+        })
     }
 
     /// 409 AlreadyExists.
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
-        Self::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", qualified(group, plural)))
-            .with_details(Details { name: name.into(), group: group.into(), kind: plural.into(), causes: vec![] })
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{name}\" already exists", qualified(group, plural)),
+        )
+        .with_details(Details {
+            name: name.into(),
+            group: group.into(),
+            kind: plural.into(),
+            causes: vec![],
+        })
     }
 
     /// 409 Conflict for a stale resourceVersion.
@@ -94,14 +121,30 @@ impl ApiError {
 
     /// 422 Invalid: `Kind.group "name" is invalid: field: message` with one cause per field.
     pub fn invalid(kind: &str, group: &str, name: &str, causes: Vec<Cause>) -> Self {
-        let listed: Vec<String> = causes.iter().map(|c| format!("{}: {}", c.field, c.message)).collect();
+        let listed: Vec<String> = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect();
         let summary = match listed.as_slice() {
             [one] => one.clone(),
             _ => format!("[{}]", listed.join(", ")),
         };
-        let qualified_kind = if group.is_empty() { kind.to_owned() } else { format!("{kind}.{group}") };
-        Self::new(422, "Invalid", format!("{qualified_kind} \"{name}\" is invalid: {summary}"))
-            .with_details(Details { name: name.into(), group: group.into(), kind: kind.into(), causes })
+        let qualified_kind = if group.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind}.{group}")
+        };
+        Self::new(
+            422,
+            "Invalid",
+            format!("{qualified_kind} \"{name}\" is invalid: {summary}"),
+        )
+        .with_details(Details {
+            name: name.into(),
+            group: group.into(),
+            kind: kind.into(),
+            causes,
+        })
     }
 
     /// 410 Expired (sent in-stream by watches).
@@ -111,7 +154,11 @@ impl ApiError {
 
     /// 405 MethodNotAllowed.
     pub fn method_not_allowed() -> Self {
-        Self::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
     }
 
     /// 415 UnsupportedMediaType.
@@ -121,7 +168,11 @@ impl ApiError {
 
     /// 413 RequestEntityTooLarge.
     pub fn too_large(limit: usize) -> Self {
-        Self::new(413, "RequestEntityTooLarge", format!("the request body exceeds the limit of {limit} bytes"))
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("the request body exceeds the limit of {limit} bytes"),
+        )
     }
 
     /// 500 InternalError.
@@ -157,7 +208,11 @@ impl ApiError {
 
 /// `plural` or `plural.group`, as object names appear in apiserver messages.
 pub(crate) fn qualified(group: &str, plural: &str) -> String {
-    if group.is_empty() { plural.to_owned() } else { format!("{plural}.{group}") }
+    if group.is_empty() {
+        plural.to_owned()
+    } else {
+        format!("{plural}.{group}")
+    }
 }
 
 #[cfg(test)]
@@ -167,7 +222,10 @@ mod tests {
     #[test]
     fn not_found_names_the_resource_and_group() {
         let status = ApiError::not_found("demo.example.com", "ecsservices", "web").to_status();
-        assert_eq!(status["message"], "ecsservices.demo.example.com \"web\" not found");
+        assert_eq!(
+            status["message"],
+            "ecsservices.demo.example.com \"web\" not found"
+        );
         assert_eq!(status["reason"], "NotFound");
         assert_eq!(status["code"], 404);
         assert_eq!(status["details"]["kind"], "ecsservices");
@@ -175,11 +233,26 @@ mod tests {
 
     #[test]
     fn invalid_lists_every_cause() {
-        let cause = |f: &str| Cause { reason: "FieldValueRequired".into(), message: "Required value".into(), field: f.into() };
-        let one = ApiError::invalid("EcsService", "demo.example.com", "web", vec![cause("spec.a")]);
-        assert_eq!(one.message, "EcsService.demo.example.com \"web\" is invalid: spec.a: Required value");
+        let cause = |f: &str| Cause {
+            reason: "FieldValueRequired".into(),
+            message: "Required value".into(),
+            field: f.into(),
+        };
+        let one = ApiError::invalid(
+            "EcsService",
+            "demo.example.com",
+            "web",
+            vec![cause("spec.a")],
+        );
+        assert_eq!(
+            one.message,
+            "EcsService.demo.example.com \"web\" is invalid: spec.a: Required value"
+        );
         let two = ApiError::invalid("ConfigMap", "", "x", vec![cause("spec.a"), cause("spec.b")]);
-        assert_eq!(two.message, "ConfigMap \"x\" is invalid: [spec.a: Required value, spec.b: Required value]");
+        assert_eq!(
+            two.message,
+            "ConfigMap \"x\" is invalid: [spec.a: Required value, spec.b: Required value]"
+        );
         assert_eq!(two.to_status()["details"]["causes"][1]["field"], "spec.b");
     }
 }

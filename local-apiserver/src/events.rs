@@ -9,7 +9,10 @@ const EVENTS: &str = "events.k8s.io/v1";
 
 /// The event in the shape of `api_version` ("v1" or "events.k8s.io/v1").
 pub(crate) fn convert(event: &Value, api_version: &str) -> Value {
-    let stored = event.get("apiVersion").and_then(Value::as_str).unwrap_or(CORE);
+    let stored = event
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or(CORE);
     match (stored, api_version) {
         (EVENTS, CORE) => to_core(event),
         (CORE, EVENTS) => to_events(event),
@@ -33,34 +36,53 @@ fn to_core(e: &Value) -> Value {
     let mut out = Map::new();
     out.insert("apiVersion".into(), json!(CORE));
     out.insert("kind".into(), json!("Event"));
-    copy(e, &mut out, &[
-        ("metadata", "metadata"),
-        ("regarding", "involvedObject"),
-        ("note", "message"),
-        ("reason", "reason"),
-        ("type", "type"),
-        ("action", "action"),
-        ("related", "related"),
-        ("eventTime", "eventTime"),
-        ("reportingController", "reportingComponent"),
-        ("reportingInstance", "reportingInstance"),
-    ]);
+    copy(
+        e,
+        &mut out,
+        &[
+            ("metadata", "metadata"),
+            ("regarding", "involvedObject"),
+            ("note", "message"),
+            ("reason", "reason"),
+            ("type", "type"),
+            ("action", "action"),
+            ("related", "related"),
+            ("eventTime", "eventTime"),
+            ("reportingController", "reportingComponent"),
+            ("reportingInstance", "reportingInstance"),
+        ],
+    );
     out.entry("involvedObject").or_insert_with(|| json!({}));
     let series = e.get("series").filter(|s| s.is_object());
     let source = e.get("deprecatedSource").cloned().unwrap_or_else(|| {
         let mut s = Map::new();
-        copy(e, &mut s, &[("reportingController", "component"), ("reportingInstance", "host")]);
+        copy(
+            e,
+            &mut s,
+            &[
+                ("reportingController", "component"),
+                ("reportingInstance", "host"),
+            ],
+        );
         Value::Object(s)
     });
     out.insert("source".into(), source);
-    let first = e.get("deprecatedFirstTimestamp").or_else(|| e.get("eventTime")).cloned().unwrap_or(Value::Null);
+    let first = e
+        .get("deprecatedFirstTimestamp")
+        .or_else(|| e.get("eventTime"))
+        .cloned()
+        .unwrap_or(Value::Null);
     let last = e
         .get("deprecatedLastTimestamp")
         .or_else(|| series.and_then(|s| s.get("lastObservedTime")))
         .or_else(|| e.get("eventTime"))
         .cloned()
         .unwrap_or(Value::Null);
-    let count = e.get("deprecatedCount").or_else(|| series.and_then(|s| s.get("count"))).cloned().unwrap_or(json!(1));
+    let count = e
+        .get("deprecatedCount")
+        .or_else(|| series.and_then(|s| s.get("count")))
+        .cloned()
+        .unwrap_or(json!(1));
     out.insert("firstTimestamp".into(), first);
     out.insert("lastTimestamp".into(), last);
     out.insert("count".into(), count);
@@ -74,23 +96,30 @@ fn to_events(e: &Value) -> Value {
     let mut out = Map::new();
     out.insert("apiVersion".into(), json!(EVENTS));
     out.insert("kind".into(), json!("Event"));
-    copy(e, &mut out, &[
-        ("metadata", "metadata"),
-        ("involvedObject", "regarding"),
-        ("message", "note"),
-        ("reason", "reason"),
-        ("type", "type"),
-        ("action", "action"),
-        ("related", "related"),
-        ("eventTime", "eventTime"),
-        ("series", "series"),
-        ("reportingInstance", "reportingInstance"),
-        ("source", "deprecatedSource"),
-        ("firstTimestamp", "deprecatedFirstTimestamp"),
-        ("lastTimestamp", "deprecatedLastTimestamp"),
-        ("count", "deprecatedCount"),
-    ]);
-    let controller = e.get("reportingComponent").or_else(|| e.pointer("/source/component")).cloned();
+    copy(
+        e,
+        &mut out,
+        &[
+            ("metadata", "metadata"),
+            ("involvedObject", "regarding"),
+            ("message", "note"),
+            ("reason", "reason"),
+            ("type", "type"),
+            ("action", "action"),
+            ("related", "related"),
+            ("eventTime", "eventTime"),
+            ("series", "series"),
+            ("reportingInstance", "reportingInstance"),
+            ("source", "deprecatedSource"),
+            ("firstTimestamp", "deprecatedFirstTimestamp"),
+            ("lastTimestamp", "deprecatedLastTimestamp"),
+            ("count", "deprecatedCount"),
+        ],
+    );
+    let controller = e
+        .get("reportingComponent")
+        .or_else(|| e.pointer("/source/component"))
+        .cloned();
     if let Some(c) = controller.filter(|c| !c.is_null()) {
         out.insert("reportingController".into(), c);
     }

@@ -27,7 +27,14 @@ pub struct Fault {
 impl Fault {
     /// One failing request of any method and path.
     pub fn new(code: u16, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { method: None, path_contains: None, count: 1, code, reason: reason.into(), message: message.into() }
+        Self {
+            method: None,
+            path_contains: None,
+            count: 1,
+            code,
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 
     /// A 500 InternalError.
@@ -37,7 +44,11 @@ impl Fault {
 
     /// A 409 Conflict.
     pub fn conflict() -> Self {
-        Self::new(409, "Conflict", "injected fault: the object has been modified; please apply your changes to the latest version and try again")
+        Self::new(
+            409,
+            "Conflict",
+            "injected fault: the object has been modified; please apply your changes to the latest version and try again",
+        )
     }
 
     /// A 429 TooManyRequests.
@@ -66,7 +77,10 @@ impl Fault {
     fn matches(&self, method: &Method, target: &str) -> bool {
         self.count > 0
             && self.method.as_ref().is_none_or(|m| m == method)
-            && self.path_contains.as_deref().is_none_or(|p| target.contains(p))
+            && self
+                .path_contains
+                .as_deref()
+                .is_none_or(|p| target.contains(p))
     }
 }
 
@@ -86,7 +100,10 @@ impl Faults {
 
     /// Consumes one use of the first fault matching the request, if any.
     pub fn take(&mut self, method: &Method, target: &str) -> Option<ApiError> {
-        let i = self.pending.iter().position(|f| f.matches(method, target))?;
+        let i = self
+            .pending
+            .iter()
+            .position(|f| f.matches(method, target))?;
         let fault = &mut self.pending[i];
         fault.count -= 1;
         let err = ApiError::new(fault.code, &fault.reason, fault.message.clone());
@@ -104,12 +121,40 @@ mod tests {
     #[test]
     fn faults_match_method_and_path_and_run_out() {
         let mut faults = Faults::default();
-        faults.add(Fault::conflict().method(Method::PATCH).path_contains("/status").times(2));
+        faults.add(
+            Fault::conflict()
+                .method(Method::PATCH)
+                .path_contains("/status")
+                .times(2),
+        );
         faults.add(Fault::internal_error());
-        assert_eq!(faults.take(&Method::PATCH, "/apis/x/v1/namespaces/d/things/a/status").unwrap().code, 409);
-        assert_eq!(faults.take(&Method::GET, "/api/v1/configmaps").unwrap().code, 500, "catch-all fault");
-        assert_eq!(faults.take(&Method::PATCH, "/apis/x/v1/namespaces/d/things/a/status").unwrap().code, 409);
-        assert!(faults.take(&Method::PATCH, "/apis/x/v1/namespaces/d/things/a/status").is_none());
+        assert_eq!(
+            faults
+                .take(&Method::PATCH, "/apis/x/v1/namespaces/d/things/a/status")
+                .unwrap()
+                .code,
+            409
+        );
+        assert_eq!(
+            faults
+                .take(&Method::GET, "/api/v1/configmaps")
+                .unwrap()
+                .code,
+            500,
+            "catch-all fault"
+        );
+        assert_eq!(
+            faults
+                .take(&Method::PATCH, "/apis/x/v1/namespaces/d/things/a/status")
+                .unwrap()
+                .code,
+            409
+        );
+        assert!(
+            faults
+                .take(&Method::PATCH, "/apis/x/v1/namespaces/d/things/a/status")
+                .is_none()
+        );
     }
 
     #[test]

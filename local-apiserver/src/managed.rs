@@ -65,7 +65,9 @@ const SERVER_METADATA: &[&str] = &[
 /// `/status` writes own only `.status` and main-resource writes never do.
 pub(crate) fn owned_paths(obj: &Value, status_subresource: bool, subresource: &str) -> FieldSet {
     let mut out = FieldSet::new();
-    let Some(map) = obj.as_object() else { return out };
+    let Some(map) = obj.as_object() else {
+        return out;
+    };
     for (k, v) in map {
         if k == "apiVersion" || k == "kind" {
             continue;
@@ -116,7 +118,12 @@ pub(crate) fn get_path<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
 }
 
 /// Leaf paths whose value differs between `old` and `new` (added, changed or removed).
-pub(crate) fn changed_paths(old: &Value, new: &Value, status_subresource: bool, subresource: &str) -> FieldSet {
+pub(crate) fn changed_paths(
+    old: &Value,
+    new: &Value,
+    status_subresource: bool,
+    subresource: &str,
+) -> FieldSet {
     let before = owned_paths(old, status_subresource, subresource);
     let after = owned_paths(new, status_subresource, subresource);
     after
@@ -134,16 +141,32 @@ impl ManagedFields {
     }
 
     /// The fields `manager` owns through `operation` on `subresource`.
-    pub fn owned_by(&self, manager: &str, operation: Operation, subresource: &str) -> Option<&FieldSet> {
-        self.find(manager, operation, subresource).map(|i| &self.entries[i].fields)
+    pub fn owned_by(
+        &self,
+        manager: &str,
+        operation: Operation,
+        subresource: &str,
+    ) -> Option<&FieldSet> {
+        self.find(manager, operation, subresource)
+            .map(|i| &self.entries[i].fields)
     }
 
     fn find(&self, manager: &str, operation: Operation, subresource: &str) -> Option<usize> {
-        self.entries.iter().position(|e| e.manager == manager && e.operation == operation && e.subresource == subresource)
+        self.entries.iter().position(|e| {
+            e.manager == manager && e.operation == operation && e.subresource == subresource
+        })
     }
 
     /// Records fields for a manager: Apply replaces its set, Update adds to it.
-    pub fn record(&mut self, manager: &str, operation: Operation, subresource: &str, api_version: &str, time: &str, fields: FieldSet) {
+    pub fn record(
+        &mut self,
+        manager: &str,
+        operation: Operation,
+        subresource: &str,
+        api_version: &str,
+        time: &str,
+        fields: FieldSet,
+    ) {
         match self.find(manager, operation, subresource) {
             Some(i) => {
                 let entry = &mut self.entries[i];
@@ -172,7 +195,9 @@ impl ManagedFields {
     /// Takes `paths` (and anything nested in or around them) away from every manager but `keep`.
     pub fn release(&mut self, keep: &str, paths: &FieldSet) {
         for entry in self.entries.iter_mut().filter(|e| e.manager != keep) {
-            entry.fields.retain(|q| !paths.iter().any(|p| related(p, q)));
+            entry
+                .fields
+                .retain(|q| !paths.iter().any(|p| related(p, q)));
         }
     }
 
@@ -188,7 +213,10 @@ impl ManagedFields {
     pub fn same_ownership(&self, other: &Self) -> bool {
         self.entries.len() == other.entries.len()
             && self.entries.iter().zip(&other.entries).all(|(a, b)| {
-                a.manager == b.manager && a.operation == b.operation && a.subresource == b.subresource && a.fields == b.fields
+                a.manager == b.manager
+                    && a.operation == b.operation
+                    && a.subresource == b.subresource
+                    && a.fields == b.fields
             })
     }
 
@@ -232,7 +260,9 @@ mod tests {
     use super::*;
 
     fn paths(list: &[&str]) -> FieldSet {
-        list.iter().map(|p| p.split('.').map(str::to_owned).collect()).collect()
+        list.iter()
+            .map(|p| p.split('.').map(str::to_owned).collect())
+            .collect()
     }
 
     #[test]
@@ -242,30 +272,64 @@ mod tests {
             "spec": {"image": "x", "ports": [{"p": 1}], "empty": {}}, "status": {"ready": true}});
         assert_eq!(
             owned_paths(&obj, true, ""),
-            paths(&["metadata.labels.app", "metadata.finalizers", "spec.image", "spec.ports", "spec.empty"])
+            paths(&[
+                "metadata.labels.app",
+                "metadata.finalizers",
+                "spec.image",
+                "spec.ports",
+                "spec.empty"
+            ])
         );
         assert_eq!(owned_paths(&obj, true, "status"), paths(&["status.ready"]));
-        assert!(owned_paths(&obj, false, "").contains(&vec!["status".to_owned(), "ready".to_owned()]));
+        assert!(
+            owned_paths(&obj, false, "").contains(&vec!["status".to_owned(), "ready".to_owned()])
+        );
     }
 
     #[test]
     fn changed_paths_include_removals() {
         let old = json!({"spec": {"a": 1, "b": 2, "l": [1]}});
         let new = json!({"spec": {"a": 1, "c": 3, "l": [2]}});
-        assert_eq!(changed_paths(&old, &new, false, ""), paths(&["spec.b", "spec.c", "spec.l"]));
+        assert_eq!(
+            changed_paths(&old, &new, false, ""),
+            paths(&["spec.b", "spec.c", "spec.l"])
+        );
     }
 
     #[test]
     fn update_adds_apply_replaces_release_steals() {
         let mut m = ManagedFields::default();
-        m.record("kubectl", Operation::Apply, "", "v1", "t1", paths(&["spec.a", "spec.b"]));
+        m.record(
+            "kubectl",
+            Operation::Apply,
+            "",
+            "v1",
+            "t1",
+            paths(&["spec.a", "spec.b"]),
+        );
         m.record("ctl", Operation::Update, "", "v1", "t1", paths(&["spec.c"]));
         m.record("ctl", Operation::Update, "", "v1", "t2", paths(&["spec.d"]));
-        assert_eq!(m.owned_by("ctl", Operation::Update, ""), Some(&paths(&["spec.c", "spec.d"])));
-        m.record("kubectl", Operation::Apply, "", "v1", "t2", paths(&["spec.a"]));
-        assert_eq!(m.owned_by("kubectl", Operation::Apply, ""), Some(&paths(&["spec.a"])));
+        assert_eq!(
+            m.owned_by("ctl", Operation::Update, ""),
+            Some(&paths(&["spec.c", "spec.d"]))
+        );
+        m.record(
+            "kubectl",
+            Operation::Apply,
+            "",
+            "v1",
+            "t2",
+            paths(&["spec.a"]),
+        );
+        assert_eq!(
+            m.owned_by("kubectl", Operation::Apply, ""),
+            Some(&paths(&["spec.a"]))
+        );
         m.release("ctl", &paths(&["spec"]));
-        assert_eq!(m.owned_by("kubectl", Operation::Apply, ""), Some(&FieldSet::new()));
+        assert_eq!(
+            m.owned_by("kubectl", Operation::Apply, ""),
+            Some(&FieldSet::new())
+        );
         m.prune(&json!({"spec": {"c": 1}}));
         assert_eq!(m.entries().len(), 1);
         assert_eq!(m.entries()[0].fields, paths(&["spec.c"]));
@@ -274,10 +338,27 @@ mod tests {
     #[test]
     fn render_is_fields_v1() {
         let mut m = ManagedFields::default();
-        m.record("kubectl", Operation::Apply, "", "demo/v1", "t", paths(&["spec.a", "metadata.labels.app"]));
-        m.record("op", Operation::Apply, "status", "demo/v1", "t", paths(&["status.ready"]));
+        m.record(
+            "kubectl",
+            Operation::Apply,
+            "",
+            "demo/v1",
+            "t",
+            paths(&["spec.a", "metadata.labels.app"]),
+        );
+        m.record(
+            "op",
+            Operation::Apply,
+            "status",
+            "demo/v1",
+            "t",
+            paths(&["status.ready"]),
+        );
         let r = m.render();
-        assert_eq!(r[0]["fieldsV1"], json!({"f:metadata": {"f:labels": {"f:app": {}}}, "f:spec": {"f:a": {}}}));
+        assert_eq!(
+            r[0]["fieldsV1"],
+            json!({"f:metadata": {"f:labels": {"f:app": {}}}, "f:spec": {"f:a": {}}})
+        );
         assert_eq!(r[0]["operation"], "Apply");
         assert!(r[0].get("subresource").is_none());
         assert_eq!(r[1]["subresource"], "status");

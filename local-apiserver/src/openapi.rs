@@ -16,7 +16,11 @@ fn hash(registry: &Registry, gv: &str) -> String {
 }
 
 fn gv_path(group: &str, version: &str) -> String {
-    if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") }
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
 }
 
 /// `/openapi/v3`: where each group/version's document lives.
@@ -28,7 +32,10 @@ pub(crate) fn index(registry: &Registry) -> Value {
     }
     for (g, v) in gvs {
         let p = gv_path(&g, &v);
-        paths.insert(p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={}", hash(registry, &p))}));
+        paths.insert(
+            p.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={}", hash(registry, &p))}),
+        );
     }
     json!({"paths": paths})
 }
@@ -66,9 +73,7 @@ pub(crate) fn document(registry: &Registry, group: &str, version: &str) -> Optio
         let name = schema_name(info, version);
         let reference = json!({"$ref": format!("#/components/schemas/{name}")});
         let ok = json!({"200": {"description": "OK", "content": {"application/json": {"schema": reference}}}});
-        let op = |action: &str| {
-            json!({"x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": action, "parameters": parameters(), "responses": ok})
-        };
+        let op = |action: &str| json!({"x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": action, "parameters": parameters(), "responses": ok});
         paths.insert(format!("{collection}/{{name}}"), json!({"get": op("get"), "put": op("put"), "patch": op("patch"), "delete": op("delete")}));
         paths.insert(collection, json!({"get": op("list"), "post": op("post")}));
         let type_meta = json!({
@@ -84,7 +89,11 @@ pub(crate) fn document(registry: &Registry, group: &str, version: &str) -> Optio
             schema["properties"] = json!({});
         }
         for (k, v) in type_meta.as_object().expect("literal object") {
-            schema["properties"].as_object_mut().expect("made an object").entry(k.clone()).or_insert_with(|| v.clone());
+            schema["properties"]
+                .as_object_mut()
+                .expect("made an object")
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
         }
         schema["x-kubernetes-group-version-kind"] = json!([gvk]);
         schemas.insert(name, schema);
@@ -111,7 +120,12 @@ mod tests {
         let paths = idx["paths"].as_object().unwrap();
         assert!(paths.contains_key("api/v1"));
         assert!(paths.contains_key("apis/coordination.k8s.io/v1"));
-        assert!(paths["api/v1"]["serverRelativeURL"].as_str().unwrap().starts_with("/openapi/v3/api/v1?hash="));
+        assert!(
+            paths["api/v1"]["serverRelativeURL"]
+                .as_str()
+                .unwrap()
+                .starts_with("/openapi/v3/api/v1?hash=")
+        );
     }
 
     #[test]
@@ -119,8 +133,17 @@ mod tests {
         let r = Registry::with_builtins();
         let doc = document(&r, "", "v1").unwrap();
         let patch = &doc["paths"]["/api/v1/namespaces/{namespace}/configmaps/{name}"]["patch"];
-        assert_eq!(patch["x-kubernetes-group-version-kind"]["kind"], "ConfigMap");
-        assert!(patch["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "fieldValidation"));
+        assert_eq!(
+            patch["x-kubernetes-group-version-kind"]["kind"],
+            "ConfigMap"
+        );
+        assert!(
+            patch["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "fieldValidation")
+        );
         assert!(doc["components"]["schemas"]["io.k8s.api.core.v1.ConfigMap"].is_object());
         assert!(doc["paths"]["/api/v1/namespaces/{name}"].is_object());
         assert!(document(&r, "nope.io", "v1").is_none());

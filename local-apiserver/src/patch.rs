@@ -55,9 +55,12 @@ pub(crate) fn strategic(target: &mut Value, patch: &Value) {
 
 fn strip_directives(v: &Value) -> Value {
     match v {
-        Value::Object(map) => {
-            Value::Object(map.iter().filter(|(k, _)| !k.starts_with('$')).map(|(k, v)| (k.clone(), strip_directives(v))).collect())
-        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !k.starts_with('$'))
+                .map(|(k, v)| (k.clone(), strip_directives(v)))
+                .collect(),
+        ),
         Value::Array(items) => Value::Array(items.iter().map(strip_directives).collect()),
         other => other.clone(),
     }
@@ -66,19 +69,39 @@ fn strip_directives(v: &Value) -> Value {
 /// RFC 6902. A malformed patch is 400; an operation that does not apply is 422.
 pub(crate) fn json_patch(doc: &Value, ops: &Value) -> Result<Value, ApiError> {
     let Value::Array(ops) = ops else {
-        return Err(ApiError::bad_request("json patch must be an array of operations"));
+        return Err(ApiError::bad_request(
+            "json patch must be an array of operations",
+        ));
     };
     let mut doc = doc.clone();
     for op in ops {
-        let kind = op.get("op").and_then(Value::as_str).ok_or_else(|| ApiError::bad_request("json patch operation without \"op\""))?;
-        let path = op.get("path").and_then(Value::as_str).ok_or_else(|| ApiError::bad_request(format!("{kind} operation without \"path\"")))?;
+        let kind = op
+            .get("op")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::bad_request("json patch operation without \"op\""))?;
+        let path = op
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::bad_request(format!("{kind} operation without \"path\"")))?;
         let pointer = parse_pointer(path)?;
-        let value = || op.get("value").cloned().ok_or_else(|| ApiError::bad_request(format!("{kind} operation without \"value\"")));
+        let value = || {
+            op.get("value")
+                .cloned()
+                .ok_or_else(|| ApiError::bad_request(format!("{kind} operation without \"value\"")))
+        };
         let from = || -> Result<Vec<String>, ApiError> {
-            parse_pointer(op.get("from").and_then(Value::as_str).ok_or_else(|| ApiError::bad_request(format!("{kind} operation without \"from\"")))?)
+            parse_pointer(op.get("from").and_then(Value::as_str).ok_or_else(|| {
+                ApiError::bad_request(format!("{kind} operation without \"from\""))
+            })?)
         };
         let failed = |why: &str| {
-            ApiError::new(422, "Invalid", format!("the server rejected our request due to an error in our request: {kind} operation does not apply: {why}: {path}"))
+            ApiError::new(
+                422,
+                "Invalid",
+                format!(
+                    "the server rejected our request due to an error in our request: {kind} operation does not apply: {why}: {path}"
+                ),
+            )
         };
         match kind {
             "test" => {
@@ -88,7 +111,9 @@ pub(crate) fn json_patch(doc: &Value, ops: &Value) -> Result<Value, ApiError> {
                     return Err(ApiError::new(
                         422,
                         "Invalid",
-                        format!("the server rejected our request due to an error in our request: testing value {path} failed: test failed"),
+                        format!(
+                            "the server rejected our request due to an error in our request: testing value {path} failed: test failed"
+                        ),
                     ));
                 }
             }
@@ -109,10 +134,16 @@ pub(crate) fn json_patch(doc: &Value, ops: &Value) -> Result<Value, ApiError> {
                 add(&mut doc, &pointer, moved).map_err(|w| failed(w))?;
             }
             "copy" => {
-                let copied = get(&doc, &from()?).cloned().ok_or_else(|| failed("doc is missing from path"))?;
+                let copied = get(&doc, &from()?)
+                    .cloned()
+                    .ok_or_else(|| failed("doc is missing from path"))?;
                 add(&mut doc, &pointer, copied).map_err(|w| failed(w))?;
             }
-            other => return Err(ApiError::bad_request(format!("unknown json patch operation {other:?}"))),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown json patch operation {other:?}"
+                )));
+            }
         }
     }
     Ok(doc)
@@ -123,17 +154,28 @@ fn parse_pointer(path: &str) -> Result<Vec<String>, ApiError> {
         return Ok(vec![]);
     }
     let Some(rest) = path.strip_prefix('/') else {
-        return Err(ApiError::bad_request(format!("json pointer {path:?} must start with '/'")));
+        return Err(ApiError::bad_request(format!(
+            "json pointer {path:?} must start with '/'"
+        )));
     };
-    Ok(rest.split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect())
+    Ok(rest
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect())
 }
 
 fn array_index(token: &str, len: usize, allow_end: bool) -> Result<usize, &'static str> {
     if token == "-" && allow_end {
         return Ok(len);
     }
-    let valid = !token.is_empty() && token.chars().all(|c| c.is_ascii_digit()) && (token == "0" || !token.starts_with('0'));
-    let i: usize = if valid { token.parse().map_err(|_| "invalid index")? } else { return Err("invalid index") };
+    let valid = !token.is_empty()
+        && token.chars().all(|c| c.is_ascii_digit())
+        && (token == "0" || !token.starts_with('0'));
+    let i: usize = if valid {
+        token.parse().map_err(|_| "invalid index")?
+    } else {
+        return Err("invalid index");
+    };
     if i > len || (i == len && !allow_end) {
         return Err("index out of range");
     }
@@ -186,7 +228,9 @@ fn add(doc: &mut Value, pointer: &[String], value: Value) -> Result<(), &'static
 }
 
 fn remove(doc: &mut Value, pointer: &[String]) -> Result<Value, &'static str> {
-    let Some(last) = pointer.last() else { return Err("cannot remove the whole document") };
+    let Some(last) = pointer.last() else {
+        return Err("cannot remove the whole document");
+    };
     match parent(doc, pointer)? {
         Value::Object(map) => map.remove(last).ok_or("doc is missing path"),
         Value::Array(items) => {
@@ -205,7 +249,10 @@ mod tests {
     #[test]
     fn merge_patch_follows_rfc_7386() {
         let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}, "l": [1, 2]});
-        merge(&mut doc, &json!({"a": "z", "c": {"f": null, "h": 1}, "l": [3]}));
+        merge(
+            &mut doc,
+            &json!({"a": "z", "c": {"f": null, "h": 1}, "l": [3]}),
+        );
         assert_eq!(doc, json!({"a": "z", "c": {"d": "e", "h": 1}, "l": [3]}));
         let mut scalar = json!("x");
         merge(&mut scalar, &json!({"a": {"b": null}}));
@@ -218,34 +265,46 @@ mod tests {
     #[test]
     fn strategic_drops_directives() {
         let mut doc = json!({"spec": {"x": 1}});
-        strategic(&mut doc, &json!({"spec": {"$retainKeys": ["x"], "y": 2}, "$setElementOrder/l": []}));
+        strategic(
+            &mut doc,
+            &json!({"spec": {"$retainKeys": ["x"], "y": 2}, "$setElementOrder/l": []}),
+        );
         assert_eq!(doc, json!({"spec": {"x": 1, "y": 2}}));
     }
 
     #[test]
     fn json_patch_operations() {
         let doc = json!({"metadata": {"finalizers": ["a", "b"]}, "spec": {"x": 1}});
-        let out = json_patch(&doc, &json!([
-            {"op": "test", "path": "/spec/x", "value": 1},
-            {"op": "remove", "path": "/metadata/finalizers/0"},
-            {"op": "add", "path": "/metadata/finalizers/-", "value": "c"},
-            {"op": "replace", "path": "/spec/x", "value": 2},
-            {"op": "copy", "from": "/spec/x", "path": "/spec/y"},
-            {"op": "move", "from": "/spec/y", "path": "/spec/z"},
-            {"op": "add", "path": "/a~1b", "value": true}
-        ]))
+        let out = json_patch(
+            &doc,
+            &json!([
+                {"op": "test", "path": "/spec/x", "value": 1},
+                {"op": "remove", "path": "/metadata/finalizers/0"},
+                {"op": "add", "path": "/metadata/finalizers/-", "value": "c"},
+                {"op": "replace", "path": "/spec/x", "value": 2},
+                {"op": "copy", "from": "/spec/x", "path": "/spec/y"},
+                {"op": "move", "from": "/spec/y", "path": "/spec/z"},
+                {"op": "add", "path": "/a~1b", "value": true}
+            ]),
+        )
         .unwrap();
-        assert_eq!(out, json!({"metadata": {"finalizers": ["b", "c"]}, "spec": {"x": 2, "z": 2}, "a/b": true}));
+        assert_eq!(
+            out,
+            json!({"metadata": {"finalizers": ["b", "c"]}, "spec": {"x": 2, "z": 2}, "a/b": true})
+        );
     }
 
     #[test]
     fn test_of_null_passes_on_a_missing_path() {
         // kube-rs's finalizer helper adds the first finalizer guarded by this test.
         let doc = json!({"metadata": {"name": "x"}});
-        let out = json_patch(&doc, &json!([
-            {"op": "test", "path": "/metadata/finalizers", "value": null},
-            {"op": "add", "path": "/metadata/finalizers", "value": ["f"]}
-        ]))
+        let out = json_patch(
+            &doc,
+            &json!([
+                {"op": "test", "path": "/metadata/finalizers", "value": null},
+                {"op": "add", "path": "/metadata/finalizers", "value": ["f"]}
+            ]),
+        )
         .unwrap();
         assert_eq!(out["metadata"]["finalizers"], json!(["f"]));
     }
@@ -254,12 +313,24 @@ mod tests {
     fn failures_are_422_and_malformed_patches_400() {
         let doc = json!({"spec": {"l": [1]}});
         let cases = [
-            (json!([{"op": "test", "path": "/spec/l/0", "value": 2}]), 422),
+            (
+                json!([{"op": "test", "path": "/spec/l/0", "value": 2}]),
+                422,
+            ),
             (json!([{"op": "remove", "path": "/spec/missing"}]), 422),
-            (json!([{"op": "replace", "path": "/nope/x", "value": 1}]), 422),
+            (
+                json!([{"op": "replace", "path": "/nope/x", "value": 1}]),
+                422,
+            ),
             (json!([{"op": "add", "path": "/spec/l/5", "value": 1}]), 422),
-            (json!([{"op": "add", "path": "/spec/l/01", "value": 1}]), 422),
-            (json!([{"op": "move", "from": "/spec", "path": "/spec/l/x"}]), 422),
+            (
+                json!([{"op": "add", "path": "/spec/l/01", "value": 1}]),
+                422,
+            ),
+            (
+                json!([{"op": "move", "from": "/spec", "path": "/spec/l/x"}]),
+                422,
+            ),
             (json!([{"op": "frobnicate", "path": "/spec"}]), 400),
             (json!([{"op": "add", "path": "spec"}]), 400),
             (json!([{"path": "/spec"}]), 400),

@@ -73,8 +73,19 @@ pub(crate) struct ResourceInfo {
     pub store: StoreKey,
 }
 
-const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
-const NAMESPACE_VERBS: &[&str] = &["create", "delete", "get", "list", "patch", "update", "watch"];
+const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+const NAMESPACE_VERBS: &[&str] = &[
+    "create", "delete", "get", "list", "patch", "update", "watch",
+];
 
 impl ResourceInfo {
     /// `group/version`, or `version` for the core group.
@@ -95,7 +106,11 @@ impl ResourceInfo {
 
 /// `group/version`, or `version` for the core group.
 pub(crate) fn group_version(group: &str, version: &str) -> String {
-    if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") }
+    if group.is_empty() {
+        version.to_owned()
+    } else {
+        format!("{group}/{version}")
+    }
 }
 
 /// The registry of served resources, keyed by (group, plural).
@@ -109,15 +124,74 @@ pub(crate) struct Registry {
 impl Registry {
     /// A registry serving the built-in resources.
     pub fn with_builtins() -> Self {
-        let mut registry = Self { resources: BTreeMap::new(), revision: 0 };
+        let mut registry = Self {
+            resources: BTreeMap::new(),
+            revision: 0,
+        };
         let builtins = [
-            ("", "namespaces", "Namespace", false, &["ns"][..], true, Builtin::Namespace),
-            ("", "configmaps", "ConfigMap", true, &["cm"][..], false, Builtin::ConfigMap),
-            ("", "secrets", "Secret", true, &[][..], false, Builtin::Secret),
-            ("", "serviceaccounts", "ServiceAccount", true, &["sa"][..], false, Builtin::ServiceAccount),
-            ("", "events", "Event", true, &["ev"][..], false, Builtin::CoreEvent),
-            ("events.k8s.io", "events", "Event", true, &["ev"][..], false, Builtin::Event),
-            ("coordination.k8s.io", "leases", "Lease", true, &[][..], false, Builtin::Lease),
+            (
+                "",
+                "namespaces",
+                "Namespace",
+                false,
+                &["ns"][..],
+                true,
+                Builtin::Namespace,
+            ),
+            (
+                "",
+                "configmaps",
+                "ConfigMap",
+                true,
+                &["cm"][..],
+                false,
+                Builtin::ConfigMap,
+            ),
+            (
+                "",
+                "secrets",
+                "Secret",
+                true,
+                &[][..],
+                false,
+                Builtin::Secret,
+            ),
+            (
+                "",
+                "serviceaccounts",
+                "ServiceAccount",
+                true,
+                &["sa"][..],
+                false,
+                Builtin::ServiceAccount,
+            ),
+            (
+                "",
+                "events",
+                "Event",
+                true,
+                &["ev"][..],
+                false,
+                Builtin::CoreEvent,
+            ),
+            (
+                "events.k8s.io",
+                "events",
+                "Event",
+                true,
+                &["ev"][..],
+                false,
+                Builtin::Event,
+            ),
+            (
+                "coordination.k8s.io",
+                "leases",
+                "Lease",
+                true,
+                &[][..],
+                false,
+                Builtin::Lease,
+            ),
             (
                 "apiextensions.k8s.io",
                 "customresourcedefinitions",
@@ -129,7 +203,11 @@ impl Registry {
             ),
         ];
         for (group, plural, kind, namespaced, short, status, builtin) in builtins {
-            let store: StoreKey = if plural == "events" { "events".into() } else { store_key(group, plural) };
+            let store: StoreKey = if plural == "events" {
+                "events".into()
+            } else {
+                store_key(group, plural)
+            };
             let info = ResourceInfo {
                 group: group.into(),
                 versions: vec![VersionInfo {
@@ -146,13 +224,19 @@ impl Registry {
                 namespaced,
                 short_names: short.iter().map(|s| (*s).to_owned()).collect(),
                 categories: vec![],
-                verbs: if builtin == Builtin::Namespace { NAMESPACE_VERBS } else { ALL_VERBS },
+                verbs: if builtin == Builtin::Namespace {
+                    NAMESPACE_VERBS
+                } else {
+                    ALL_VERBS
+                },
                 status_subresource: status,
                 generation: builtin == Builtin::Crd,
                 builtin: Some(builtin),
                 store,
             };
-            registry.resources.insert((group.into(), plural.into()), Arc::new(info));
+            registry
+                .resources
+                .insert((group.into(), plural.into()), Arc::new(info));
         }
         registry
     }
@@ -164,7 +248,9 @@ impl Registry {
 
     /// The resource `plural` in `group` if `version` is served.
     pub fn lookup(&self, group: &str, version: &str, plural: &str) -> Option<Arc<ResourceInfo>> {
-        self.get(group, plural).filter(|info| info.version(version).is_some()).cloned()
+        self.get(group, plural)
+            .filter(|info| info.version(version).is_some())
+            .cloned()
     }
 
     /// All resources.
@@ -178,7 +264,9 @@ impl Registry {
         group: &'a str,
         version: &'a str,
     ) -> impl Iterator<Item = &'a Arc<ResourceInfo>> + 'a {
-        self.resources.values().filter(move |i| i.group == group && i.version(version).is_some())
+        self.resources
+            .values()
+            .filter(move |i| i.group == group && i.version(version).is_some())
     }
 
     /// Non-core groups with their served versions, most preferred first.
@@ -193,7 +281,11 @@ impl Registry {
             }
         }
         for versions in groups.values_mut() {
-            versions.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)).then_with(|| a.cmp(b)));
+            versions.sort_by(|a, b| {
+                version_priority(b)
+                    .cmp(&version_priority(a))
+                    .then_with(|| a.cmp(b))
+            });
         }
         groups
     }
@@ -206,7 +298,8 @@ impl Registry {
     /// Serves the resource a CRD defines (replacing an earlier registration of it).
     pub fn register(&mut self, info: ResourceInfo) {
         self.revision += 1;
-        self.resources.insert((info.group.clone(), info.plural.clone()), Arc::new(info));
+        self.resources
+            .insert((info.group.clone(), info.plural.clone()), Arc::new(info));
     }
 
     /// Stops serving the resource a CRD defined; returns its entry.
@@ -214,7 +307,8 @@ impl Registry {
         match self.get(group, plural) {
             Some(info) if info.is_custom() => {
                 self.revision += 1;
-                self.resources.remove(&(group.to_owned(), plural.to_owned()))
+                self.resources
+                    .remove(&(group.to_owned(), plural.to_owned()))
             }
             _ => None,
         }
@@ -223,14 +317,22 @@ impl Registry {
 
 /// The store key of a resource that shares storage with nothing else.
 pub(crate) fn store_key(group: &str, plural: &str) -> StoreKey {
-    if group.is_empty() { plural.into() } else { format!("{plural}.{group}").into() }
+    if group.is_empty() {
+        plural.into()
+    } else {
+        format!("{plural}.{group}").into()
+    }
 }
 
 /// Kubernetes version ordering: GA above beta above alpha, higher numbers first; others last.
 pub(crate) fn version_priority(version: &str) -> (u8, u32, u32) {
-    let Some(rest) = version.strip_prefix('v') else { return (0, 0, 0) };
+    let Some(rest) = version.strip_prefix('v') else {
+        return (0, 0, 0);
+    };
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let Ok(major) = digits.parse::<u32>() else { return (0, 0, 0) };
+    let Ok(major) = digits.parse::<u32>() else {
+        return (0, 0, 0);
+    };
     let tail = &rest[digits.len()..];
     let (stage, num) = if tail.is_empty() {
         (3, 0)
@@ -253,8 +355,17 @@ pub(crate) fn crd_resource(crd: &Value) -> Result<(Option<ResourceInfo>, Vec<Str
         message,
         field: field.into(),
     };
-    let required = |field: &str| Cause { reason: "FieldValueRequired".into(), message: "Required value".into(), field: field.into() };
-    let text = |v: &Value, ptr: &str| v.pointer(ptr).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let required = |field: &str| Cause {
+        reason: "FieldValueRequired".into(),
+        message: "Required value".into(),
+        field: field.into(),
+    };
+    let text = |v: &Value, ptr: &str| {
+        v.pointer(ptr)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let group = text(crd, "/spec/group");
     let plural = text(crd, "/spec/names/plural");
     let kind = text(crd, "/spec/names/kind");
@@ -269,25 +380,39 @@ pub(crate) fn crd_resource(crd: &Value) -> Result<(Option<ResourceInfo>, Vec<Str
         causes.push(required("spec.names.kind"));
     }
     if !group.is_empty() && !plural.is_empty() && name != format!("{plural}.{group}") {
-        causes.push(invalid("metadata.name", format!("Invalid value: \"{name}\": must be spec.names.plural+\".\"+spec.group")));
+        causes.push(invalid(
+            "metadata.name",
+            format!("Invalid value: \"{name}\": must be spec.names.plural+\".\"+spec.group"),
+        ));
     }
     let scope = text(crd, "/spec/scope");
     if scope != "Namespaced" && scope != "Cluster" {
         causes.push(Cause {
             reason: "FieldValueNotSupported".into(),
-            message: format!("Unsupported value: \"{scope}\": supported values: \"Cluster\", \"Namespaced\""),
+            message: format!(
+                "Unsupported value: \"{scope}\": supported values: \"Cluster\", \"Namespaced\""
+            ),
             field: "spec.scope".into(),
         });
     }
     let empty = Vec::new();
-    let versions = crd.pointer("/spec/versions").and_then(Value::as_array).unwrap_or(&empty);
+    let versions = crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
     if versions.is_empty() {
         causes.push(required("spec.versions"));
     }
-    let storage: Vec<&str> =
-        versions.iter().filter(|v| v["storage"] == Value::Bool(true)).filter_map(|v| v["name"].as_str()).collect();
+    let storage: Vec<&str> = versions
+        .iter()
+        .filter(|v| v["storage"] == Value::Bool(true))
+        .filter_map(|v| v["name"].as_str())
+        .collect();
     if !versions.is_empty() && storage.len() != 1 {
-        causes.push(invalid("spec.versions", "Invalid value: must have exactly one version marked as storage version".into()));
+        causes.push(invalid(
+            "spec.versions",
+            "Invalid value: must have exactly one version marked as storage version".into(),
+        ));
     }
     let mut warnings = Vec::new();
     let mut served = Vec::new();
@@ -304,11 +429,18 @@ pub(crate) fn crd_resource(crd: &Value) -> Result<(Option<ResourceInfo>, Vec<Str
         let schema = match v.pointer("/schema/openAPIV3Schema") {
             Some(raw) => match Schema::parse(raw) {
                 Ok((schema, rule_warnings)) => {
-                    warnings.extend(rule_warnings.into_iter().map(|w| format!("version {vname}: {w}")));
+                    warnings.extend(
+                        rule_warnings
+                            .into_iter()
+                            .map(|w| format!("version {vname}: {w}")),
+                    );
                     Some(Arc::new(schema))
                 }
                 Err(e) => {
-                    causes.push(invalid(&format!("spec.versions[{i}].schema.openAPIV3Schema"), format!("Invalid value: {e}")));
+                    causes.push(invalid(
+                        &format!("spec.versions[{i}].schema.openAPIV3Schema"),
+                        format!("Invalid value: {e}"),
+                    ));
                     None
                 }
             },
@@ -319,7 +451,12 @@ pub(crate) fn crd_resource(crd: &Value) -> Result<(Option<ResourceInfo>, Vec<Str
             .map(|cols| cols.iter().map(printer_column).collect())
             .unwrap_or_default();
         let raw_schema = v.pointer("/schema/openAPIV3Schema").cloned().map(Arc::new);
-        served.push(VersionInfo { name: vname, printer_columns, schema, raw_schema });
+        served.push(VersionInfo {
+            name: vname,
+            printer_columns,
+            schema,
+            raw_schema,
+        });
     }
     if !causes.is_empty() {
         return Err(causes);
@@ -327,15 +464,28 @@ pub(crate) fn crd_resource(crd: &Value) -> Result<(Option<ResourceInfo>, Vec<Str
     if served.is_empty() {
         return Ok((None, warnings));
     }
-    served.sort_by(|a, b| version_priority(&b.name).cmp(&version_priority(&a.name)).then_with(|| a.name.cmp(&b.name)));
+    served.sort_by(|a, b| {
+        version_priority(&b.name)
+            .cmp(&version_priority(&a.name))
+            .then_with(|| a.name.cmp(&b.name))
+    });
     let strings = |ptr: &str| -> Vec<String> {
         crd.pointer(ptr)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     };
-    let singular = Some(text(crd, "/spec/names/singular")).filter(|s| !s.is_empty()).unwrap_or_else(|| kind.to_lowercase());
-    let list_kind = Some(text(crd, "/spec/names/listKind")).filter(|s| !s.is_empty()).unwrap_or_else(|| format!("{kind}List"));
+    let singular = Some(text(crd, "/spec/names/singular"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| kind.to_lowercase());
+    let list_kind = Some(text(crd, "/spec/names/listKind"))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| format!("{kind}List"));
     let info = ResourceInfo {
         store: store_key(&group, &plural),
         storage_version: storage[0].to_owned(),
@@ -360,7 +510,9 @@ fn printer_column(col: &Value) -> PrinterColumn {
     let s = |k: &str| col[k].as_str().unwrap_or_default().to_owned();
     PrinterColumn {
         name: s("name"),
-        type_: Some(s("type")).filter(|t| !t.is_empty()).unwrap_or_else(|| "string".into()),
+        type_: Some(s("type"))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "string".into()),
         format: s("format"),
         description: s("description"),
         priority: col["priority"].as_i64().unwrap_or(0),
@@ -393,7 +545,13 @@ mod tests {
         let (info, warnings) = crd_resource(&crd()).unwrap();
         let info = info.unwrap();
         assert!(warnings.is_empty());
-        assert_eq!(info.versions.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["v1", "v1beta1"]);
+        assert_eq!(
+            info.versions
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>(),
+            ["v1", "v1beta1"]
+        );
         assert_eq!(info.storage_version, "v1");
         assert_eq!(info.list_kind, "WidgetList");
         assert_eq!(info.singular, "widget");
@@ -414,14 +572,21 @@ mod tests {
     #[test]
     fn versions_sort_like_kubernetes() {
         let mut v = vec!["v1alpha1", "v2", "v1beta2", "v1", "foo", "v1beta1"];
-        v.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)).then_with(|| a.cmp(b)));
+        v.sort_by(|a, b| {
+            version_priority(b)
+                .cmp(&version_priority(a))
+                .then_with(|| a.cmp(b))
+        });
         assert_eq!(v, ["v2", "v1", "v1beta2", "v1beta1", "v1alpha1", "foo"]);
     }
 
     #[test]
     fn events_of_both_groups_share_a_store() {
         let r = Registry::with_builtins();
-        assert_eq!(r.get("", "events").unwrap().store, r.get("events.k8s.io", "events").unwrap().store);
+        assert_eq!(
+            r.get("", "events").unwrap().store,
+            r.get("events.k8s.io", "events").unwrap().store
+        );
         assert!(r.lookup("", "v2", "configmaps").is_none());
         assert_eq!(r.groups()["coordination.k8s.io"], ["v1"]);
     }

@@ -57,22 +57,45 @@ pub(crate) fn parse(path: &str, registry: &Registry) -> Option<Route> {
         ["api"] => Route::CoreVersions,
         ["apis"] => Route::Groups,
         ["apis", group] => Route::Group((*group).to_owned()),
-        ["api", version] => Route::Resources { group: String::new(), version: (*version).to_owned() },
-        ["apis", group, version] => Route::Resources { group: (*group).to_owned(), version: (*version).to_owned() },
+        ["api", version] => Route::Resources {
+            group: String::new(),
+            version: (*version).to_owned(),
+        },
+        ["apis", group, version] => Route::Resources {
+            group: (*group).to_owned(),
+            version: (*version).to_owned(),
+        },
         ["openapi", "v3"] => Route::OpenApiIndex,
-        ["openapi", "v3", "api", version] => Route::OpenApiDocument { group: String::new(), version: (*version).to_owned() },
-        ["openapi", "v3", "apis", group, version] => Route::OpenApiDocument { group: (*group).to_owned(), version: (*version).to_owned() },
+        ["openapi", "v3", "api", version] => Route::OpenApiDocument {
+            group: String::new(),
+            version: (*version).to_owned(),
+        },
+        ["openapi", "v3", "apis", group, version] => Route::OpenApiDocument {
+            group: (*group).to_owned(),
+            version: (*version).to_owned(),
+        },
         ["openapi", "v2"] | ["swagger.json"] => Route::OpenApiV2,
         ["api", version, rest @ ..] => Route::Resource(resource_path("", version, rest, registry)?),
-        ["apis", group, version, rest @ ..] => Route::Resource(resource_path(group, version, rest, registry)?),
+        ["apis", group, version, rest @ ..] => {
+            Route::Resource(resource_path(group, version, rest, registry)?)
+        }
         _ => return None,
     })
 }
 
-fn resource_path(group: &str, version: &str, rest: &[&str], registry: &Registry) -> Option<ResourcePath> {
+fn resource_path(
+    group: &str,
+    version: &str,
+    rest: &[&str],
+    registry: &Registry,
+) -> Option<ResourcePath> {
     let own = |s: &&str| (*s).to_owned();
     let namespaced = matches!(rest, ["namespaces", _, plural, ..] if registry.get(group, plural).is_some_and(|i| i.namespaced));
-    let (namespace, rest) = if namespaced { (rest.get(1).map(own), &rest[2..]) } else { (None, rest) };
+    let (namespace, rest) = if namespaced {
+        (rest.get(1).map(own), &rest[2..])
+    } else {
+        (None, rest)
+    };
     let (plural, name, subresource) = match rest {
         [plural] => (plural, None, None),
         [plural, name] => (plural, Some(own(name)), None),
@@ -82,18 +105,31 @@ fn resource_path(group: &str, version: &str, rest: &[&str], registry: &Registry)
     if plural.is_empty() || name.as_deref() == Some("") {
         return None;
     }
-    Some(ResourcePath { group: group.to_owned(), version: version.to_owned(), namespace, plural: (*plural).to_owned(), name, subresource })
+    Some(ResourcePath {
+        group: group.to_owned(),
+        version: version.to_owned(),
+        namespace,
+        plural: (*plural).to_owned(),
+        name,
+        subresource,
+    })
 }
 
 /// Serves one request.
-pub(crate) async fn dispatch(shared: &std::sync::Arc<Shared>, req: &Request) -> http::Response<Body> {
+pub(crate) async fn dispatch(
+    shared: &std::sync::Arc<Shared>,
+    req: &Request,
+) -> http::Response<Body> {
     match route(shared, req).await {
         Ok(resp) => resp,
         Err(e) => wire::error(&e),
     }
 }
 
-async fn route(shared: &std::sync::Arc<Shared>, req: &Request) -> Result<http::Response<Body>, ApiError> {
+async fn route(
+    shared: &std::sync::Arc<Shared>,
+    req: &Request,
+) -> Result<http::Response<Body>, ApiError> {
     let route = {
         let state = shared.state();
         parse(&req.path, &state.registry).ok_or_else(ApiError::no_route)?
@@ -110,21 +146,35 @@ async fn route(shared: &std::sync::Arc<Shared>, req: &Request) -> Result<http::R
     Ok(match route {
         Route::Version => wire::json(200, &discovery::version()),
         Route::Health => wire::text(200, "ok"),
-        Route::CoreVersions if discovery::wants_aggregated(&req.accept) => aggregated(&discovery::aggregated(registry, true)),
+        Route::CoreVersions if discovery::wants_aggregated(&req.accept) => {
+            aggregated(&discovery::aggregated(registry, true))
+        }
         Route::CoreVersions => wire::json(200, &discovery::core_versions()),
-        Route::Groups if discovery::wants_aggregated(&req.accept) => aggregated(&discovery::aggregated(registry, false)),
+        Route::Groups if discovery::wants_aggregated(&req.accept) => {
+            aggregated(&discovery::aggregated(registry, false))
+        }
         Route::Groups => wire::json(200, &discovery::group_list(registry)),
         Route::Group(g) => wire::json(200, &found(discovery::group(registry, &g))?),
-        Route::Resources { group, version } => wire::json(200, &found(discovery::resource_list(registry, &group, &version))?),
+        Route::Resources { group, version } => wire::json(
+            200,
+            &found(discovery::resource_list(registry, &group, &version))?,
+        ),
         Route::OpenApiIndex => wire::json(200, &openapi::index(registry)),
-        Route::OpenApiDocument { group, version } => wire::json(200, &found(openapi::document(registry, &group, &version))?),
+        Route::OpenApiDocument { group, version } => {
+            wire::json(200, &found(openapi::document(registry, &group, &version))?)
+        }
         Route::OpenApiV2 => return Err(ApiError::no_route()),
         Route::Resource(_) => unreachable!("handled above"),
     })
 }
 
 fn aggregated(doc: &serde_json::Value) -> http::Response<Body> {
-    wire::bytes_response(200, discovery::AGGREGATED_CONTENT_TYPE, serde_json::to_vec(doc).unwrap_or_default(), &[])
+    wire::bytes_response(
+        200,
+        discovery::AGGREGATED_CONTENT_TYPE,
+        serde_json::to_vec(doc).unwrap_or_default(),
+        &[],
+    )
 }
 
 #[cfg(test)]
@@ -141,12 +191,24 @@ mod tests {
     #[test]
     fn namespaced_and_cluster_paths() {
         let r = rp("/api/v1/namespaces/default/configmaps/x");
-        assert_eq!((r.namespace.as_deref(), r.plural.as_str(), r.name.as_deref()), (Some("default"), "configmaps", Some("x")));
+        assert_eq!(
+            (r.namespace.as_deref(), r.plural.as_str(), r.name.as_deref()),
+            (Some("default"), "configmaps", Some("x"))
+        );
         let r = rp("/api/v1/namespaces/team-a");
-        assert_eq!((r.namespace, r.plural.as_str(), r.name.as_deref()), (None, "namespaces", Some("team-a")));
+        assert_eq!(
+            (r.namespace, r.plural.as_str(), r.name.as_deref()),
+            (None, "namespaces", Some("team-a"))
+        );
         let r = rp("/api/v1/namespaces/team-a/status");
-        assert_eq!((r.plural.as_str(), r.subresource.as_deref()), ("namespaces", Some("status")));
-        let unknown = parse("/apis/demo.example.com/v1/namespaces/default/ecsservices/web/status", &Registry::with_builtins());
+        assert_eq!(
+            (r.plural.as_str(), r.subresource.as_deref()),
+            ("namespaces", Some("status"))
+        );
+        let unknown = parse(
+            "/apis/demo.example.com/v1/namespaces/default/ecsservices/web/status",
+            &Registry::with_builtins(),
+        );
         assert_eq!(unknown, None, "an unregistered resource has no route");
         let r = rp("/apis/coordination.k8s.io/v1/leases");
         assert_eq!((r.namespace, r.name), (None, None));
@@ -159,7 +221,13 @@ mod tests {
         let reg = Registry::with_builtins();
         assert_eq!(parse("/version", &reg), Some(Route::Version));
         assert_eq!(parse("/apis/", &reg), Some(Route::Groups));
-        assert_eq!(parse("/openapi/v3/apis/apps/v1", &reg), Some(Route::OpenApiDocument { group: "apps".into(), version: "v1".into() }));
+        assert_eq!(
+            parse("/openapi/v3/apis/apps/v1", &reg),
+            Some(Route::OpenApiDocument {
+                group: "apps".into(),
+                version: "v1".into()
+            })
+        );
         assert_eq!(parse("/", &reg), None);
         assert_eq!(parse("/nonsense/a/b", &reg), None);
         assert_eq!(parse("/api/v1/a/b/c/d", &reg), None);

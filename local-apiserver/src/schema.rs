@@ -19,8 +19,6 @@ pub(crate) struct Rule {
     pub reason: String,
     /// Relative path (`.spec.x`) the error is reported at, if not the schema node itself.
     pub field_path: Option<String>,
-    /// `optionalOldSelf`: transition rule also runs on create, with no `oldSelf`.
-    pub optional_old_self: bool,
 }
 
 /// A node of a structural schema.
@@ -73,11 +71,18 @@ impl Schema {
 
 const MAX_DEPTH: usize = 64;
 
-fn parse_node(raw: &Value, path: &str, warnings: &mut Vec<String>, depth: usize) -> Result<Schema, String> {
+fn parse_node(
+    raw: &Value,
+    path: &str,
+    warnings: &mut Vec<String>,
+    depth: usize,
+) -> Result<Schema, String> {
     if depth > MAX_DEPTH {
         return Err(format!("{path}: schema nested too deeply"));
     }
-    let Some(obj) = raw.as_object() else { return Err(format!("{path}: a schema must be an object")) };
+    let Some(obj) = raw.as_object() else {
+        return Err(format!("{path}: a schema must be an object"));
+    };
     let string = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_owned);
     let number = |k: &str| obj.get(k).and_then(Value::as_f64);
     let count = |k: &str| obj.get(k).and_then(Value::as_u64);
@@ -87,13 +92,22 @@ fn parse_node(raw: &Value, path: &str, warnings: &mut Vec<String>, depth: usize)
         required: obj
             .get("required")
             .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
         preserve_unknown_fields: flag("x-kubernetes-preserve-unknown-fields"),
         int_or_string: flag("x-kubernetes-int-or-string"),
         embedded_resource: flag("x-kubernetes-embedded-resource"),
         nullable: flag("nullable"),
-        enum_values: obj.get("enum").and_then(Value::as_array).cloned().unwrap_or_default(),
+        enum_values: obj
+            .get("enum")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
         default: obj.get("default").cloned(),
         minimum: number("minimum"),
         maximum: number("maximum"),
@@ -109,7 +123,12 @@ fn parse_node(raw: &Value, path: &str, warnings: &mut Vec<String>, depth: usize)
         list_map_keys: obj
             .get("x-kubernetes-list-map-keys")
             .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
         ..Schema::default()
     };
@@ -118,28 +137,54 @@ fn parse_node(raw: &Value, path: &str, warnings: &mut Vec<String>, depth: usize)
     }
     if let Some(props) = obj.get("properties").and_then(Value::as_object) {
         for (name, sub) in props {
-            schema.properties.insert(name.clone(), parse_node(sub, &format!("{path}.{name}"), warnings, depth + 1)?);
+            schema.properties.insert(
+                name.clone(),
+                parse_node(sub, &format!("{path}.{name}"), warnings, depth + 1)?,
+            );
         }
     }
     if let Some(items) = obj.get("items") {
-        schema.items = Some(Box::new(parse_node(items, &format!("{path}[*]"), warnings, depth + 1)?));
+        schema.items = Some(Box::new(parse_node(
+            items,
+            &format!("{path}[*]"),
+            warnings,
+            depth + 1,
+        )?));
     }
     match obj.get("additionalProperties") {
         Some(Value::Bool(any)) => schema.any_additional = *any,
         Some(sub) => {
-            schema.additional_properties = Some(Box::new(parse_node(sub, &format!("{path}[*]"), warnings, depth + 1)?));
+            schema.additional_properties = Some(Box::new(parse_node(
+                sub,
+                &format!("{path}[*]"),
+                warnings,
+                depth + 1,
+            )?));
         }
         None => {}
     }
-    for rule in obj.get("x-kubernetes-validations").and_then(Value::as_array).into_iter().flatten() {
+    for rule in obj
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let shown = if path.is_empty() { "<root>" } else { path };
         let Some(source) = rule.get("rule").and_then(Value::as_str) else {
-            return Err(format!("{shown}: x-kubernetes-validations entry without a rule"));
+            return Err(format!(
+                "{shown}: x-kubernetes-validations entry without a rule"
+            ));
         };
+        if rule.get("optionalOldSelf").and_then(Value::as_bool) == Some(true) {
+            warnings.push(format!("{shown}: rule {source:?} is not evaluated by local-apiserver: optionalOldSelf is not supported"));
+            continue;
+        }
         let program = match Program::compile(source) {
             Ok(p) => p,
             Err(e) => {
-                warnings.push(format!("{shown}: rule {source:?} is not evaluated by local-apiserver: {e}"));
+                warnings.push(format!(
+                    "{shown}: rule {source:?} is not evaluated by local-apiserver: {e}"
+                ));
                 continue;
             }
         };
@@ -147,7 +192,9 @@ fn parse_node(raw: &Value, path: &str, warnings: &mut Vec<String>, depth: usize)
             Some(src) => match Program::compile(src) {
                 Ok(p) => Some(p),
                 Err(e) => {
-                    warnings.push(format!("{shown}: messageExpression {src:?} is not evaluated: {e}"));
+                    warnings.push(format!(
+                        "{shown}: messageExpression {src:?} is not evaluated: {e}"
+                    ));
                     None
                 }
             },
@@ -156,11 +203,20 @@ fn parse_node(raw: &Value, path: &str, warnings: &mut Vec<String>, depth: usize)
         schema.rules.push(Rule {
             source: source.to_owned(),
             program,
-            message: rule.get("message").and_then(Value::as_str).map(str::to_owned),
+            message: rule
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             message_expression,
-            reason: rule.get("reason").and_then(Value::as_str).unwrap_or("FieldValueInvalid").to_owned(),
-            field_path: rule.get("fieldPath").and_then(Value::as_str).map(str::to_owned),
-            optional_old_self: rule.get("optionalOldSelf").and_then(Value::as_bool).unwrap_or(false),
+            reason: rule
+                .get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or("FieldValueInvalid")
+                .to_owned(),
+            field_path: rule
+                .get("fieldPath")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         });
     }
     Ok(schema)
@@ -205,7 +261,8 @@ mod tests {
 
     #[test]
     fn a_bad_pattern_makes_the_schema_unusable() {
-        let raw = json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "("}}});
+        let raw =
+            json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "("}}});
         assert!(Schema::parse(&raw).unwrap_err().contains(".a.pattern"));
     }
 }

@@ -83,21 +83,39 @@ fn parse_requirement(part: &str) -> Result<(String, LabelOp), &'static str> {
                 .strip_prefix('(')
                 .and_then(|s| s.strip_suffix(')'))
                 .ok_or("expected a parenthesised set of values")?;
-            let values = inner.split(',').map(|v| checked_value(v.trim())).collect::<Result<Vec<_>, _>>()?;
-            return Ok((key, if negated { LabelOp::NotIn(values) } else { LabelOp::In(values) }));
+            let values = inner
+                .split(',')
+                .map(|v| checked_value(v.trim()))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok((
+                key,
+                if negated {
+                    LabelOp::NotIn(values)
+                } else {
+                    LabelOp::In(values)
+                },
+            ));
         }
     }
     for (token, ne) in [("!=", true), ("==", false), ("=", false)] {
         if let Some((k, v)) = part.split_once(token) {
             let (key, value) = (checked_key(k.trim())?, checked_value(v.trim())?);
-            return Ok((key, if ne { LabelOp::Ne(value) } else { LabelOp::Eq(value) }));
+            return Ok((
+                key,
+                if ne {
+                    LabelOp::Ne(value)
+                } else {
+                    LabelOp::Eq(value)
+                },
+            ));
         }
     }
     Ok((checked_key(part)?, LabelOp::Exists))
 }
 
 fn label_chars(s: &str) -> bool {
-    s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && s.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
 }
@@ -143,13 +161,19 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, true, v)
             } else {
-                return Err(ApiError::bad_request(format!("invalid selector: '{s}'; can't understand '{part}'")));
+                return Err(ApiError::bad_request(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                )));
             };
             let field = field.trim();
             if field.is_empty() {
                 return Err(ApiError::bad_request(format!("invalid selector: '{s}'")));
             }
-            terms.push((field.split('.').map(str::to_owned).collect(), equal, unescape(value.trim())));
+            terms.push((
+                field.split('.').map(str::to_owned).collect(),
+                equal,
+                unescape(value.trim()),
+            ));
         }
         Ok(Self { terms })
     }
@@ -174,13 +198,19 @@ impl FieldSelector {
     pub fn pinned_name(&self) -> Option<&str> {
         self.terms
             .iter()
-            .find(|(path, equal, _)| *equal && path.len() == 2 && path[0] == "metadata" && path[1] == "name")
+            .find(|(path, equal, _)| {
+                *equal && path.len() == 2 && path[0] == "metadata" && path[1] == "name"
+            })
             .map(|(_, _, v)| v.as_str())
     }
 
     /// A selector pinning `metadata.name` (for `GET .../NAME?watch=true`).
     pub fn with_name(mut self, name: &str) -> Self {
-        self.terms.push((vec!["metadata".into(), "name".into()], true, name.to_owned()));
+        self.terms.push((
+            vec!["metadata".into(), "name".into()],
+            true,
+            name.to_owned(),
+        ));
         self
     }
 }
@@ -252,13 +282,25 @@ mod tests {
             ("example.com/role", false),
         ];
         for (sel, want) in cases {
-            assert_eq!(LabelSelector::parse(sel).unwrap().matches(&o), want, "{sel}");
+            assert_eq!(
+                LabelSelector::parse(sel).unwrap().matches(&o),
+                want,
+                "{sel}"
+            );
         }
     }
 
     #[test]
     fn bad_label_selectors_are_400() {
-        for sel in ["app in web", "=x", "a b c", "app=a b", "-bad", "app in (a,b c)", "x/=y"] {
+        for sel in [
+            "app in web",
+            "=x",
+            "a b c",
+            "app=a b",
+            "-bad",
+            "app in (a,b c)",
+            "x/=y",
+        ] {
             let err = LabelSelector::parse(sel).unwrap_err();
             assert_eq!(err.code, 400, "{sel}");
         }
@@ -273,14 +315,26 @@ mod tests {
             ("metadata.name==e1", true),
             ("metadata.name!=e1", false),
             ("metadata.namespace=default,involvedObject.name=web", true),
-            ("involvedObject.kind=EcsService,involvedObject.uid=u2", false),
+            (
+                "involvedObject.kind=EcsService,involvedObject.uid=u2",
+                false,
+            ),
             ("involvedObject.fieldPath=", true),
             ("count=2", true),
         ];
         for (sel, want) in cases {
-            assert_eq!(FieldSelector::parse(sel).unwrap().matches(&ev), want, "{sel}");
+            assert_eq!(
+                FieldSelector::parse(sel).unwrap().matches(&ev),
+                want,
+                "{sel}"
+            );
         }
-        assert_eq!(FieldSelector::parse("metadata.name=x").unwrap().pinned_name(), Some("x"));
+        assert_eq!(
+            FieldSelector::parse("metadata.name=x")
+                .unwrap()
+                .pinned_name(),
+            Some("x")
+        );
         assert!(FieldSelector::parse("nonsense").is_err());
         let escaped = FieldSelector::parse(r"metadata.name=a\,b").unwrap();
         assert!(escaped.matches(&json!({"metadata": {"name": "a,b"}})));

@@ -101,7 +101,12 @@ impl Shared {
         if log.len() >= MAX_RECORDS {
             log.pop_front();
         }
-        log.push_back(RequestRecord { method: req.method.to_string(), path: req.path.clone(), query: req.raw_query.clone(), code });
+        log.push_back(RequestRecord {
+            method: req.method.to_string(),
+            path: req.path.clone(),
+            query: req.raw_query.clone(),
+            code,
+        });
     }
 }
 
@@ -154,9 +159,19 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     }
 }
 
-async fn read_request(shared: &Shared, req: hyper::Request<Incoming>) -> Result<Request, (Request, ApiError)> {
+async fn read_request(
+    shared: &Shared,
+    req: hyper::Request<Incoming>,
+) -> Result<Request, (Request, ApiError)> {
     let (parts, body) = req.into_parts();
-    let header = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let header = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
     let raw_query = parts.uri.query().unwrap_or_default().to_owned();
     let mut request = Request {
         method: parts.method.clone(),
@@ -164,24 +179,46 @@ async fn read_request(shared: &Shared, req: hyper::Request<Incoming>) -> Result<
         query: Query::parse(&raw_query),
         raw_query,
         accept: header(header::ACCEPT),
-        content_type: header(header::CONTENT_TYPE).split(';').next().unwrap_or_default().trim().to_owned(),
+        content_type: header(header::CONTENT_TYPE)
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
         user_agent: header(header::USER_AGENT),
         body: bytes::Bytes::new(),
     };
     let limit = shared.config.max_body_bytes;
-    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err((request, ApiError::too_large(limit)));
     }
-    let collected = tokio::time::timeout(Duration::from_secs(60), Limited::new(body, limit).collect()).await;
+    let collected =
+        tokio::time::timeout(Duration::from_secs(60), Limited::new(body, limit).collect()).await;
     match collected {
         Ok(Ok(body)) => {
             request.body = body.to_bytes();
             Ok(request)
         }
-        Ok(Err(error)) if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err((request, ApiError::too_large(limit))),
-        Ok(Err(error)) => Err((request, ApiError::bad_request(format!("reading the request body failed: {error}")))),
-        Err(_) => Err((request, ApiError::bad_request("timed out reading the request body"))),
+        Ok(Err(error))
+            if error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err((request, ApiError::too_large(limit)))
+        }
+        Ok(Err(error)) => Err((
+            request,
+            ApiError::bad_request(format!("reading the request body failed: {error}")),
+        )),
+        Err(_) => Err((
+            request,
+            ApiError::bad_request("timed out reading the request body"),
+        )),
     }
 }
 
@@ -191,22 +228,32 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Response<
         Err((request, error)) => {
             shared.record(&request, error.code);
             let mut resp = wire::error(&error);
-            resp.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+            resp.headers_mut()
+                .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
             return resp;
         }
     };
-    let target = if request.raw_query.is_empty() { request.path.clone() } else { format!("{}?{}", request.path, request.raw_query) };
+    let target = if request.raw_query.is_empty() {
+        request.path.clone()
+    } else {
+        format!("{}?{}", request.path, request.raw_query)
+    };
     let fault = lock(&shared.faults).take(&request.method, &target);
     let response = match fault {
         Some(error) => {
             debug!(method = %request.method, path = %request.path, code = error.code, "answering with an injected fault");
             wire::error(&error)
         }
-        None => match AssertUnwindSafe(routing::dispatch(&shared, &request)).catch_unwind().await {
+        None => match AssertUnwindSafe(routing::dispatch(&shared, &request))
+            .catch_unwind()
+            .await
+        {
             Ok(response) => response,
             Err(_) => {
                 warn!(method = %request.method, path = %request.path, "request handler panicked");
-                wire::error(&ApiError::internal("the server panicked while handling the request"))
+                wire::error(&ApiError::internal(
+                    "the server panicked while handling the request",
+                ))
             }
         },
     };

@@ -57,7 +57,8 @@ pub(crate) struct Change {
 impl Change {
     /// The object serialized once, shared by every watch that sends it unchanged.
     pub fn encoded_object(&self) -> &Bytes {
-        self.encoded.get_or_init(|| Bytes::from(serde_json::to_vec(&*self.object).unwrap_or_default()))
+        self.encoded
+            .get_or_init(|| Bytes::from(serde_json::to_vec(&*self.object).unwrap_or_default()))
     }
 }
 
@@ -144,16 +145,35 @@ impl Store {
     /// Stores `stored` at `key` and records an ADDED or MODIFIED change at its resourceVersion.
     pub fn put(&mut self, store: &StoreKey, key: ObjectKey, stored: Stored) {
         let object = Arc::clone(&stored.object);
-        let previous = self.objects.entry(Arc::clone(store)).or_default().insert(key, stored).map(|s| s.object);
-        let type_ = if previous.is_some() { ChangeType::Modified } else { ChangeType::Added };
+        let previous = self
+            .objects
+            .entry(Arc::clone(store))
+            .or_default()
+            .insert(key, stored)
+            .map(|s| s.object);
+        let type_ = if previous.is_some() {
+            ChangeType::Modified
+        } else {
+            ChangeType::Added
+        };
         self.record(store, type_, object, previous);
     }
 
     /// Removes the object at `key`, recording a DELETED change carrying `last` (already stamped
     /// with a new resourceVersion).
-    pub fn delete(&mut self, store: &StoreKey, key: &ObjectKey, last: Arc<Value>) -> Option<Stored> {
+    pub fn delete(
+        &mut self,
+        store: &StoreKey,
+        key: &ObjectKey,
+        last: Arc<Value>,
+    ) -> Option<Stored> {
         let removed = self.objects.get_mut(store)?.remove(key)?;
-        self.record(store, ChangeType::Deleted, last, Some(Arc::clone(&removed.object)));
+        self.record(
+            store,
+            ChangeType::Deleted,
+            last,
+            Some(Arc::clone(&removed.object)),
+        );
         Some(removed)
     }
 
@@ -161,17 +181,35 @@ impl Store {
     pub fn keys_in_namespace(&self, namespace: &str) -> Vec<(StoreKey, ObjectKey)> {
         self.objects
             .iter()
-            .flat_map(|(store, m)| m.keys().filter(|k| k.0 == namespace).map(|k| (Arc::clone(store), k.clone())))
+            .flat_map(|(store, m)| {
+                m.keys()
+                    .filter(|k| k.0 == namespace)
+                    .map(|k| (Arc::clone(store), k.clone()))
+            })
             .collect()
     }
 
     /// Number of objects of a resource.
+    #[cfg(test)]
     pub fn count(&self, store: &StoreKey) -> usize {
         self.objects.get(store).map_or(0, BTreeMap::len)
     }
 
-    fn record(&mut self, store: &StoreKey, type_: ChangeType, object: Arc<Value>, previous: Option<Arc<Value>>) {
-        let change = Arc::new(Change { rv: self.rv, store: Arc::clone(store), type_, object, previous, encoded: OnceLock::new() });
+    fn record(
+        &mut self,
+        store: &StoreKey,
+        type_: ChangeType,
+        object: Arc<Value>,
+        previous: Option<Arc<Value>>,
+    ) {
+        let change = Arc::new(Change {
+            rv: self.rv,
+            store: Arc::clone(store),
+            type_,
+            object,
+            previous,
+            encoded: OnceLock::new(),
+        });
         self.history.push_back(Arc::clone(&change));
         while self.history.len() > self.history_limit {
             if let Some(old) = self.history.pop_front() {
@@ -185,10 +223,18 @@ impl Store {
     /// Retained changes of `store` after `rv`, or why they are gone.
     pub fn replay(&self, store: &StoreKey, rv: u64) -> Result<Vec<Arc<Change>>, TooOld> {
         if rv < self.compacted {
-            return Err(TooOld { requested: rv, compacted: self.compacted });
+            return Err(TooOld {
+                requested: rv,
+                compacted: self.compacted,
+            });
         }
         let start = self.history.partition_point(|c| c.rv <= rv);
-        Ok(self.history.range(start..).filter(|c| &c.store == store).cloned().collect())
+        Ok(self
+            .history
+            .range(start..)
+            .filter(|c| &c.store == store)
+            .cloned()
+            .collect())
     }
 
     /// A receiver of live changes and the token that closes the watch on compaction or shutdown.
@@ -215,7 +261,12 @@ mod tests {
 
     fn stored(store: &mut Store, name: &str) -> Stored {
         let rv = store.next_rv();
-        Stored { object: Arc::new(json!({"metadata": {"name": name, "resourceVersion": rv.to_string()}})), managed: ManagedFields::default() }
+        Stored {
+            object: Arc::new(
+                json!({"metadata": {"name": name, "resourceVersion": rv.to_string()}}),
+            ),
+            managed: ManagedFields::default(),
+        }
     }
 
     fn key(ns: &str, name: &str) -> ObjectKey {
@@ -232,7 +283,12 @@ mod tests {
         s.put(&b, key("ns", "y"), o);
         let o = stored(&mut s, "x");
         s.put(&a, key("ns", "x"), o);
-        let types: Vec<_> = s.replay(&a, 1).unwrap().iter().map(|c| (c.rv, c.type_)).collect();
+        let types: Vec<_> = s
+            .replay(&a, 1)
+            .unwrap()
+            .iter()
+            .map(|c| (c.rv, c.type_))
+            .collect();
         assert_eq!(types, [(2, ChangeType::Added), (4, ChangeType::Modified)]);
         assert_eq!(s.replay(&a, 2).unwrap().len(), 1);
         assert!(s.replay(&a, 4).unwrap().is_empty());
@@ -246,7 +302,13 @@ mod tests {
             let o = stored(&mut s, name);
             s.put(&k, key("", name), o);
         }
-        assert_eq!(s.replay(&k, 1).unwrap_err(), TooOld { requested: 1, compacted: 2 });
+        assert_eq!(
+            s.replay(&k, 1).unwrap_err(),
+            TooOld {
+                requested: 1,
+                compacted: 2
+            }
+        );
         assert_eq!(s.replay(&k, 2).unwrap().len(), 2);
         let (_rx, epoch) = s.subscribe();
         let at = s.compact();
@@ -263,11 +325,24 @@ mod tests {
             let o = stored(&mut s, name);
             s.put(&k, key(ns, name), o);
         }
-        let names = |it: Vec<(&ObjectKey, &Stored)>| it.iter().map(|(k, _)| format!("{}/{}", k.0, k.1)).collect::<Vec<_>>();
-        assert_eq!(names(s.list(&k, None, None).collect()), ["a/9", "b/1", "b/2", "c/0"]);
+        let names = |it: Vec<(&ObjectKey, &Stored)>| {
+            it.iter()
+                .map(|(k, _)| format!("{}/{}", k.0, k.1))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(s.list(&k, None, None).collect()),
+            ["a/9", "b/1", "b/2", "c/0"]
+        );
         assert_eq!(names(s.list(&k, Some("b"), None).collect()), ["b/1", "b/2"]);
-        assert_eq!(names(s.list(&k, Some("b"), Some(&key("b", "1"))).collect()), ["b/2"]);
-        assert_eq!(names(s.list(&k, None, Some(&key("b", "2"))).collect()), ["c/0"]);
+        assert_eq!(
+            names(s.list(&k, Some("b"), Some(&key("b", "1"))).collect()),
+            ["b/2"]
+        );
+        assert_eq!(
+            names(s.list(&k, None, Some(&key("b", "2"))).collect()),
+            ["c/0"]
+        );
         let last = s.get(&k, &key("b", "1")).unwrap().object.clone();
         assert!(s.delete(&k, &key("b", "1"), last).is_some());
         assert_eq!(s.count(&k), 3);

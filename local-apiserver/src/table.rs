@@ -45,22 +45,65 @@ const DATA_COUNT: &str = "#data";
 const INVOLVED_OBJECT: &str = "#object";
 
 fn age() -> PrinterColumn {
-    column("Age", "date", AGE_PATH, "CreationTimestamp is a timestamp representing the server time when this object was created.")
+    column(
+        "Age",
+        "date",
+        AGE_PATH,
+        "CreationTimestamp is a timestamp representing the server time when this object was created.",
+    )
 }
 
 /// The Table columns of a built-in resource (after Name).
 pub(crate) fn builtin_columns(builtin: Builtin) -> Vec<PrinterColumn> {
     match builtin {
-        Builtin::Namespace => vec![column("Status", "string", ".status.phase", "The phase of the namespace"), age()],
-        Builtin::ConfigMap => vec![column("Data", "string", DATA_COUNT, "Number of data keys"), age()],
-        Builtin::Secret => vec![column("Type", "string", ".type", "The type of the secret"), column("Data", "string", DATA_COUNT, "Number of data keys"), age()],
-        Builtin::Lease => vec![column("Holder", "string", ".spec.holderIdentity", "The holder of the lease"), age()],
-        Builtin::Crd => vec![column("Created At", "date-time", AGE_PATH, "When the CRD was created")],
+        Builtin::Namespace => vec![
+            column(
+                "Status",
+                "string",
+                ".status.phase",
+                "The phase of the namespace",
+            ),
+            age(),
+        ],
+        Builtin::ConfigMap => vec![
+            column("Data", "string", DATA_COUNT, "Number of data keys"),
+            age(),
+        ],
+        Builtin::Secret => vec![
+            column("Type", "string", ".type", "The type of the secret"),
+            column("Data", "string", DATA_COUNT, "Number of data keys"),
+            age(),
+        ],
+        Builtin::Lease => vec![
+            column(
+                "Holder",
+                "string",
+                ".spec.holderIdentity",
+                "The holder of the lease",
+            ),
+            age(),
+        ],
+        Builtin::Crd => vec![column(
+            "Created At",
+            "date-time",
+            AGE_PATH,
+            "When the CRD was created",
+        )],
         Builtin::CoreEvent | Builtin::Event => vec![
-            column("Last Seen", "date", "#lastSeen", "When the event last occurred"),
+            column(
+                "Last Seen",
+                "date",
+                "#lastSeen",
+                "When the event last occurred",
+            ),
             column("Type", "string", ".type", "The event type"),
             column("Reason", "string", ".reason", "The reason of the event"),
-            column("Object", "string", INVOLVED_OBJECT, "The object the event is about"),
+            column(
+                "Object",
+                "string",
+                INVOLVED_OBJECT,
+                "The object the event is about",
+            ),
             column("Message", "string", "#message", "The message of the event"),
         ],
         Builtin::ServiceAccount => vec![age()],
@@ -69,14 +112,30 @@ pub(crate) fn builtin_columns(builtin: Builtin) -> Vec<PrinterColumn> {
 
 /// The columns shown for `info` at `version`: a CRD without printer columns shows Age.
 fn columns(info: &ResourceInfo, version: &str) -> Vec<PrinterColumn> {
-    let declared = info.version(version).map(|v| v.printer_columns.clone()).unwrap_or_default();
-    if declared.is_empty() && info.is_custom() { vec![age()] } else { declared }
+    let declared = info
+        .version(version)
+        .map(|v| v.printer_columns.clone())
+        .unwrap_or_default();
+    if declared.is_empty() && info.is_custom() {
+        vec![age()]
+    } else {
+        declared
+    }
 }
 
 /// A Table of `objects` (already presented at `version`) with list metadata `metadata`.
-pub(crate) fn table(info: &ResourceInfo, version: &str, objects: &[Arc<Value>], metadata: Value, include: IncludeObject, now: jiff::Timestamp) -> Value {
+pub(crate) fn table(
+    info: &ResourceInfo,
+    version: &str,
+    objects: &[Arc<Value>],
+    metadata: Value,
+    include: IncludeObject,
+    now: jiff::Timestamp,
+) -> Value {
     let cols = columns(info, version);
-    let mut defs = vec![json!({"name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace.", "priority": 0})];
+    let mut defs = vec![
+        json!({"name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace.", "priority": 0}),
+    ];
     defs.extend(cols.iter().map(|c| {
         json!({"name": c.name, "type": if c.type_ == "date-time" { "string" } else { c.type_.as_str() }, "format": c.format, "description": c.description, "priority": c.priority})
     }));
@@ -105,15 +164,27 @@ pub(crate) fn table(info: &ResourceInfo, version: &str, objects: &[Arc<Value>], 
 fn cell(c: &PrinterColumn, obj: &Value, now: jiff::Timestamp) -> Value {
     let value = match c.json_path.as_str() {
         DATA_COUNT => {
-            let count = |k: &str| obj.get(k).and_then(Value::as_object).map_or(0, serde_json::Map::len);
+            let count = |k: &str| {
+                obj.get(k)
+                    .and_then(Value::as_object)
+                    .map_or(0, serde_json::Map::len)
+            };
             return json!(count("data") + count("binaryData"));
         }
         INVOLVED_OBJECT => {
             let o = obj.get("involvedObject").or_else(|| obj.get("regarding"));
-            let s = |k: &str| o.and_then(|o| o.get(k)).and_then(Value::as_str).unwrap_or_default();
+            let s = |k: &str| {
+                o.and_then(|o| o.get(k))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            };
             return json!(format!("{}/{}", s("kind").to_lowercase(), s("name")));
         }
-        "#message" => obj.get("message").or_else(|| obj.get("note")).cloned().unwrap_or(Value::Null),
+        "#message" => obj
+            .get("message")
+            .or_else(|| obj.get("note"))
+            .cloned()
+            .unwrap_or(Value::Null),
         "#lastSeen" => ["lastTimestamp", "eventTime", "deprecatedLastTimestamp"]
             .iter()
             .find_map(|k| obj.get(*k).filter(|v| v.is_string()).cloned())
@@ -124,12 +195,19 @@ fn cell(c: &PrinterColumn, obj: &Value, now: jiff::Timestamp) -> Value {
             match found.as_slice() {
                 [] => Value::Null,
                 [one] => (*one).clone(),
-                many => json!(many.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(",")),
+                many => json!(
+                    many.iter()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
             }
         }
     };
     if c.type_ == "date"
-        && let Some(since) = value.as_str().and_then(|s| s.parse::<jiff::Timestamp>().ok())
+        && let Some(since) = value
+            .as_str()
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
     {
         return json!(human_duration(now.as_second() - since.as_second()));
     }
@@ -164,7 +242,10 @@ pub(crate) fn human_duration(seconds: i64) -> String {
 /// `[?(@.k=="v")]`, optionally wrapped in `{}`.
 pub(crate) fn json_path<'a>(obj: &'a Value, path: &str) -> Vec<&'a Value> {
     let path = path.trim();
-    let path = path.strip_prefix('{').and_then(|p| p.strip_suffix('}')).unwrap_or(path);
+    let path = path
+        .strip_prefix('{')
+        .and_then(|p| p.strip_suffix('}'))
+        .unwrap_or(path);
     let path = path.strip_prefix('$').unwrap_or(path);
     let mut current = vec![obj];
     let mut rest = path;
@@ -178,10 +259,15 @@ pub(crate) fn json_path<'a>(obj: &'a Value, path: &str) -> Vec<&'a Value> {
             }
             current = current.into_iter().filter_map(|v| v.get(key)).collect();
         } else if let Some(r) = rest.strip_prefix('[') {
-            let Some(close) = r.find(']') else { return vec![] };
+            let Some(close) = r.find(']') else {
+                return vec![];
+            };
             let selector = &r[..close];
             rest = &r[close + 1..];
-            current = current.into_iter().flat_map(|v| select(v, selector)).collect();
+            current = current
+                .into_iter()
+                .flat_map(|v| select(v, selector))
+                .collect();
         } else {
             return vec![];
         }
@@ -199,16 +285,29 @@ fn select<'a>(v: &'a Value, selector: &str) -> Vec<&'a Value> {
     }
     if let Ok(i) = selector.parse::<i64>() {
         let idx = if i < 0 { items.len() as i64 + i } else { i };
-        return usize::try_from(idx).ok().and_then(|i| items.get(i)).into_iter().collect();
+        return usize::try_from(idx)
+            .ok()
+            .and_then(|i| items.get(i))
+            .into_iter()
+            .collect();
     }
-    let Some(filter) = selector.strip_prefix("?(").and_then(|f| f.strip_suffix(')')) else { return vec![] };
-    let Some((lhs, rhs)) = filter.split_once("==") else { return vec![] };
+    let Some(filter) = selector
+        .strip_prefix("?(")
+        .and_then(|f| f.strip_suffix(')'))
+    else {
+        return vec![];
+    };
+    let Some((lhs, rhs)) = filter.split_once("==") else {
+        return vec![];
+    };
     let field = lhs.trim().trim_start_matches('@');
     let want = rhs.trim().trim_matches(|c| c == '"' || c == '\'');
     items
         .iter()
         .filter(|item| {
-            json_path(item, field).first().is_some_and(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned) == want)
+            json_path(item, field)
+                .first()
+                .is_some_and(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned) == want)
         })
         .collect()
 }
@@ -224,15 +323,33 @@ mod tests {
                        "status": {"conditions": [{"type": "Progressing", "status": "False"}, {"type": "Ready", "status": "True"}]}});
         assert_eq!(json_path(&o, ".spec.replicas"), [&json!(3)]);
         assert_eq!(json_path(&o, "{.spec.ports[1].port}"), [&json!(443)]);
-        assert_eq!(json_path(&o, ".spec.ports[*].port"), [&json!(80), &json!(443)]);
-        assert_eq!(json_path(&o, ".status.conditions[?(@.type==\"Ready\")].status"), [&json!("True")]);
+        assert_eq!(
+            json_path(&o, ".spec.ports[*].port"),
+            [&json!(80), &json!(443)]
+        );
+        assert_eq!(
+            json_path(&o, ".status.conditions[?(@.type==\"Ready\")].status"),
+            [&json!("True")]
+        );
         assert!(json_path(&o, ".spec.missing").is_empty());
         assert!(json_path(&o, ".spec.ports[9].port").is_empty());
     }
 
     #[test]
     fn human_durations_match_kubectl() {
-        let cases = [(5, "5s"), (119, "119s"), (120, "2m"), (150, "2m30s"), (900, "15m"), (3 * 3600 + 60, "3h1m"), (30 * 3600, "30h"), (3 * 86400, "3d"), (3 * 86400 + 3600, "3d1h"), (40 * 86400, "40d"), (800 * 86400, "2y70d")];
+        let cases = [
+            (5, "5s"),
+            (119, "119s"),
+            (120, "2m"),
+            (150, "2m30s"),
+            (900, "15m"),
+            (3 * 3600 + 60, "3h1m"),
+            (30 * 3600, "30h"),
+            (3 * 86400, "3d"),
+            (3 * 86400 + 3600, "3d1h"),
+            (40 * 86400, "40d"),
+            (800 * 86400, "2y70d"),
+        ];
         for (secs, want) in cases {
             assert_eq!(human_duration(secs), want, "{secs}");
         }
@@ -244,30 +361,82 @@ mod tests {
         info.builtin = None;
         info.versions[0].printer_columns = vec![
             column("Replicas", "integer", ".spec.replicas", ""),
-            column("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", ""),
+            column(
+                "Ready",
+                "string",
+                ".status.conditions[?(@.type==\"Ready\")].status",
+                "",
+            ),
             age(),
         ];
         let now = jiff::Timestamp::now();
-        let created = (now - jiff::SignedDuration::from_secs(30)).strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let obj = Arc::new(json!({"metadata": {"name": "web", "creationTimestamp": created, "managedFields": []},
-            "spec": {"replicas": 2}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}));
-        let t = table(&info, "v1", &[obj], json!({"resourceVersion": "7"}), IncludeObject::Metadata, now);
-        let names: Vec<_> = t["columnDefinitions"].as_array().unwrap().iter().map(|c| c["name"].clone()).collect();
-        assert_eq!(names, [json!("Name"), json!("Replicas"), json!("Ready"), json!("Age")]);
+        let created = (now - jiff::SignedDuration::from_secs(30))
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let obj = Arc::new(
+            json!({"metadata": {"name": "web", "creationTimestamp": created, "managedFields": []},
+            "spec": {"replicas": 2}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+        );
+        let t = table(
+            &info,
+            "v1",
+            &[obj],
+            json!({"resourceVersion": "7"}),
+            IncludeObject::Metadata,
+            now,
+        );
+        let names: Vec<_> = t["columnDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].clone())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                json!("Name"),
+                json!("Replicas"),
+                json!("Ready"),
+                json!("Age")
+            ]
+        );
         assert_eq!(t["rows"][0]["cells"], json!(["web", 2, "True", "30s"]));
         assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
-        assert!(t["rows"][0]["object"]["metadata"].get("managedFields").is_none());
+        assert!(
+            t["rows"][0]["object"]["metadata"]
+                .get("managedFields")
+                .is_none()
+        );
     }
 
     #[test]
     fn builtin_tables() {
         let r = Registry::with_builtins();
         let cm = Arc::new(json!({"metadata": {"name": "c"}, "data": {"a": "1", "b": "2"}}));
-        let t = table(r.get("", "configmaps").unwrap(), "v1", &[cm], json!({}), IncludeObject::None, jiff::Timestamp::now());
+        let t = table(
+            r.get("", "configmaps").unwrap(),
+            "v1",
+            &[cm],
+            json!({}),
+            IncludeObject::None,
+            jiff::Timestamp::now(),
+        );
         assert_eq!(t["rows"][0]["cells"][1], 2);
         assert!(t["rows"][0]["object"].is_null());
-        let ev = Arc::new(json!({"metadata": {"name": "e"}, "regarding": {"kind": "EcsService", "name": "web"}, "note": "hi", "reason": "R", "type": "Normal"}));
-        let t = table(r.get("events.k8s.io", "events").unwrap(), "v1", &[ev], json!({}), IncludeObject::None, jiff::Timestamp::now());
-        assert_eq!(t["rows"][0]["cells"], json!(["e", null, "Normal", "R", "ecsservice/web", "hi"]));
+        let ev = Arc::new(
+            json!({"metadata": {"name": "e"}, "regarding": {"kind": "EcsService", "name": "web"}, "note": "hi", "reason": "R", "type": "Normal"}),
+        );
+        let t = table(
+            r.get("events.k8s.io", "events").unwrap(),
+            "v1",
+            &[ev],
+            json!({}),
+            IncludeObject::None,
+            jiff::Timestamp::now(),
+        );
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["e", null, "Normal", "R", "ecsservice/web", "hi"])
+        );
     }
 }

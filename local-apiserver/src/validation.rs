@@ -32,10 +32,16 @@ impl FieldValidation {
 
     /// Turns dropped unknown fields into warnings, or an error under Strict.
     pub fn judge(self, unknown: Vec<String>) -> Result<Vec<String>, ApiError> {
-        let messages: Vec<String> = unknown.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+        let messages: Vec<String> = unknown
+            .iter()
+            .map(|f| format!("unknown field \"{f}\""))
+            .collect();
         match self {
             _ if messages.is_empty() => Ok(vec![]),
-            Self::Strict => Err(ApiError::bad_request(format!("strict decoding error: {}", messages.join(", ")))),
+            Self::Strict => Err(ApiError::bad_request(format!(
+                "strict decoding error: {}",
+                messages.join(", ")
+            ))),
             Self::Warn => Ok(messages),
             Self::Ignore => Ok(vec![]),
         }
@@ -66,7 +72,11 @@ pub(crate) fn prune_builtin(builtin: Builtin, obj: &mut Value) -> Vec<String> {
         Builtin::Namespace | Builtin::Lease | Builtin::Crd => &["spec", "status"],
         Builtin::ConfigMap => &["data", "binaryData", "immutable"],
         Builtin::Secret => &["data", "stringData", "type", "immutable"],
-        Builtin::ServiceAccount => &["secrets", "imagePullSecrets", "automountServiceAccountToken"],
+        Builtin::ServiceAccount => &[
+            "secrets",
+            "imagePullSecrets",
+            "automountServiceAccountToken",
+        ],
         Builtin::CoreEvent => &[
             "involvedObject",
             "reason",
@@ -103,7 +113,8 @@ pub(crate) fn prune_builtin(builtin: Builtin, obj: &mut Value) -> Vec<String> {
     let mut unknown = prune_metadata(obj);
     if let Some(map) = obj.as_object_mut() {
         map.retain(|k, _| {
-            let keep = matches!(k.as_str(), "apiVersion" | "kind" | "metadata") || known.contains(&k.as_str());
+            let keep = matches!(k.as_str(), "apiVersion" | "kind" | "metadata")
+                || known.contains(&k.as_str());
             if !keep {
                 unknown.push(k.clone());
             }
@@ -145,7 +156,8 @@ pub(crate) fn custom_resource(
         }
         if !schema.keeps_unknown_fields() {
             map.retain(|k, _| {
-                let keep = matches!(k.as_str(), "apiVersion" | "kind" | "metadata") || schema.properties.contains_key(k);
+                let keep = matches!(k.as_str(), "apiVersion" | "kind" | "metadata")
+                    || schema.properties.contains_key(k);
                 if !keep {
                     unknown.push(k.clone());
                 }
@@ -171,20 +183,31 @@ pub(crate) fn custom_resource(
     if causes.is_empty() {
         Ok(unknown)
     } else {
-        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+        let name = obj
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         Err(ApiError::invalid(kind, group, name, causes))
     }
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 fn prune(schema: &Schema, value: &mut Value, path: &str, unknown: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if let Some(sub) = schema.properties.get(k).or(schema.additional_properties.as_deref()) {
+                if let Some(sub) = schema
+                    .properties
+                    .get(k)
+                    .or(schema.additional_properties.as_deref())
+                {
                     prune(sub, v, &join(path, k), unknown);
                 }
             }
@@ -192,7 +215,8 @@ fn prune(schema: &Schema, value: &mut Value, path: &str, unknown: &mut Vec<Strin
                 return;
             }
             map.retain(|k, _| {
-                let embedded = schema.embedded_resource && matches!(k.as_str(), "apiVersion" | "kind" | "metadata");
+                let embedded = schema.embedded_resource
+                    && matches!(k.as_str(), "apiVersion" | "kind" | "metadata");
                 let keep = embedded || schema.properties.contains_key(k);
                 if !keep {
                     unknown.push(join(path, k));
@@ -260,11 +284,19 @@ fn json_type(v: &Value) -> &'static str {
 }
 
 fn invalid(path: &str, message: String) -> Cause {
-    Cause { reason: "FieldValueInvalid".into(), message, field: path.into() }
+    Cause {
+        reason: "FieldValueInvalid".into(),
+        message,
+        field: path.into(),
+    }
 }
 
 fn required(path: &str) -> Cause {
-    Cause { reason: "FieldValueRequired".into(), message: "Required value".into(), field: path.into() }
+    Cause {
+        reason: "FieldValueRequired".into(),
+        message: "Required value".into(),
+        field: path.into(),
+    }
 }
 
 fn type_matches(expected: &str, v: &Value) -> bool {
@@ -279,7 +311,13 @@ fn type_matches(expected: &str, v: &Value) -> bool {
     }
 }
 
-fn validate(schema: &Schema, value: &Value, old: Option<&Value>, path: &str, causes: &mut Vec<Cause>) {
+fn validate(
+    schema: &Schema,
+    value: &Value,
+    old: Option<&Value>,
+    path: &str,
+    causes: &mut Vec<Cause>,
+) {
     let actual = json_type(value);
     if value.is_null() && schema.nullable {
         return;
@@ -305,12 +343,17 @@ fn validate(schema: &Schema, value: &Value, old: Option<&Value>, path: &str, cau
         let supported: Vec<String> = schema.enum_values.iter().map(Value::to_string).collect();
         causes.push(Cause {
             reason: "FieldValueNotSupported".into(),
-            message: format!("Unsupported value: {value}: supported values: {}", supported.join(", ")),
+            message: format!(
+                "Unsupported value: {value}: supported values: {}",
+                supported.join(", ")
+            ),
             field: path.into(),
         });
     }
     match value {
-        Value::Number(n) => check_number(schema, n.as_f64().unwrap_or_default(), value, path, causes),
+        Value::Number(n) => {
+            check_number(schema, n.as_f64().unwrap_or_default(), value, path, causes)
+        }
         Value::String(s) => check_string(schema, s, value, path, causes),
         Value::Array(items) => check_array(schema, items, old, path, causes),
         Value::Object(map) => check_object(schema, map, old, path, causes),
@@ -321,15 +364,29 @@ fn validate(schema: &Schema, value: &Value, old: Option<&Value>, path: &str, cau
 
 fn check_number(schema: &Schema, n: f64, value: &Value, path: &str, causes: &mut Vec<Cause>) {
     if let Some(min) = schema.minimum {
-        let (bad, word) = if schema.exclusive_minimum { (n <= min, "greater than") } else { (n < min, "greater than or equal to") };
+        let (bad, word) = if schema.exclusive_minimum {
+            (n <= min, "greater than")
+        } else {
+            (n < min, "greater than or equal to")
+        };
         if bad {
-            causes.push(invalid(path, format!("Invalid value: {value}: {path} in body should be {word} {min}")));
+            causes.push(invalid(
+                path,
+                format!("Invalid value: {value}: {path} in body should be {word} {min}"),
+            ));
         }
     }
     if let Some(max) = schema.maximum {
-        let (bad, word) = if schema.exclusive_maximum { (n >= max, "less than") } else { (n > max, "less than or equal to") };
+        let (bad, word) = if schema.exclusive_maximum {
+            (n >= max, "less than")
+        } else {
+            (n > max, "less than or equal to")
+        };
         if bad {
-            causes.push(invalid(path, format!("Invalid value: {value}: {path} in body should be {word} {max}")));
+            causes.push(invalid(
+                path,
+                format!("Invalid value: {value}: {path} in body should be {word} {max}"),
+            ));
         }
     }
 }
@@ -344,14 +401,29 @@ fn check_string(schema: &Schema, s: &str, value: &Value, path: &str, causes: &mu
         });
     }
     if let Some(min) = schema.min_length.filter(|m| len < *m) {
-        causes.push(invalid(path, format!("Invalid value: {value}: {path} in body should be at least {min} chars long")));
+        causes.push(invalid(
+            path,
+            format!("Invalid value: {value}: {path} in body should be at least {min} chars long"),
+        ));
     }
     if let Some(re) = schema.pattern.as_ref().filter(|re| !re.is_match(s)) {
-        causes.push(invalid(path, format!("Invalid value: {value}: {path} in body should match '{}'", re.as_str())));
+        causes.push(invalid(
+            path,
+            format!(
+                "Invalid value: {value}: {path} in body should match '{}'",
+                re.as_str()
+            ),
+        ));
     }
 }
 
-fn check_array(schema: &Schema, items: &[Value], old: Option<&Value>, path: &str, causes: &mut Vec<Cause>) {
+fn check_array(
+    schema: &Schema,
+    items: &[Value],
+    old: Option<&Value>,
+    path: &str,
+    causes: &mut Vec<Cause>,
+) {
     let n = items.len() as u64;
     if let Some(max) = schema.max_items.filter(|m| n > *m) {
         causes.push(Cause {
@@ -361,36 +433,58 @@ fn check_array(schema: &Schema, items: &[Value], old: Option<&Value>, path: &str
         });
     }
     if let Some(min) = schema.min_items.filter(|m| n < *m) {
-        causes.push(invalid(path, format!("Invalid value: {n}: {path} in body should have at least {min} items")));
+        causes.push(invalid(
+            path,
+            format!("Invalid value: {n}: {path} in body should have at least {min} items"),
+        ));
     }
     let key_of = |item: &Value| -> Option<Vec<Value>> {
-        (schema.list_type.as_deref() == Some("map"))
-            .then(|| schema.list_map_keys.iter().map(|k| item.get(k).cloned().unwrap_or(Value::Null)).collect())
+        (schema.list_type.as_deref() == Some("map")).then(|| {
+            schema
+                .list_map_keys
+                .iter()
+                .map(|k| item.get(k).cloned().unwrap_or(Value::Null))
+                .collect()
+        })
     };
     for (i, item) in items.iter().enumerate() {
         let here = format!("{path}[{i}]");
         let earlier = &items[..i];
         match schema.list_type.as_deref() {
             Some("set") if earlier.contains(item) => {
-                causes.push(Cause { reason: "FieldValueDuplicate".into(), message: format!("Duplicate value: {item}"), field: here.clone() });
+                causes.push(Cause {
+                    reason: "FieldValueDuplicate".into(),
+                    message: format!("Duplicate value: {item}"),
+                    field: here.clone(),
+                });
             }
             Some("map") if earlier.iter().any(|e| key_of(e) == key_of(item)) => {
                 let key = Value::Array(key_of(item).unwrap_or_default());
-                causes.push(Cause { reason: "FieldValueDuplicate".into(), message: format!("Duplicate value: {key}"), field: here.clone() });
+                causes.push(Cause {
+                    reason: "FieldValueDuplicate".into(),
+                    message: format!("Duplicate value: {key}"),
+                    field: here.clone(),
+                });
             }
             _ => {}
         }
         // Only map-keyed lists correlate items with the old object (for transition rules).
-        let old_item = old
-            .and_then(Value::as_array)
-            .and_then(|olds| key_of(item).and_then(|k| olds.iter().find(|o| key_of(o).as_ref() == Some(&k))));
+        let old_item = old.and_then(Value::as_array).and_then(|olds| {
+            key_of(item).and_then(|k| olds.iter().find(|o| key_of(o).as_ref() == Some(&k)))
+        });
         if let Some(sub) = &schema.items {
             validate(sub, item, old_item, &here, causes);
         }
     }
 }
 
-fn check_object(schema: &Schema, map: &Map<String, Value>, old: Option<&Value>, path: &str, causes: &mut Vec<Cause>) {
+fn check_object(
+    schema: &Schema,
+    map: &Map<String, Value>,
+    old: Option<&Value>,
+    path: &str,
+    causes: &mut Vec<Cause>,
+) {
     for r in &schema.required {
         if !map.contains_key(r) {
             causes.push(required(&join(path, r)));
@@ -398,19 +492,36 @@ fn check_object(schema: &Schema, map: &Map<String, Value>, old: Option<&Value>, 
     }
     let n = map.len() as u64;
     if let Some(max) = schema.max_properties.filter(|m| n > *m) {
-        causes.push(Cause { reason: "FieldValueTooMany".into(), message: format!("Too many: {n}: must have at most {max} items"), field: path.into() });
+        causes.push(Cause {
+            reason: "FieldValueTooMany".into(),
+            message: format!("Too many: {n}: must have at most {max} items"),
+            field: path.into(),
+        });
     }
     if let Some(min) = schema.min_properties.filter(|m| n < *m) {
-        causes.push(invalid(path, format!("Invalid value: {n}: {path} in body should have at least {min} properties")));
+        causes.push(invalid(
+            path,
+            format!("Invalid value: {n}: {path} in body should have at least {min} properties"),
+        ));
     }
     for (k, v) in map {
-        if let Some(sub) = schema.properties.get(k).or(schema.additional_properties.as_deref()) {
+        if let Some(sub) = schema
+            .properties
+            .get(k)
+            .or(schema.additional_properties.as_deref())
+        {
             validate(sub, v, old.and_then(|o| o.get(k)), &join(path, k), causes);
         }
     }
 }
 
-fn check_rules(schema: &Schema, value: &Value, old: Option<&Value>, path: &str, causes: &mut Vec<Cause>) {
+fn check_rules(
+    schema: &Schema,
+    value: &Value,
+    old: Option<&Value>,
+    path: &str,
+    causes: &mut Vec<Cause>,
+) {
     for rule in &schema.rules {
         let old_self = if rule.program.uses_old_self() {
             match old {
@@ -424,7 +535,10 @@ fn check_rules(schema: &Schema, value: &Value, old: Option<&Value>, path: &str, 
             Some(fp) => join(path, fp.trim_start_matches('.')),
             None => path.to_owned(),
         };
-        let shown_type = schema.type_.clone().unwrap_or_else(|| json_type(value).to_owned());
+        let shown_type = schema
+            .type_
+            .clone()
+            .unwrap_or_else(|| json_type(value).to_owned());
         let message = match rule.program.eval_bool(value, old_self) {
             Ok(true) => continue,
             Ok(false) => rule
@@ -442,7 +556,15 @@ fn check_rules(schema: &Schema, value: &Value, old: Option<&Value>, path: &str, 
             "FieldValueDuplicate" => format!("Duplicate value: \"{shown_type}\": {message}"),
             _ => format!("Invalid value: \"{shown_type}\": {message}"),
         };
-        causes.push(Cause { reason: rule.reason.clone(), message, field: if field.is_empty() { "<nil>".into() } else { field } });
+        causes.push(Cause {
+            reason: rule.reason.clone(),
+            message,
+            field: if field.is_empty() {
+                "<nil>".into()
+            } else {
+                field
+            },
+        });
     }
 }
 

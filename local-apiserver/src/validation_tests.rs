@@ -50,7 +50,13 @@ fn check(obj: &mut Value, old: Option<&Value>) -> Result<Vec<String>, ApiError> 
 }
 
 fn fields(err: &ApiError) -> Vec<String> {
-    err.details.as_ref().unwrap().causes.iter().map(|c| c.field.clone()).collect()
+    err.details
+        .as_ref()
+        .unwrap()
+        .causes
+        .iter()
+        .map(|c| c.field.clone())
+        .collect()
 }
 
 #[test]
@@ -66,18 +72,37 @@ fn defaults_are_applied_at_every_level() {
 
 #[test]
 fn unknown_fields_are_pruned_and_reported() {
-    let mut obj = object(json!({"image": "nginx", "bogus": 1, "codeDeploy": {"anything": true}, "ecsNative": {"x": 1}}));
+    let mut obj = object(json!({"image": "nginx", "bogus": 1, "ecsNative": {"x": 1, "bake": 2}}));
+    obj["status"] = json!({"anything": true});
     obj["extra"] = json!(true);
     obj["metadata"]["nonsense"] = json!("x");
     let mut unknown = check(&mut obj, None).unwrap_err_or_unknown();
     unknown.sort();
-    assert_eq!(unknown, ["extra", "metadata.nonsense", "spec.bogus", "spec.ecsNative.x"]);
+    assert_eq!(
+        unknown,
+        [
+            "extra",
+            "metadata.nonsense",
+            "spec.bogus",
+            "spec.ecsNative.x"
+        ]
+    );
     assert!(obj["spec"].get("bogus").is_none());
-    assert_eq!(obj["spec"]["codeDeploy"]["anything"], true, "preserved");
+    assert_eq!(obj["status"]["anything"], true, "preserved");
+    assert_eq!(obj["spec"]["ecsNative"], json!({"bake": 2}));
     let strict = FieldValidation::Strict.judge(unknown.clone()).unwrap_err();
     assert_eq!(strict.code, 400);
-    assert!(strict.message.starts_with("strict decoding error: unknown field \"extra\""), "{}", strict.message);
-    assert_eq!(FieldValidation::Warn.judge(unknown.clone()).unwrap().len(), 4);
+    assert!(
+        strict
+            .message
+            .starts_with("strict decoding error: unknown field \"extra\""),
+        "{}",
+        strict.message
+    );
+    assert_eq!(
+        FieldValidation::Warn.judge(unknown.clone()).unwrap().len(),
+        4
+    );
     assert!(FieldValidation::Ignore.judge(unknown).unwrap().is_empty());
 }
 
@@ -102,35 +127,83 @@ fn schema_violations_name_their_fields() {
     assert_eq!(err.reason, "Invalid");
     let mut f = fields(&err);
     f.sort();
-    assert_eq!(f, ["spec.env.A", "spec.image", "spec.policy", "spec.port", "spec.replicas", "spec.serviceName", "spec.tags[1]"]);
-    assert!(err.message.starts_with("EcsService.demo.example.com \"web\" is invalid: ["), "{}", err.message);
-    assert!(err.message.contains("spec.replicas: Invalid value: \"string\": spec.replicas in body must be of type integer"));
-    assert!(err.message.contains("spec.policy: Unsupported value: \"Keep\": supported values: \"Delete\", \"Retain\""));
+    assert_eq!(
+        f,
+        [
+            "spec.env.A",
+            "spec.image",
+            "spec.policy",
+            "spec.port",
+            "spec.replicas",
+            "spec.serviceName",
+            "spec.tags[1]"
+        ]
+    );
+    assert!(
+        err.message
+            .starts_with("EcsService.demo.example.com \"web\" is invalid: ["),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains(
+        "spec.replicas: Invalid value: \"string\": spec.replicas in body must be of type integer"
+    ));
+    assert!(err.message.contains(
+        "spec.policy: Unsupported value: \"Keep\": supported values: \"Delete\", \"Retain\""
+    ));
 }
 
 #[test]
 fn required_and_bounds() {
     let mut obj = object(json!({"replicas": 11}));
     let err = check(&mut obj, None).unwrap_err();
-    assert!(err.message.contains("spec.image: Required value"), "{}", err.message);
-    assert!(err.message.contains("spec.replicas in body should be less than or equal to 10"), "{}", err.message);
+    assert!(
+        err.message.contains("spec.image: Required value"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message
+            .contains("spec.replicas in body should be less than or equal to 10"),
+        "{}",
+        err.message
+    );
     let mut obj = object(json!({"image": "x", "replicas": -1, "tags": ["a", "b", "c", "d"]}));
     let err = check(&mut obj, None).unwrap_err();
     assert!(err.message.contains("greater than or equal to 0"));
-    assert!(err.message.contains("spec.tags: Too many: 4: must have at most 3 items"), "{}", err.message);
+    assert!(
+        err.message
+            .contains("spec.tags: Too many: 4: must have at most 3 items"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
 fn cel_rules_report_message_and_field_path() {
-    let mut obj = object(json!({"image": "x", "minCapacity": 5, "maxCapacity": 2, "codeDeploy": {}, "ecsNative": {}, "tags": ["a", "b", "c"]}));
+    let mut obj = object(
+        json!({"image": "x", "minCapacity": 5, "maxCapacity": 2, "codeDeploy": {}, "ecsNative": {}, "tags": ["a", "b", "c"]}),
+    );
     let err = check(&mut obj, None).unwrap_err();
     let causes = &err.details.as_ref().unwrap().causes;
-    let by_field = |f: &str| causes.iter().filter(|c| c.field == f).map(|c| c.message.clone()).collect::<Vec<_>>();
+    let by_field = |f: &str| {
+        causes
+            .iter()
+            .filter(|c| c.field == f)
+            .map(|c| c.message.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         by_field("spec"),
-        ["Invalid value: \"object\": minCapacity must not exceed maxCapacity", "Invalid value: \"object\": too many tags: 3"]
+        [
+            "Invalid value: \"object\": minCapacity must not exceed maxCapacity",
+            "Invalid value: \"object\": too many tags: 3"
+        ]
     );
-    assert_eq!(by_field("spec.codeDeploy"), ["Invalid value: \"object\": choose one strategy"]);
+    assert_eq!(
+        by_field("spec.codeDeploy"),
+        ["Invalid value: \"object\": choose one strategy"]
+    );
 }
 
 #[test]
@@ -142,7 +215,12 @@ fn transition_rules_run_only_on_update() {
     let mut changed = object(json!({"image": "x", "serviceName": "b"}));
     let err = check(&mut changed, Some(&created)).unwrap_err();
     assert_eq!(fields(&err), ["spec.serviceName"]);
-    assert!(err.message.ends_with("spec.serviceName: Invalid value: \"string\": serviceName is immutable"), "{}", err.message);
+    assert!(
+        err.message
+            .ends_with("spec.serviceName: Invalid value: \"string\": serviceName is immutable"),
+        "{}",
+        err.message
+    );
     // Adding the field later is not a transition (there is no old value to compare).
     let mut old = object(json!({"image": "x"}));
     check(&mut old, None).unwrap();
@@ -156,8 +234,15 @@ fn rule_evaluation_errors_are_invalid_not_panics() {
         "x-kubernetes-validations": [{"rule": "self.a > 1"}]}}});
     let schema = Schema::parse(&raw).unwrap().0;
     let mut obj = object(json!({}));
-    let err = custom_resource(&schema, &mut obj, None, "EcsService", "demo.example.com").unwrap_err();
-    assert!(err.message.ends_with("spec: Invalid value: \"object\": no such key: a evaluating rule: self.a > 1"), "{}", err.message);
+    let err =
+        custom_resource(&schema, &mut obj, None, "EcsService", "demo.example.com").unwrap_err();
+    assert!(
+        err.message.ends_with(
+            "spec: Invalid value: \"object\": no such key: a evaluating rule: self.a > 1"
+        ),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -165,12 +250,21 @@ fn builtins_keep_only_their_fields() {
     let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "bogus": 1}, "data": {}, "dta": {}});
     let unknown = prune_builtin(Builtin::ConfigMap, &mut cm);
     assert_eq!(unknown, ["metadata.bogus", "dta"]);
-    assert_eq!(cm, json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {}}));
+    assert_eq!(
+        cm,
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {}})
+    );
 }
 
 #[test]
 fn field_validation_parses_the_query_values() {
     assert_eq!(FieldValidation::parse(None).unwrap(), FieldValidation::Warn);
-    assert_eq!(FieldValidation::parse(Some("Strict")).unwrap(), FieldValidation::Strict);
-    assert_eq!(FieldValidation::parse(Some("strict")).unwrap_err().code, 400);
+    assert_eq!(
+        FieldValidation::parse(Some("Strict")).unwrap(),
+        FieldValidation::Strict
+    );
+    assert_eq!(
+        FieldValidation::parse(Some("strict")).unwrap_err().code,
+        400
+    );
 }

@@ -23,7 +23,11 @@ pub(crate) struct Query(HashMap<String, String>);
 impl Query {
     /// Parses a raw query string.
     pub fn parse(raw: &str) -> Self {
-        Self(form_urlencoded::parse(raw.as_bytes()).into_owned().collect())
+        Self(
+            form_urlencoded::parse(raw.as_bytes())
+                .into_owned()
+                .collect(),
+        )
     }
 
     /// The value of `name`, if present.
@@ -40,7 +44,10 @@ impl Query {
     pub fn number(&self, name: &str) -> Result<Option<u64>, ApiError> {
         match self.get(name).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| ApiError::bad_request(format!("invalid value {v:?} for {name}"))),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(format!("invalid value {v:?} for {name}"))),
         }
     }
 }
@@ -63,10 +70,16 @@ impl Presentation {
             if params.contains(&"as=Table") {
                 return Self::Table;
             }
-            if params.contains(&"as=PartialObjectMetadata") || params.contains(&"as=PartialObjectMetadataList") {
+            if params.contains(&"as=PartialObjectMetadata")
+                || params.contains(&"as=PartialObjectMetadataList")
+            {
                 return Self::Metadata;
             }
-            if params.first().is_some_and(|m| *m == "application/json" || *m == "*/*" || m.is_empty()) && params.len() == 1 {
+            if params
+                .first()
+                .is_some_and(|m| *m == "application/json" || *m == "*/*" || m.is_empty())
+                && params.len() == 1
+            {
                 return Self::Object;
             }
         }
@@ -110,14 +123,22 @@ impl Request {
                 .map(Some)
                 .map_err(|e| ApiError::bad_request(format!("error decoding YAML body: {e}")));
         }
-        Err(ApiError::bad_request(format!("error decoding JSON body: {json_err}")))
+        Err(ApiError::bad_request(format!(
+            "error decoding JSON body: {json_err}"
+        )))
     }
 
     /// The field manager: `fieldManager`, else the User-Agent's product name.
     pub fn field_manager(&self) -> String {
         match self.query.get("fieldManager").filter(|m| !m.is_empty()) {
             Some(m) => m.to_owned(),
-            None => self.user_agent.split('/').next().filter(|s| !s.is_empty()).unwrap_or("unknown").to_owned(),
+            None => self
+                .user_agent
+                .split('/')
+                .next()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("unknown")
+                .to_owned(),
         }
     }
 
@@ -126,20 +147,44 @@ impl Request {
         match self.query.get("dryRun") {
             None | Some("") => Ok(false),
             Some("All") => Ok(true),
-            Some(other) => Err(ApiError::bad_request(format!("unsupported dryRun value {other:?}; only \"All\" is supported"))),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "unsupported dryRun value {other:?}; only \"All\" is supported"
+            ))),
         }
     }
 }
 
 /// A JSON response from already-serialized bytes.
-pub(crate) fn bytes_response(code: u16, content_type: &str, body: Vec<u8>, warnings: &[String]) -> Response<Body> {
+pub(crate) fn bytes_response(
+    code: u16,
+    content_type: &str,
+    body: Vec<u8>,
+    warnings: &[String],
+) -> Response<Body> {
     let mut resp = Response::new(Full::new(Bytes::from(body)).boxed_unsync());
     *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/json")));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/json")),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
     for w in warnings {
-        let sanitized: String = w.chars().map(|c| if c == '"' { '\'' } else if c.is_control() { ' ' } else { c }).collect();
+        let sanitized: String = w
+            .chars()
+            .map(|c| {
+                if c == '"' {
+                    '\''
+                } else if c.is_control() {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect();
         if let Ok(v) = HeaderValue::from_str(&format!("299 - \"{sanitized}\"")) {
             headers.append(header::WARNING, v);
         }
@@ -154,7 +199,12 @@ pub(crate) fn json(code: u16, value: &Value) -> Response<Body> {
 
 /// A JSON response with `Warning` headers.
 pub(crate) fn json_with(code: u16, value: &Value, warnings: &[String]) -> Response<Body> {
-    bytes_response(code, "application/json", serde_json::to_vec(value).unwrap_or_default(), warnings)
+    bytes_response(
+        code,
+        "application/json",
+        serde_json::to_vec(value).unwrap_or_default(),
+        warnings,
+    )
 }
 
 /// The `Status` response for an error.
@@ -164,7 +214,12 @@ pub(crate) fn error(e: &ApiError) -> Response<Body> {
 
 /// A plain-text response (health checks).
 pub(crate) fn text(code: u16, body: &'static str) -> Response<Body> {
-    bytes_response(code, "text/plain; charset=utf-8", body.as_bytes().to_vec(), &[])
+    bytes_response(
+        code,
+        "text/plain; charset=utf-8",
+        body.as_bytes().to_vec(),
+        &[],
+    )
 }
 
 #[cfg(test)]
@@ -188,18 +243,54 @@ mod tests {
     fn presentation_from_accept() {
         let table = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
         assert_eq!(Presentation::from_accept(table), Presentation::Table);
-        assert_eq!(Presentation::from_accept("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"), Presentation::Metadata);
-        assert_eq!(Presentation::from_accept("application/vnd.kubernetes.protobuf,application/json"), Presentation::Object);
+        assert_eq!(
+            Presentation::from_accept(
+                "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+            ),
+            Presentation::Metadata
+        );
+        assert_eq!(
+            Presentation::from_accept("application/vnd.kubernetes.protobuf,application/json"),
+            Presentation::Object
+        );
         assert_eq!(Presentation::from_accept(""), Presentation::Object);
     }
 
     #[test]
     fn bodies_parse_as_json_or_yaml() {
-        assert_eq!(request("application/json", "{\"a\":1}").json_body().unwrap(), Some(serde_json::json!({"a": 1})));
-        assert_eq!(request("application/apply-patch+yaml", "a: 1\nb: [x]\n").json_body().unwrap(), Some(serde_json::json!({"a": 1, "b": ["x"]})));
-        assert_eq!(request("application/json", "{\"a\":").json_body().unwrap_err().code, 400);
-        assert_eq!(request("application/yaml", "a: [unclosed").json_body().unwrap_err().code, 400);
-        assert_eq!(request("application/vnd.kubernetes.protobuf", "k8s\0").json_body().unwrap_err().code, 415);
+        assert_eq!(
+            request("application/json", "{\"a\":1}")
+                .json_body()
+                .unwrap(),
+            Some(serde_json::json!({"a": 1}))
+        );
+        assert_eq!(
+            request("application/apply-patch+yaml", "a: 1\nb: [x]\n")
+                .json_body()
+                .unwrap(),
+            Some(serde_json::json!({"a": 1, "b": ["x"]}))
+        );
+        assert_eq!(
+            request("application/json", "{\"a\":")
+                .json_body()
+                .unwrap_err()
+                .code,
+            400
+        );
+        assert_eq!(
+            request("application/yaml", "a: [unclosed")
+                .json_body()
+                .unwrap_err()
+                .code,
+            400
+        );
+        assert_eq!(
+            request("application/vnd.kubernetes.protobuf", "k8s\0")
+                .json_body()
+                .unwrap_err()
+                .code,
+            415
+        );
         assert_eq!(request("application/json", "  ").json_body().unwrap(), None);
     }
 
@@ -207,7 +298,8 @@ mod tests {
     fn field_manager_defaults_to_the_user_agent_product() {
         assert_eq!(request("", "").field_manager(), "kubectl");
         let mut r = request("", "");
-        r.query = Query::parse("fieldManager=ecs-operator&limit=5&labelSelector=app+in+%28a%2Cb%29");
+        r.query =
+            Query::parse("fieldManager=ecs-operator&limit=5&labelSelector=app+in+%28a%2Cb%29");
         assert_eq!(r.field_manager(), "ecs-operator");
         assert_eq!(r.query.number("limit").unwrap(), Some(5));
         assert_eq!(r.query.get("labelSelector"), Some("app in (a,b)"));

@@ -4,4 +4,7 @@
 pub mod aws;
 pub mod clock;
 pub mod controllers;
+pub mod http;
+pub mod local;
+pub mod manager;
 pub mod metrics;

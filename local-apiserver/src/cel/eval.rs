@@ -64,12 +64,16 @@ impl<'a> Val<'a> {
     fn keys(&self) -> Option<Vec<Val<'a>>> {
         match self {
             Val::Map(entries) => Some(entries.iter().map(|(k, _)| k.clone()).collect()),
-            Val::Json(Value::Object(map)) => Some(map.keys().map(|k| Val::Str(Cow::Borrowed(k.as_str()))).collect()),
+            Val::Json(Value::Object(map)) => Some(
+                map.keys()
+                    .map(|k| Val::Str(Cow::Borrowed(k.as_str())))
+                    .collect(),
+            ),
             _ => None,
         }
     }
 
-    fn get(&self, key: &Val<'a>) -> Result<Option<Val<'a>>, CelError> {
+    fn get(&self, key: &Val<'_>) -> Result<Option<Val<'a>>, CelError> {
         match self {
             Val::Json(Value::Object(map)) => match key {
                 Val::Str(k) => Ok(map.get(k.as_ref()).map(Val::from_json)),
@@ -83,14 +87,10 @@ impl<'a> Val<'a> {
                 }
                 Ok(None)
             }
-            other => Err(CelError::new(format!("type '{}' does not support field selection", other.type_name()))),
-        }
-    }
-
-    fn as_str(&self) -> Result<&str, CelError> {
-        match self {
-            Val::Str(s) => Ok(s),
-            other => Err(CelError::new(format!("expected string, found {}", other.type_name()))),
+            other => Err(CelError::new(format!(
+                "type '{}' does not support field selection",
+                other.type_name()
+            ))),
         }
     }
 
@@ -98,7 +98,10 @@ impl<'a> Val<'a> {
         match self {
             Val::Int(i) => Ok(*i),
             Val::UInt(u) => i64::try_from(*u).map_err(|_| CelError::new("integer overflow")),
-            other => Err(CelError::new(format!("expected int, found {}", other.type_name()))),
+            other => Err(CelError::new(format!(
+                "expected int, found {}",
+                other.type_name()
+            ))),
         }
     }
 
@@ -148,9 +151,14 @@ pub(crate) fn eval<'a>(e: &Expr, env: &mut Env<'a>) -> Result<Val<'a>, CelError>
             .ok_or_else(|| CelError::new(format!("undeclared reference to '{name}'"))),
         Expr::Select(operand, field) => {
             let v = eval(operand, env)?;
-            v.get(&Val::Str(Cow::Borrowed(field)))?.ok_or_else(|| CelError::new(format!("no such key: {field}")))
+            v.get(&Val::Str(Cow::Borrowed(field)))?
+                .ok_or_else(|| CelError::new(format!("no such key: {field}")))
         }
-        Expr::Has(operand, field) => Ok(Val::Bool(eval(operand, env)?.get(&Val::Str(Cow::Borrowed(field)))?.is_some())),
+        Expr::Has(operand, field) => Ok(Val::Bool(
+            eval(operand, env)?
+                .get(&Val::Str(Cow::Borrowed(field)))?
+                .is_some(),
+        )),
         Expr::Index(operand, index) => {
             let v = eval(operand, env)?;
             let i = eval(index, env)?;
@@ -163,7 +171,12 @@ pub(crate) fn eval<'a>(e: &Expr, env: &mut Env<'a>) -> Result<Val<'a>, CelError>
             }
             v.get(&i)?.ok_or_else(|| CelError::new("no such key"))
         }
-        Expr::List(items) => Ok(Val::List(items.iter().map(|i| eval(i, env)).collect::<Result<_, _>>()?)),
+        Expr::List(items) => Ok(Val::List(
+            items
+                .iter()
+                .map(|i| eval(i, env))
+                .collect::<Result<_, _>>()?,
+        )),
         Expr::Map(entries) => {
             let mut out = Vec::with_capacity(entries.len());
             for (k, v) in entries {
@@ -176,7 +189,10 @@ pub(crate) fn eval<'a>(e: &Expr, env: &mut Env<'a>) -> Result<Val<'a>, CelError>
             other => Err(no_overload("!_", &other)),
         },
         Expr::Neg(a) => match eval(a, env)? {
-            Val::Int(i) => i.checked_neg().map(Val::Int).ok_or_else(|| CelError::new("integer overflow")),
+            Val::Int(i) => i
+                .checked_neg()
+                .map(Val::Int)
+                .ok_or_else(|| CelError::new("integer overflow")),
             Val::Double(d) => Ok(Val::Double(-d)),
             other => Err(no_overload("-_", &other)),
         },
@@ -193,15 +209,23 @@ pub(crate) fn eval<'a>(e: &Expr, env: &mut Env<'a>) -> Result<Val<'a>, CelError>
         }
         Expr::Call { target, func, args } => {
             let target = target.as_deref().map(|t| eval(t, env)).transpose()?;
-            let args = args.iter().map(|a| eval(a, env)).collect::<Result<Vec<_>, _>>()?;
+            let args = args
+                .iter()
+                .map(|a| eval(a, env))
+                .collect::<Result<Vec<_>, _>>()?;
             super::functions::call(func, target, args)
         }
-        Expr::Comprehension { kind, range, var, filter, body } => {
+        Expr::Comprehension {
+            kind,
+            range,
+            var,
+            filter,
+            body,
+        } => {
             let range = eval(range, env)?;
-            let elems = range
-                .items()
-                .or_else(|| range.keys())
-                .ok_or_else(|| CelError::new(format!("cannot iterate over {}", range.type_name())))?;
+            let elems = range.items().or_else(|| range.keys()).ok_or_else(|| {
+                CelError::new(format!("cannot iterate over {}", range.type_name()))
+            })?;
             comprehension(*kind, elems, var, filter.as_deref(), body, env)
         }
     }
@@ -248,7 +272,13 @@ fn comprehension<'a>(
             }),
             None => Ok(true),
         };
-        let result = keep.and_then(|keep| if keep { eval(body, env).map(Some) } else { Ok(None) });
+        let result = keep.and_then(|keep| {
+            if keep {
+                eval(body, env).map(Some)
+            } else {
+                Ok(None)
+            }
+        });
         env.vars.pop();
         match (kind, result) {
             (_, Ok(None)) => {}
@@ -280,7 +310,10 @@ fn comprehension<'a>(
 }
 
 fn no_overload(op: &str, v: &Val<'_>) -> CelError {
-    CelError::new(format!("no matching overload for '{op}' applied to {}", v.type_name()))
+    CelError::new(format!(
+        "no matching overload for '{op}' applied to {}",
+        v.type_name()
+    ))
 }
 
 /// Deep equality; numbers compare across int, uint and double.
@@ -333,8 +366,14 @@ pub(crate) fn compare(a: &Val<'_>, b: &Val<'_>) -> Result<Ordering, CelError> {
         (Val::Str(x), Val::Str(y)) => Ok(x.cmp(y)),
         (Val::Bool(x), Val::Bool(y)) => Ok(x.cmp(y)),
         _ => match (a.number(), b.number()) {
-            (Some(x), Some(y)) => x.partial_cmp(&y).ok_or_else(|| CelError::new("NaN is not ordered")),
-            _ => Err(CelError::new(format!("cannot compare {} with {}", a.type_name(), b.type_name()))),
+            (Some(x), Some(y)) => x
+                .partial_cmp(&y)
+                .ok_or_else(|| CelError::new("NaN is not ordered")),
+            _ => Err(CelError::new(format!(
+                "cannot compare {} with {}",
+                a.type_name(),
+                b.type_name()
+            ))),
         },
     }
 }
@@ -385,11 +424,20 @@ fn binary<'a>(op: BinOp, a: &Val<'a>, b: &Val<'a>) -> Result<Val<'a>, CelError> 
             let div = op == BinOp::Div;
             match (a, b) {
                 (Val::Int(_), Val::Int(0)) | (Val::UInt(_), Val::UInt(0)) => {
-                    return Err(CelError::new(if div { "division by zero" } else { "modulus by zero" }));
+                    return Err(CelError::new(if div {
+                        "division by zero"
+                    } else {
+                        "modulus by zero"
+                    }));
                 }
-                (Val::Int(x), Val::Int(y)) => {
-                    Val::Int(if div { x.checked_div(*y) } else { x.checked_rem(*y) }.ok_or_else(overflow)?)
-                }
+                (Val::Int(x), Val::Int(y)) => Val::Int(
+                    if div {
+                        x.checked_div(*y)
+                    } else {
+                        x.checked_rem(*y)
+                    }
+                    .ok_or_else(overflow)?,
+                ),
                 (Val::UInt(x), Val::UInt(y)) => Val::UInt(if div { x / y } else { x % y }),
                 _ if div => arith(a, b, "_/_", |x, y| x / y)?,
                 _ => return Err(no_overload("_%_", a)),
@@ -399,7 +447,12 @@ fn binary<'a>(op: BinOp, a: &Val<'a>, b: &Val<'a>) -> Result<Val<'a>, CelError> 
     })
 }
 
-fn arith<'a>(a: &Val<'a>, b: &Val<'a>, op: &str, f: impl Fn(f64, f64) -> f64) -> Result<Val<'a>, CelError> {
+fn arith<'a>(
+    a: &Val<'a>,
+    b: &Val<'a>,
+    op: &str,
+    f: impl Fn(f64, f64) -> f64,
+) -> Result<Val<'a>, CelError> {
     match (a.number(), b.number()) {
         (Some(x), Some(y)) => Ok(Val::Double(f(x, y))),
         _ => Err(no_overload(op, if a.number().is_none() { a } else { b })),

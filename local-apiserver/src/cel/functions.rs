@@ -9,17 +9,26 @@ use super::CelError;
 use super::eval::{Val, compare, equals};
 
 /// Calls `func` on an optional receiver with evaluated arguments.
-pub(crate) fn call<'a>(func: &str, target: Option<Val<'a>>, args: Vec<Val<'a>>) -> Result<Val<'a>, CelError> {
+pub(crate) fn call<'a>(
+    func: &str,
+    target: Option<Val<'a>>,
+    args: Vec<Val<'a>>,
+) -> Result<Val<'a>, CelError> {
     // `f(x, ...)` and `x.f(...)` are the same overload for the functions that allow both.
     let (this, rest) = match target {
         Some(t) => (t, args),
         None => {
             let mut args = args.into_iter();
-            let this = args.next().ok_or_else(|| CelError::new(format!("{func}() needs an argument")))?;
+            let this = args
+                .next()
+                .ok_or_else(|| CelError::new(format!("{func}() needs an argument")))?;
             (this, args.collect())
         }
     };
-    let arg = |i: usize| rest.get(i).ok_or_else(|| CelError::new(format!("{func}() is missing argument {}", i + 1)));
+    let arg = |i: usize| {
+        rest.get(i)
+            .ok_or_else(|| CelError::new(format!("{func}() is missing argument {}", i + 1)))
+    };
     let text = |v: &Val<'a>| -> Result<String, CelError> {
         match v {
             Val::Str(s) => Ok(s.to_string()),
@@ -34,21 +43,27 @@ pub(crate) fn call<'a>(func: &str, target: Option<Val<'a>>, args: Vec<Val<'a>>) 
             Val::Int(i) => *i,
             Val::UInt(u) => i64::try_from(*u).map_err(|_| CelError::new("int() overflow"))?,
             Val::Double(d) if d.is_finite() && d.abs() < 9.2e18 => d.trunc() as i64,
-            Val::Str(s) => s.parse().map_err(|_| CelError::new(format!("cannot convert {s:?} to int")))?,
+            Val::Str(s) => s
+                .parse()
+                .map_err(|_| CelError::new(format!("cannot convert {s:?} to int")))?,
             _ => return Err(CelError::new("int() does not accept this type")),
         }),
         "uint" => Val::UInt(match &this {
             Val::Int(i) => u64::try_from(*i).map_err(|_| CelError::new("uint() overflow"))?,
             Val::UInt(u) => *u,
             Val::Double(d) if d.is_finite() && *d >= 0.0 && *d < 1.8e19 => d.trunc() as u64,
-            Val::Str(s) => s.parse().map_err(|_| CelError::new(format!("cannot convert {s:?} to uint")))?,
+            Val::Str(s) => s
+                .parse()
+                .map_err(|_| CelError::new(format!("cannot convert {s:?} to uint")))?,
             _ => return Err(CelError::new("uint() does not accept this type")),
         }),
         "double" => Val::Double(match &this {
             Val::Int(i) => *i as f64,
             Val::UInt(u) => *u as f64,
             Val::Double(d) => *d,
-            Val::Str(s) => s.parse().map_err(|_| CelError::new(format!("cannot convert {s:?} to double")))?,
+            Val::Str(s) => s
+                .parse()
+                .map_err(|_| CelError::new(format!("cannot convert {s:?} to double")))?,
             _ => return Err(CelError::new("double() does not accept this type")),
         }),
         "string" => owned(match &this {
@@ -69,7 +84,8 @@ pub(crate) fn call<'a>(func: &str, target: Option<Val<'a>>, args: Vec<Val<'a>>) 
         "endsWith" => Val::Bool(text(&this)?.ends_with(&text(arg(0)?)?)),
         "contains" => Val::Bool(text(&this)?.contains(&text(arg(0)?)?)),
         "matches" => {
-            let re = regex::Regex::new(&text(arg(0)?)?).map_err(|e| CelError::new(format!("invalid regex: {e}")))?;
+            let re = regex::Regex::new(&text(arg(0)?)?)
+                .map_err(|e| CelError::new(format!("invalid regex: {e}")))?;
             Val::Bool(re.is_match(&text(&this)?))
         }
         "lowerAscii" => owned(text(&this)?.to_ascii_lowercase()),
@@ -78,7 +94,11 @@ pub(crate) fn call<'a>(func: &str, target: Option<Val<'a>>, args: Vec<Val<'a>>) 
         "substring" => {
             let chars: Vec<char> = text(&this)?.chars().collect();
             let start = index(arg(0)?, chars.len())?;
-            let end = if rest.len() > 1 { index(arg(1)?, chars.len())? } else { chars.len() };
+            let end = if rest.len() > 1 {
+                index(arg(1)?, chars.len())?
+            } else {
+                chars.len()
+            };
             if start > end {
                 return Err(CelError::new("substring: start is after end"));
             }
@@ -87,7 +107,9 @@ pub(crate) fn call<'a>(func: &str, target: Option<Val<'a>>, args: Vec<Val<'a>>) 
         "replace" => {
             let (s, from, to) = (text(&this)?, text(arg(0)?)?, text(arg(1)?)?);
             match rest.get(2) {
-                Some(Val::Int(n)) if *n >= 0 => owned(s.replacen(&from, &to, usize::try_from(*n).unwrap_or(usize::MAX))),
+                Some(Val::Int(n)) if *n >= 0 => {
+                    owned(s.replacen(&from, &to, usize::try_from(*n).unwrap_or(usize::MAX)))
+                }
                 _ => owned(s.replace(&from, &to)),
             }
         }
@@ -97,7 +119,11 @@ pub(crate) fn call<'a>(func: &str, target: Option<Val<'a>>, args: Vec<Val<'a>>) 
         }
         "join" => {
             let items = list(&this, func)?;
-            let sep = if rest.is_empty() { String::new() } else { text(arg(0)?)? };
+            let sep = if rest.is_empty() {
+                String::new()
+            } else {
+                text(arg(0)?)?
+            };
             let parts = items.iter().map(text).collect::<Result<Vec<_>, _>>()?;
             owned(parts.join(&sep))
         }
@@ -105,7 +131,11 @@ pub(crate) fn call<'a>(func: &str, target: Option<Val<'a>>, args: Vec<Val<'a>>) 
             let last = func == "lastIndexOf";
             if let Val::Str(s) = &this {
                 let needle = text(arg(0)?)?;
-                let found = if last { s.rfind(&needle) } else { s.find(&needle) };
+                let found = if last {
+                    s.rfind(&needle)
+                } else {
+                    s.find(&needle)
+                };
                 Val::Int(found.map_or(-1, |byte| s[..byte].chars().count() as i64))
             } else {
                 let items = list(&this, func)?;
@@ -134,9 +164,15 @@ pub(crate) fn call<'a>(func: &str, target: Option<Val<'a>>, args: Vec<Val<'a>>) 
             let mut acc = Val::Int(0);
             for item in &items {
                 acc = match (&acc, item) {
-                    (Val::Int(a), Val::Int(b)) => Val::Int(a.checked_add(*b).ok_or_else(|| CelError::new("integer overflow"))?),
+                    (Val::Int(a), Val::Int(b)) => Val::Int(
+                        a.checked_add(*b)
+                            .ok_or_else(|| CelError::new("integer overflow"))?,
+                    ),
                     (Val::Int(0), Val::UInt(b)) => Val::UInt(*b),
-                    (Val::UInt(a), Val::UInt(b)) => Val::UInt(a.checked_add(*b).ok_or_else(|| CelError::new("integer overflow"))?),
+                    (Val::UInt(a), Val::UInt(b)) => Val::UInt(
+                        a.checked_add(*b)
+                            .ok_or_else(|| CelError::new("integer overflow"))?,
+                    ),
                     (Val::Int(0) | Val::Double(_), Val::Double(b)) => Val::Double(number(&acc) + b),
                     _ => return Err(CelError::new("sum() needs a list of numbers of one type")),
                 };
@@ -151,7 +187,11 @@ pub(crate) fn call<'a>(func: &str, target: Option<Val<'a>>, args: Vec<Val<'a>>) 
                     None => true,
                     Some(b) => {
                         let ord = compare(&item, b)?;
-                        if func == "min" { ord == Ordering::Less } else { ord == Ordering::Greater }
+                        if func == "min" {
+                            ord == Ordering::Less
+                        } else {
+                            ord == Ordering::Greater
+                        }
                     }
                 };
                 if better {
@@ -160,7 +200,11 @@ pub(crate) fn call<'a>(func: &str, target: Option<Val<'a>>, args: Vec<Val<'a>>) 
             }
             best.ok_or_else(|| CelError::new(format!("{func}() of an empty list")))?
         }
-        other => return Err(CelError::new(format!("function {other}() is not supported"))),
+        other => {
+            return Err(CelError::new(format!(
+                "function {other}() is not supported"
+            )));
+        }
     })
 }
 
@@ -179,7 +223,9 @@ fn size(v: &Val<'_>) -> Result<i64, CelError> {
 fn list<'a>(v: &Val<'a>, func: &str) -> Result<Vec<Val<'a>>, CelError> {
     match v {
         Val::List(items) => Ok(items.clone()),
-        Val::Json(serde_json::Value::Array(items)) => Ok(items.iter().map(Val::from_json).collect()),
+        Val::Json(serde_json::Value::Array(items)) => {
+            Ok(items.iter().map(Val::from_json).collect())
+        }
         _ => Err(CelError::new(format!("{func}() needs a list"))),
     }
 }

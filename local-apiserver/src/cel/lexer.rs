@@ -93,7 +93,11 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Tok>, CelError> {
             ('>', Some('=')) => two(Tok::Ge),
             ('&', Some('&')) => two(Tok::And),
             ('|', Some('|')) => two(Tok::Or),
-            ('.', Some('?')) => return Err(CelError::new("optional field selection (.?) is not supported")),
+            ('.', Some('?')) => {
+                return Err(CelError::new(
+                    "optional field selection (.?) is not supported",
+                ));
+            }
             ('<', _) => (Tok::Lt, 1),
             ('>', _) => (Tok::Gt, 1),
             ('!', _) => (Tok::Bang, 1),
@@ -130,12 +134,15 @@ fn number(chars: &[char], mut i: usize, out: &mut Vec<Tok>) -> Result<usize, Cel
         }
         let digits: String = chars[hex_start..i].iter().collect();
         let unsigned = matches!(chars.get(i), Some('u' | 'U'));
-        let value = u64::from_str_radix(&digits, 16).map_err(|_| CelError::new("invalid hex literal"))?;
+        let value =
+            u64::from_str_radix(&digits, 16).map_err(|_| CelError::new("invalid hex literal"))?;
         if unsigned {
             out.push(Tok::UInt(value));
             return Ok(i + 1);
         }
-        out.push(Tok::Int(i64::try_from(value).map_err(|_| CelError::new("int literal out of range"))?));
+        out.push(Tok::Int(
+            i64::try_from(value).map_err(|_| CelError::new("int literal out of range"))?,
+        ));
         return Ok(i);
     }
     let mut is_double = false;
@@ -164,14 +171,23 @@ fn number(chars: &[char], mut i: usize, out: &mut Vec<Tok>) -> Result<usize, Cel
     }
     let text: String = chars[start..i].iter().collect();
     if is_double {
-        out.push(Tok::Double(text.parse().map_err(|_| CelError::new("invalid double literal"))?));
+        out.push(Tok::Double(
+            text.parse()
+                .map_err(|_| CelError::new("invalid double literal"))?,
+        ));
         return Ok(i);
     }
     if matches!(chars.get(i), Some('u' | 'U')) {
-        out.push(Tok::UInt(text.parse().map_err(|_| CelError::new("uint literal out of range"))?));
+        out.push(Tok::UInt(
+            text.parse()
+                .map_err(|_| CelError::new("uint literal out of range"))?,
+        ));
         return Ok(i + 1);
     }
-    out.push(Tok::Int(text.parse().map_err(|_| CelError::new("int literal out of range"))?));
+    out.push(Tok::Int(
+        text.parse()
+            .map_err(|_| CelError::new("int literal out of range"))?,
+    ));
     Ok(i)
 }
 
@@ -181,8 +197,12 @@ fn string(chars: &[char], mut i: usize, raw: bool, out: &mut Vec<Tok>) -> Result
     i += if triple { 3 } else { 1 };
     let mut s = String::new();
     loop {
-        let Some(&c) = chars.get(i) else { return Err(CelError::new("unterminated string literal")) };
-        if c == quote && (!triple || (chars.get(i + 1) == Some(&quote) && chars.get(i + 2) == Some(&quote))) {
+        let Some(&c) = chars.get(i) else {
+            return Err(CelError::new("unterminated string literal"));
+        };
+        if c == quote
+            && (!triple || (chars.get(i + 1) == Some(&quote) && chars.get(i + 2) == Some(&quote)))
+        {
             i += if triple { 3 } else { 1 };
             break;
         }
@@ -190,7 +210,9 @@ fn string(chars: &[char], mut i: usize, raw: bool, out: &mut Vec<Tok>) -> Result
             return Err(CelError::new("newline in string literal"));
         }
         if c == '\\' && !raw {
-            let Some(&e) = chars.get(i + 1) else { return Err(CelError::new("unterminated escape")) };
+            let Some(&e) = chars.get(i + 1) else {
+                return Err(CelError::new("unterminated escape"));
+            };
             i += 2;
             match e {
                 'n' => s.push('\n'),
@@ -207,9 +229,16 @@ fn string(chars: &[char], mut i: usize, raw: bool, out: &mut Vec<Tok>) -> Result
                         'u' => 4,
                         _ => 8,
                     };
-                    let hex: String = chars.get(i..i + len).ok_or_else(|| CelError::new("short escape"))?.iter().collect();
-                    let code = u32::from_str_radix(&hex, 16).map_err(|_| CelError::new("invalid escape"))?;
-                    s.push(char::from_u32(code).ok_or_else(|| CelError::new("invalid code point"))?);
+                    let hex: String = chars
+                        .get(i..i + len)
+                        .ok_or_else(|| CelError::new("short escape"))?
+                        .iter()
+                        .collect();
+                    let code = u32::from_str_radix(&hex, 16)
+                        .map_err(|_| CelError::new("invalid escape"))?;
+                    s.push(
+                        char::from_u32(code).ok_or_else(|| CelError::new("invalid code point"))?,
+                    );
                     i += len;
                 }
                 _ => return Err(CelError::new(format!("invalid escape \\{e}"))),
@@ -229,7 +258,8 @@ mod tests {
 
     #[test]
     fn tokenizes_operators_literals_and_strings() {
-        let toks = tokenize(r#"self.x >= 0 && size(self.l) <= 10u || 'a\n' == r"\d" ? 1.5 : -2"#).unwrap();
+        let toks =
+            tokenize(r#"self.x >= 0 && size(self.l) <= 10u || 'a\n' == r"\d" ? 1.5 : -2"#).unwrap();
         assert!(toks.contains(&Tok::Ge));
         assert!(toks.contains(&Tok::UInt(10)));
         assert!(toks.contains(&Tok::Str("a\n".into())));

@@ -38,7 +38,10 @@ impl Program {
         let expr = parser::parse(lexer::tokenize(src)?)?;
         check_variables(&expr, &mut vec!["self".to_owned(), "oldSelf".to_owned()])?;
         let uses_old_self = parser::references(&expr, "oldSelf");
-        Ok(Self { expr, uses_old_self })
+        Ok(Self {
+            expr,
+            uses_old_self,
+        })
     }
 
     /// Whether this is a transition rule (it reads `oldSelf`).
@@ -58,27 +61,48 @@ impl Program {
     pub fn eval_string(&self, this: &Value, old: Option<&Value>) -> Result<String, CelError> {
         match eval::eval(&self.expr, &mut Env::new(this, old))? {
             Val::Str(s) => Ok(s.into_owned()),
-            _ => Err(CelError::new("messageExpression did not evaluate to a string")),
+            _ => Err(CelError::new(
+                "messageExpression did not evaluate to a string",
+            )),
         }
     }
 }
 
 fn check_variables(e: &Expr, bound: &mut Vec<String>) -> Result<(), CelError> {
-    let mut check = |e: &Expr| check_variables(e, bound);
     match e {
         Expr::Lit(_) => Ok(()),
         Expr::Ident(name) if bound.contains(name) => Ok(()),
         Expr::Ident(name) => Err(CelError::new(format!("undeclared reference to '{name}'"))),
-        Expr::Select(a, _) | Expr::Not(a) | Expr::Neg(a) | Expr::Has(a, _) => check(a),
-        Expr::Index(a, b) | Expr::Binary(_, a, b) => check(a).and_then(|()| check(b)),
-        Expr::Cond(a, b, c) => check(a).and_then(|()| check(b)).and_then(|()| check(c)),
-        Expr::List(items) => items.iter().try_for_each(check),
-        Expr::Map(entries) => entries.iter().try_for_each(|(k, v)| check(k).and_then(|()| check(v))),
-        Expr::Call { target, args, .. } => {
-            target.as_deref().map_or(Ok(()), &mut check)?;
-            args.iter().try_for_each(check)
+        Expr::Select(a, _) | Expr::Not(a) | Expr::Neg(a) | Expr::Has(a, _) => {
+            check_variables(a, bound)
         }
-        Expr::Comprehension { range, var, filter, body, .. } => {
+        Expr::Index(a, b) | Expr::Binary(_, a, b) => {
+            check_variables(a, bound)?;
+            check_variables(b, bound)
+        }
+        Expr::Cond(a, b, c) => {
+            check_variables(a, bound)?;
+            check_variables(b, bound)?;
+            check_variables(c, bound)
+        }
+        Expr::List(items) => items.iter().try_for_each(|i| check_variables(i, bound)),
+        Expr::Map(entries) => entries.iter().try_for_each(|(k, v)| {
+            check_variables(k, bound)?;
+            check_variables(v, bound)
+        }),
+        Expr::Call { target, args, .. } => {
+            if let Some(t) = target {
+                check_variables(t, bound)?;
+            }
+            args.iter().try_for_each(|a| check_variables(a, bound))
+        }
+        Expr::Comprehension {
+            range,
+            var,
+            filter,
+            body,
+            ..
+        } => {
             check_variables(range, bound)?;
             bound.push(var.clone());
             let inner = filter
@@ -106,7 +130,13 @@ mod tests {
         assert!(rule("self.minCapacity <= self.maxCapacity", spec.clone()).unwrap());
         assert!(rule("has(self.codeDeploy) != has(self.ecsNative)", spec.clone()).unwrap());
         assert!(rule("self.weight >= 0 && self.weight <= 100", spec.clone()).unwrap());
-        assert!(rule("!has(self.codeDeploy) || !has(self.ecsNative)", spec.clone()).unwrap());
+        assert!(
+            rule(
+                "!has(self.codeDeploy) || !has(self.ecsNative)",
+                spec.clone()
+            )
+            .unwrap()
+        );
         assert!(rule("size(self.list) <= 10", spec.clone()).unwrap());
         assert!(rule("self.list.all(x, x > 0)", spec.clone()).unwrap());
         assert!(rule("self.list.exists(x, x == 3)", spec.clone()).unwrap());
@@ -119,7 +149,10 @@ mod tests {
         let p = Program::compile("self == oldSelf").unwrap();
         assert!(p.uses_old_self());
         assert!(p.eval_bool(&json!("a"), Some(&json!("a"))).unwrap());
-        assert!(!p.eval_bool(&json!({"x": [1]}), Some(&json!({"x": [2]}))).unwrap());
+        assert!(
+            !p.eval_bool(&json!({"x": [1]}), Some(&json!({"x": [2]})))
+                .unwrap()
+        );
         assert!(!Program::compile("self.a > 0").unwrap().uses_old_self());
     }
 
@@ -129,12 +162,19 @@ mod tests {
         assert_eq!(err.to_string(), "no such key: a");
         assert!(rule("has(self.a) && self.a > 1 || true", json!({})).unwrap());
         assert!(!rule("self.a > 1 && false", json!({})).unwrap());
-        assert!(rule("self.l.exists(x, x.a == 1)", json!({"l": [{"b": 1}, {"a": 1}]})).unwrap());
+        assert!(
+            rule(
+                "self.l.exists(x, x.a == 1)",
+                json!({"l": [{"b": 1}, {"a": 1}]})
+            )
+            .unwrap()
+        );
     }
 
     #[test]
     fn strings_lists_maps_and_arithmetic() {
-        let obj = json!({"name": "web-1", "tags": {"team": "a"}, "l": ["b", "a"], "n": 7, "d": 1.5});
+        let obj =
+            json!({"name": "web-1", "tags": {"team": "a"}, "l": ["b", "a"], "n": 7, "d": 1.5});
         for src in [
             "self.name.startsWith('web') && self.name.endsWith('-1') && self.name.contains('b-')",
             "self.name.matches('^[a-z]+-[0-9]$')",
@@ -166,7 +206,10 @@ mod tests {
             "self.n + 'a' == 'b'",
             "self.n",
         ] {
-            assert!(rule(src, json!({"n": 1, "l": [], "name": "ab"})).is_err(), "{src}");
+            assert!(
+                rule(src, json!({"n": 1, "l": [], "name": "ab"})).is_err(),
+                "{src}"
+            );
         }
     }
 

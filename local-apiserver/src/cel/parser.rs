@@ -53,7 +53,11 @@ pub(crate) enum Expr {
     Select(Box<Expr>, String),
     Index(Box<Expr>, Box<Expr>),
     /// `f(args)` or `target.f(args)`.
-    Call { target: Option<Box<Expr>>, func: String, args: Vec<Expr> },
+    Call {
+        target: Option<Box<Expr>>,
+        func: String,
+        args: Vec<Expr>,
+    },
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr)>),
     Not(Box<Expr>),
@@ -63,11 +67,19 @@ pub(crate) enum Expr {
     /// `has(operand.field)`.
     Has(Box<Expr>, String),
     /// `range.macro(var, filter?, body)`.
-    Comprehension { kind: Macro, range: Box<Expr>, var: String, filter: Option<Box<Expr>>, body: Box<Expr> },
+    Comprehension {
+        kind: Macro,
+        range: Box<Expr>,
+        var: String,
+        filter: Option<Box<Expr>>,
+        body: Box<Expr>,
+    },
 }
 
 /// Functions called without a receiver.
-const GLOBAL_FUNCTIONS: &[&str] = &["size", "int", "uint", "double", "string", "bool", "dyn", "matches"];
+const GLOBAL_FUNCTIONS: &[&str] = &[
+    "size", "int", "uint", "double", "string", "bool", "dyn", "matches",
+];
 /// Functions called on a receiver.
 const MEMBER_FUNCTIONS: &[&str] = &[
     "size",
@@ -94,12 +106,21 @@ const MEMBER_FUNCTIONS: &[&str] = &[
 pub(crate) fn parse(tokens: Vec<Tok>) -> Result<Expr, CelError> {
     // Bounds the tree depth, hence the recursion of parsing, evaluating and dropping it.
     if tokens.len() > MAX_TOKENS {
-        return Err(CelError::new(format!("expression longer than {MAX_TOKENS} tokens")));
+        return Err(CelError::new(format!(
+            "expression longer than {MAX_TOKENS} tokens"
+        )));
     }
-    let mut p = Parser { toks: tokens, pos: 0, depth: 0 };
+    let mut p = Parser {
+        toks: tokens,
+        pos: 0,
+        depth: 0,
+    };
     let e = p.expr()?;
     if p.pos != p.toks.len() {
-        return Err(CelError::new(format!("unexpected token {:?}", p.toks[p.pos])));
+        return Err(CelError::new(format!(
+            "unexpected token {:?}",
+            p.toks[p.pos]
+        )));
     }
     Ok(e)
 }
@@ -128,7 +149,14 @@ impl Parser {
     }
 
     fn expect(&mut self, t: &Tok) -> Result<(), CelError> {
-        if self.eat(t) { Ok(()) } else { Err(CelError::new(format!("expected {t:?}, found {:?}", self.peek()))) }
+        if self.eat(t) {
+            Ok(())
+        } else {
+            Err(CelError::new(format!(
+                "expected {t:?}, found {:?}",
+                self.peek()
+            )))
+        }
     }
 
     fn expr(&mut self) -> Result<Expr, CelError> {
@@ -236,7 +264,9 @@ impl Parser {
     }
 
     fn primary(&mut self) -> Result<Expr, CelError> {
-        let Some(tok) = self.peek().cloned() else { return Err(CelError::new("unexpected end of expression")) };
+        let Some(tok) = self.peek().cloned() else {
+            return Err(CelError::new("unexpected end of expression"));
+        };
         self.pos += 1;
         Ok(match tok {
             Tok::Int(i) => Expr::Lit(Lit::Int(i)),
@@ -287,13 +317,19 @@ fn global(name: String, mut args: Vec<Expr>) -> Result<Expr, CelError> {
     if name == "has" {
         return match args.pop() {
             Some(Expr::Select(operand, field)) if args.is_empty() => Ok(Expr::Has(operand, field)),
-            _ => Err(CelError::new("has() takes a single field selection, like has(self.field)")),
+            _ => Err(CelError::new(
+                "has() takes a single field selection, like has(self.field)",
+            )),
         };
     }
     if !GLOBAL_FUNCTIONS.contains(&name.as_str()) {
         return Err(CelError::new(format!("function {name}() is not supported")));
     }
-    Ok(Expr::Call { target: None, func: name, args })
+    Ok(Expr::Call {
+        target: None,
+        func: name,
+        args,
+    })
 }
 
 fn method(target: Expr, name: String, mut args: Vec<Expr>) -> Result<Expr, CelError> {
@@ -308,19 +344,33 @@ fn method(target: Expr, name: String, mut args: Vec<Expr>) -> Result<Expr, CelEr
     if let Some(kind) = kind {
         let arity_ok = args.len() == 2 || (kind == Macro::Map && args.len() == 3);
         if !arity_ok {
-            return Err(CelError::new(format!("{name}() takes a variable and an expression")));
+            return Err(CelError::new(format!(
+                "{name}() takes a variable and an expression"
+            )));
         }
         let Expr::Ident(var) = args.remove(0) else {
-            return Err(CelError::new(format!("the first argument of {name}() must be a variable name")));
+            return Err(CelError::new(format!(
+                "the first argument of {name}() must be a variable name"
+            )));
         };
         let body = Box::new(args.pop().expect("arity checked"));
         let filter = args.pop().map(Box::new);
-        return Ok(Expr::Comprehension { kind, range: Box::new(target), var, filter, body });
+        return Ok(Expr::Comprehension {
+            kind,
+            range: Box::new(target),
+            var,
+            filter,
+            body,
+        });
     }
     if !MEMBER_FUNCTIONS.contains(&name.as_str()) {
         return Err(CelError::new(format!("function {name}() is not supported")));
     }
-    Ok(Expr::Call { target: Some(Box::new(target)), func: name, args })
+    Ok(Expr::Call {
+        target: Some(Box::new(target)),
+        func: name,
+        args,
+    })
 }
 
 /// Whether `e` reads `name` as a free variable (used to spot transition rules on `oldSelf`).
@@ -331,15 +381,25 @@ pub(crate) fn references(e: &Expr, name: &str) -> bool {
         Expr::Select(a, _) | Expr::Not(a) | Expr::Neg(a) | Expr::Has(a, _) => references(a, name),
         Expr::Index(a, b) | Expr::Binary(_, a, b) => references(a, name) || references(b, name),
         Expr::Call { target, args, .. } => {
-            target.as_deref().is_some_and(|t| references(t, name)) || args.iter().any(|a| references(a, name))
+            target.as_deref().is_some_and(|t| references(t, name))
+                || args.iter().any(|a| references(a, name))
         }
         Expr::List(items) => items.iter().any(|a| references(a, name)),
-        Expr::Map(entries) => entries.iter().any(|(k, v)| references(k, name) || references(v, name)),
+        Expr::Map(entries) => entries
+            .iter()
+            .any(|(k, v)| references(k, name) || references(v, name)),
         Expr::Cond(a, b, c) => references(a, name) || references(b, name) || references(c, name),
-        Expr::Comprehension { range, var, filter, body, .. } => {
+        Expr::Comprehension {
+            range,
+            var,
+            filter,
+            body,
+            ..
+        } => {
             references(range, name)
                 || (var != name
-                    && (references(body, name) || filter.as_deref().is_some_and(|f| references(f, name))))
+                    && (references(body, name)
+                        || filter.as_deref().is_some_and(|f| references(f, name))))
         }
     }
 }
@@ -356,7 +416,9 @@ mod tests {
     #[test]
     fn precedence_binds_and_tighter_than_or() {
         let e = p("a || b && c").unwrap();
-        let Expr::Binary(BinOp::Or, _, rhs) = e else { panic!("expected ||") };
+        let Expr::Binary(BinOp::Or, _, rhs) = e else {
+            panic!("expected ||")
+        };
         assert!(matches!(*rhs, Expr::Binary(BinOp::And, _, _)));
         let e = p("1 + 2 * 3 == 7").unwrap();
         assert!(matches!(e, Expr::Binary(BinOp::Eq, _, _)));
@@ -365,8 +427,20 @@ mod tests {
     #[test]
     fn macros_expand() {
         assert!(matches!(p("has(self.a)").unwrap(), Expr::Has(_, f) if f == "a"));
-        assert!(matches!(p("self.l.all(x, x > 0)").unwrap(), Expr::Comprehension { kind: Macro::All, .. }));
-        assert!(matches!(p("self.l.map(x, x > 0, x * 2)").unwrap(), Expr::Comprehension { filter: Some(_), .. }));
+        assert!(matches!(
+            p("self.l.all(x, x > 0)").unwrap(),
+            Expr::Comprehension {
+                kind: Macro::All,
+                ..
+            }
+        ));
+        assert!(matches!(
+            p("self.l.map(x, x > 0, x * 2)").unwrap(),
+            Expr::Comprehension {
+                filter: Some(_),
+                ..
+            }
+        ));
         assert!(p("has(self)").is_err());
         assert!(p("self.l.all(1, true)").is_err());
     }
@@ -381,13 +455,18 @@ mod tests {
     #[test]
     fn finds_old_self_outside_shadowing_comprehensions() {
         assert!(references(&p("self == oldSelf").unwrap(), "oldSelf"));
-        assert!(!references(&p("self.l.all(oldSelf, oldSelf > 0)").unwrap(), "oldSelf"));
+        assert!(!references(
+            &p("self.l.all(oldSelf, oldSelf > 0)").unwrap(),
+            "oldSelf"
+        ));
         assert!(!references(&p("self.a > 1").unwrap(), "oldSelf"));
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for src in ["", "(", "a.", "a[1", "{1:", "1 +", "a ? b", "))", "[1,,2]", "f(", "a.b("] {
+        for src in [
+            "", "(", "a.", "a[1", "{1:", "1 +", "a ? b", "))", "[1,,2]", "f(", "a.b(",
+        ] {
             assert!(p(src).is_err(), "{src}");
         }
         let deep = format!("{}1{}", "(".repeat(500), ")".repeat(500));

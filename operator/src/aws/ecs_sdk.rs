@@ -268,7 +268,7 @@ impl EcsApi for SdkEcs {
                 break;
             }
         }
-        briefs.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        briefs.sort_by_key(|b| std::cmp::Reverse(b.created_at));
         Ok(briefs
             .into_iter()
             .filter_map(|b| b.service_deployment_arn)

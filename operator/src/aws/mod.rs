@@ -5,9 +5,11 @@ pub mod accounts;
 pub mod ecs;
 pub mod ecs_sdk;
 pub mod error;
+pub mod factory;
 pub mod limited;
 pub mod limiter;
 pub mod reader;
 pub mod sdk;
+pub mod sim;
 
 pub use error::{AwsError, AwsResult, ErrorKind};

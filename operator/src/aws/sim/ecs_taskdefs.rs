@@ -66,6 +66,7 @@ impl TaskDefinitions {
         now: Secs,
     ) -> AwsResult<TaskDefinition> {
         validate(&input)?;
+        fill_defaults(&mut input);
         let tags = std::mem::take(&mut input.tags);
         let revisions = self.families.entry(input.family.clone()).or_default();
         let revision = i32::try_from(revisions.len() + 1).unwrap_or(i32::MAX);
@@ -285,6 +286,33 @@ fn validate_fargate(input: &TaskDefinitionInput) -> AwsResult<()> {
         ));
     }
     Ok(())
+}
+
+/// What AWS fills into a registered task definition: cpu and memory as plain numbers ("1 vCPU"
+/// → "1024"), `essential: true`, port mappings with protocol `tcp` and, in awsvpc mode, hostPort =
+/// containerPort, container health checks with interval 30, timeout 5 and retries 3.
+fn fill_defaults(input: &mut TaskDefinitionInput) {
+    if let Some(cpu) = input.cpu.as_deref().and_then(parse_cpu) {
+        input.cpu = Some(cpu.to_string());
+    }
+    if let Some(memory) = input.memory.as_deref().and_then(parse_memory) {
+        input.memory = Some(memory.to_string());
+    }
+    let awsvpc = input.network_mode.as_deref() == Some("awsvpc");
+    for c in &mut input.container_definitions {
+        c.essential.get_or_insert(true);
+        for p in c.port_mappings.iter_mut().flatten() {
+            p.protocol.get_or_insert_with(|| "tcp".to_owned());
+            if awsvpc {
+                p.host_port.get_or_insert(p.container_port);
+            }
+        }
+        if let Some(hc) = &mut c.health_check {
+            hc.interval.get_or_insert(30);
+            hc.timeout.get_or_insert(5);
+            hc.retries.get_or_insert(3);
+        }
+    }
 }
 
 /// Whether Fargate offers `cpu` units with `memory` MiB.

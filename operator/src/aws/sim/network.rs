@@ -14,7 +14,7 @@ pub(crate) struct Subnet {
     /// Availability zone.
     pub availability_zone: String,
     /// CIDR block.
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "read by the EC2 and ELBv2 API modules to come")]
     pub cidr_block: String,
 }
 
@@ -22,7 +22,7 @@ pub(crate) struct Subnet {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SecurityGroup {
     /// Name.
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "read by the EC2 and ELBv2 API modules to come")]
     pub group_name: String,
     /// VPC id.
     pub vpc_id: String,
@@ -32,6 +32,7 @@ pub(crate) struct SecurityGroup {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NetworkState {
     /// VPC id → CIDR block.
+    #[allow(dead_code, reason = "read by the EC2 and ELBv2 API modules to come")]
     pub vpcs: BTreeMap<String, String>,
     /// Subnet id → subnet.
     pub subnets: BTreeMap<String, Subnet>,

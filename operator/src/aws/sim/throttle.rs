@@ -147,7 +147,7 @@ impl Throttle {
     }
 
     /// Whole tokens left in a bucket (full when unused), without refilling.
-    #[allow(dead_code)]
+    #[cfg(test)]
     pub fn tokens(&self, spec: BucketSpec) -> u32 {
         self.buckets
             .get(spec.name)

@@ -509,3 +509,7 @@ fn stalled(mut report: Report, reason: &str, message: String) -> Plan {
 pub fn short_arn(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

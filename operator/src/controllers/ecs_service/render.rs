@@ -310,3 +310,57 @@ fn without_advanced(lbs: &[LoadBalancer]) -> Vec<LoadBalancer> {
     });
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crds::task_definition::{KeyValuePair, PortMapping};
+
+    fn template() -> TaskDefinitionTemplate {
+        TaskDefinitionTemplate {
+            cpu: Some("0.5 vCPU".into()),
+            memory: Some("1 GB".into()),
+            network_mode: Some(NetworkMode::Awsvpc),
+            container_definitions: vec![ContainerDefinition {
+                name: "app".into(),
+                image: "img:1".into(),
+                port_mappings: Some(vec![PortMapping { container_port: 8080, ..Default::default() }]),
+                environment: Some(vec![
+                    KeyValuePair { name: "B".into(), value: "2".into() },
+                    KeyValuePair { name: "A".into(), value: "1".into() },
+                ]),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_filled_and_units_normalised() {
+        let td = task_definition("auth", &template());
+        assert_eq!(td.cpu.as_deref(), Some("512"));
+        assert_eq!(td.memory.as_deref(), Some("1024"));
+        let c = &td.container_definitions[0];
+        assert_eq!(c.essential, Some(true));
+        let p = &c.port_mappings.as_ref().unwrap()[0];
+        assert_eq!((p.host_port, p.protocol.as_deref()), (Some(8080), Some("tcp")));
+        assert_eq!(c.environment.as_ref().unwrap()[0].name, "A");
+    }
+
+    #[test]
+    fn equivalent_specs_hash_alike_and_changes_do_not() {
+        let a = template();
+        let mut b = template();
+        b.cpu = Some("512".into());
+        b.container_definitions[0].essential = Some(true);
+        b.container_definitions[0].environment.as_mut().unwrap().reverse();
+        let ha = content_hash(&task_definition("auth", &a));
+        assert_eq!(ha, content_hash(&task_definition("auth", &b)));
+        assert_eq!(ha.len(), 32);
+        let mut c = template();
+        c.container_definitions[0].image = "img:2".into();
+        assert_ne!(ha, content_hash(&task_definition("auth", &c)));
+        // What AWS returns (normalised again) hashes like the spec.
+        assert_eq!(ha, content_hash(&normalise(task_definition("auth", &a))));
+    }
+}

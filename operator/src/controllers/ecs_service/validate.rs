@@ -235,3 +235,56 @@ pub fn validate(obj: &EcsService) -> Result<ValidatedSpec, ValidationError> {
         adoption_policy: spec.adoption_policy,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(spec: &str) -> EcsService {
+        let yaml = format!(
+            "apiVersion: ecs-operator.dev/v1alpha1\nkind: EcsService\nmetadata: {{name: auth, namespace: shop}}\nspec:\n{spec}"
+        );
+        serde_saphyr::from_str(&yaml).expect("fixture parses")
+    }
+
+    const BASE: &str = r#"
+  cluster: c
+  launchType: FARGATE
+  networkConfiguration: {awsvpcConfiguration: {subnets: [s-1]}}
+  loadBalancers: [{targetGroupArn: tg, containerName: app, containerPort: 8080}]
+  taskDefinition:
+    cpu: "256"
+    memory: "512"
+    networkMode: awsvpc
+    containerDefinitions:
+      - {name: app, image: "img:1", portMappings: [{containerPort: 8080}]}
+"#;
+
+    #[test]
+    fn a_good_spec_renders_with_owner_and_hash_tags() {
+        let v = validate(&object(BASE)).unwrap();
+        assert_eq!(v.owner, "shop/auth");
+        assert_eq!(v.service_name, "auth");
+        assert_eq!(v.task_definition.family, "auth");
+        assert_eq!(v.desired_count, 1);
+        assert!(v.task_definition.tags.iter().any(|t| t.key == CONTENT_HASH_TAG && t.value == v.content_hash));
+        assert!(v.tags.iter().any(|t| t.key == OWNER_TAG));
+    }
+
+    #[test]
+    fn bad_specs_name_the_field() {
+        let cases = [
+            (BASE.replace("containerName: app", "containerName: web"), "spec.loadBalancers[0].containerName"),
+            (BASE.replace("containerPort: 8080}]\n  task", "containerPort: 9090}]\n  task"), "spec.loadBalancers[0].containerPort"),
+            (BASE.replace("networkMode: awsvpc", "networkMode: bridge"), "spec.taskDefinition.networkMode"),
+            (BASE.replace("    cpu: \"256\"\n", ""), "spec.taskDefinition.cpu"),
+            (format!("{BASE}  dependsOn: [auth]\n"), "spec.dependsOn"),
+            (format!("{BASE}  tags: [{{key: \"aws:x\", value: v}}]\n"), "spec.tags[0].key"),
+            (BASE.replace("{name: app, image: \"img:1\", portMappings: [{containerPort: 8080}]}", "{name: app, image: \"img:1\", portMappings: [{containerPort: 8080}]}\n      - {name: app, image: \"img:2\"}"), "spec.taskDefinition.containerDefinitions[1].name"),
+        ];
+        for (spec, field) in cases {
+            let err = validate(&object(&spec)).expect_err(field);
+            assert_eq!(err.field, field, "{err}");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Builds the per-region clients of real AWS from the SDK configuration (credentials from the
+//! standard chain, optional endpoint override).
+
+use std::sync::Arc;
+
+use aws_config::Region;
+
+use super::accounts::{RegionServices, ServicesFactory};
+use super::ecs_sdk::SdkEcs;
+use super::sdk::{SdkOptions, load_sdk_config};
+
+/// A factory of SDK-backed clients: the shared configuration, re-targeted per region.
+pub async fn sdk_factory(opts: &SdkOptions) -> ServicesFactory {
+    let base = load_sdk_config(opts).await;
+    Arc::new(move |region: &str| {
+        let config = base.to_builder().region(Region::new(region.to_string())).build();
+        RegionServices {
+            ecs: Arc::new(SdkEcs::new(&config)),
+        }
+    })
+}
+
+/// The region the SDK configuration resolves to (environment, profile or IMDS), if any.
+pub async fn default_region(opts: &SdkOptions) -> Option<String> {
+    load_sdk_config(opts)
+        .await
+        .region()
+        .map(|r| r.to_string())
+}

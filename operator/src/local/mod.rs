@@ -1,0 +1,165 @@
+//! `ecs-operator local`: the sandbox. An in-process Kubernetes API server and a simulated AWS
+//! account seeded from a readable file, the CRDs installed, a kubeconfig for the real kubectl,
+//! the example manifests applied, and every object's progress shown live.
+
+pub mod manifests;
+pub mod progress;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::aws::accounts::{AwsAccounts, RegionServices};
+use crate::aws::sim::{SimAws, SimSeed};
+use crate::clock::{SharedClock, SimClock};
+use crate::controllers::Settings;
+use crate::manager::{self, ManagerConfig};
+use crate::metrics::Metrics;
+use local_apiserver::LocalApiServer;
+use tokio_util::sync::CancellationToken;
+
+/// Options of `ecs-operator local`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LocalArgs {
+    /// Directory of manifests to apply.
+    #[arg(long, default_value = "examples/event-booking")]
+    pub manifests: PathBuf,
+    /// The simulated AWS account's infrastructure (clusters, subnets, load balancers, …).
+    #[arg(long, default_value = "examples/aws-state.yaml")]
+    pub aws_state: PathBuf,
+    /// Where to write the kubeconfig for kubectl.
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Port of the local Kubernetes API server (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// How many times faster than the wall clock simulated AWS time runs.
+    #[arg(long, default_value_t = 20.0)]
+    pub speed: f64,
+    /// Exit 0 once every object is Ready (non-zero, naming what failed, on Stalled or timeout).
+    #[arg(long)]
+    pub exit_when_ready: bool,
+    /// With --exit-when-ready: give up after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+}
+
+/// Runs the sandbox. Returns the process exit code.
+pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
+    let seed_text = std::fs::read_to_string(&args.aws_state)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.aws_state.display()))?;
+    let seed = SimSeed::from_yaml(&seed_text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.aws_state.display()))?;
+    let region = seed.region.clone();
+    let sim_clock = Arc::new(SimClock::new(jiff::Timestamp::now(), args.speed));
+    let clock: SharedClock = sim_clock.clone();
+    let sim = SimAws::new(sim_clock.clone(), seed);
+
+    let server = LocalApiServer::start(([127, 0, 0, 1], args.port).into()).await?;
+    let kubeconfig = args.kubeconfig.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join("ecs-operator-local").join("kubeconfig")
+    });
+    if let Some(dir) = kubeconfig.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    server.write_kubeconfig(&kubeconfig)?;
+    let client = server.client();
+    install_crds(&client).await?;
+    println!("Kubernetes API server: {}", server.url());
+    println!("Simulated AWS account {} in {} (time runs {}× faster)", sim.account_id(), region, args.speed);
+    println!("Use kubectl with:\n  kubectl --kubeconfig {} get ecs", kubeconfig.display());
+
+    let metrics = Arc::new(Metrics::new());
+    let sim_for_factory = sim.clone();
+    let factory = Arc::new(move |_region: &str| RegionServices {
+        ecs: Arc::new(sim_for_factory.clone()),
+    });
+    let aws = Arc::new(AwsAccounts::new(region, factory, clock.clone(), metrics.clone()));
+    let token = CancellationToken::new();
+    let config = ManagerConfig {
+        settings: Settings {
+            resync: Duration::from_secs(300),
+            poll: Duration::from_secs(10),
+            wait_poll: Duration::from_secs(10),
+        },
+        ..ManagerConfig::default()
+    };
+    let controllers = tokio::spawn(manager::run(client.clone(), aws, clock, metrics, config, token.clone()));
+
+    let manifests = manifests::load_dir(&args.manifests)?;
+    println!("Applying {} objects from {}", manifests.len(), args.manifests.display());
+    let mut failed_applies = Vec::new();
+    for m in &manifests {
+        if let Err(e) = manifests::apply(&client, m).await {
+            println!("  ✘ {e}");
+            failed_applies.push(m.describe());
+        }
+    }
+
+    let code = watch(&client, &args, &sim_clock, &failed_applies).await;
+    token.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(10), controllers).await;
+    server.shutdown().await;
+    Ok(code)
+}
+
+async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::api::{Api, Patch, PatchParams};
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in crds::all_crds() {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        api.patch(&name, &PatchParams::apply("ecs-operator").force(), &Patch::Apply(&crd))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Shows progress until interrupted, or with --exit-when-ready until all are Ready.
+async fn watch(client: &kube::Client, args: &LocalArgs, clock: &SimClock, failed_applies: &[String]) -> i32 {
+    let started = Instant::now();
+    let sim_start = clock_now(clock);
+    let mut last = BTreeMap::new();
+    let deadline = started + Duration::from_secs(args.timeout);
+    loop {
+        let elapsed = format!("sim +{}s", (clock_now(clock) - sim_start).as_secs());
+        match progress::snapshot(client).await {
+            Ok(states) => {
+                last = progress::print_changes(&last, states, &elapsed);
+                if args.exit_when_ready {
+                    let all_ready = !last.is_empty() && last.values().all(|s| s.ready);
+                    if all_ready && failed_applies.is_empty() {
+                        println!("All {} objects are Ready.", last.len());
+                        return 0;
+                    }
+                    let stalled: Vec<_> = last.values().filter(|s| s.stalled).collect();
+                    if !failed_applies.is_empty() || Instant::now() > deadline || (!stalled.is_empty() && last.values().all(|s| s.ready || s.stalled)) {
+                        println!("Not everything became Ready:");
+                        for name in failed_applies {
+                            println!("  {name}: rejected by the API server");
+                        }
+                        for s in last.values().filter(|s| !s.ready) {
+                            println!("  {}: {}", s.id, s.summary);
+                        }
+                        return 1;
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not read progress"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = tokio::signal::ctrl_c() => {
+                println!("Interrupted; shutting down.");
+                return 130;
+            }
+        }
+    }
+}
+
+fn clock_now(clock: &SimClock) -> std::time::Duration {
+    use crate::clock::Clock;
+    let t = clock.now();
+    Duration::from_secs(t.as_second().max(0) as u64)
+}
