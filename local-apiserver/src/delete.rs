@@ -167,24 +167,16 @@ fn delete_namespace(state: &mut State, info: &ResourceInfo, name: &str) -> Arc<V
     let Some(stored) = state.store.get(&info.store, &key).cloned() else {
         return Arc::new(Value::Null);
     };
-    if stored
-        .object
-        .pointer("/metadata/deletionTimestamp")
-        .is_none()
-    {
+    let mut latest = Arc::clone(&stored.object);
+    if stored.object.pointer("/metadata/deletionTimestamp").is_none() {
         let mut next = (*stored.object).clone();
         let rv = state.store.next_rv();
         next["metadata"]["resourceVersion"] = json!(rv.to_string());
         next["metadata"]["deletionTimestamp"] = json!(now());
         next["status"] = json!({"phase": "Terminating"});
-        state.store.put(
-            &info.store,
-            key.clone(),
-            crate::store::Stored {
-                object: Arc::new(next),
-                managed: stored.managed,
-            },
-        );
+        latest = Arc::new(next);
+        let stored = crate::store::Stored { object: Arc::clone(&latest), managed: stored.managed };
+        state.store.put(&info.store, key.clone(), stored);
     }
     for (store, object_key) in state.store.keys_in_namespace(name) {
         let owner = state
@@ -196,31 +188,28 @@ fn delete_namespace(state: &mut State, info: &ResourceInfo, name: &str) -> Arc<V
             delete_key(state, &owner, &object_key);
         }
     }
-    finish_namespace_if_empty(state, name);
-    state
-        .store
-        .get(&info.store, &key)
-        .map(|s| Arc::clone(&s.object))
-        .unwrap_or_else(|| Arc::new(Value::Null))
+    // Removing the last object may already have removed the namespace.
+    if let Some(gone) = finish_namespace_if_empty(state, name) {
+        return gone;
+    }
+    state.store.get(&info.store, &key).map_or(latest, |s| Arc::clone(&s.object))
 }
 
-fn finish_namespace_if_empty(state: &mut State, ns: &str) {
+/// Removes a terminating namespace that has become empty; returns its last state.
+fn finish_namespace_if_empty(state: &mut State, ns: &str) -> Option<Arc<Value>> {
     let info = namespaces(state);
     let key = (String::new(), ns.to_owned());
-    let terminating = state
-        .store
-        .get(&info.store, &key)
-        .is_some_and(|s| s.object.pointer("/metadata/deletionTimestamp").is_some());
+    let stored = state.store.get(&info.store, &key)?;
+    let terminating = stored.object.pointer("/metadata/deletionTimestamp").is_some();
     if !terminating || !state.store.keys_in_namespace(ns).is_empty() {
-        return;
+        return None;
     }
-    let Some(stored) = state.store.get(&info.store, &key) else {
-        return;
-    };
     let mut last = (*stored.object).clone();
     let rv = state.store.next_rv();
     last["metadata"]["resourceVersion"] = json!(rv.to_string());
-    state.store.delete(&info.store, &key, Arc::new(last));
+    let last = Arc::new(last);
+    state.store.delete(&info.store, &key, Arc::clone(&last));
+    Some(last)
 }
 
 /// DELETE on a collection: deletes every matching object; returns them as after the request.

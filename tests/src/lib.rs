@@ -1,3 +1,5 @@
-//! Shared helpers for the end-to-end tests (tool discovery, process harnesses).
+//! Shared helpers for the end-to-end tests: the controller sandbox (local API server +
+//! simulated AWS + in-process operator), the moto harness, tool discovery.
 
 pub mod moto;
+pub mod sandbox;

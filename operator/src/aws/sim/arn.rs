@@ -164,7 +164,10 @@ mod tests {
         assert!(a.starts_with(
             "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/auth-blue/"
         ));
-        assert_ne!(a, target_group_arn("eu-west-1", "123456789012", "auth-green"));
+        assert_ne!(
+            a,
+            target_group_arn("eu-west-1", "123456789012", "auth-green")
+        );
     }
 
     #[test]

@@ -32,14 +32,23 @@ pub(crate) const UPDATE_SERVICE: Operation = op("ecs:UpdateService", ECS_SERVICE
 /// ecs:DeleteService.
 pub(crate) const DELETE_SERVICE: Operation = op("ecs:DeleteService", ECS_SERVICE_MODIFY, true);
 /// ecs:RegisterTaskDefinition.
-pub(crate) const REGISTER_TASK_DEFINITION: Operation =
-    op("ecs:RegisterTaskDefinition", ECS_TASK_DEFINITION_MODIFY, true);
+pub(crate) const REGISTER_TASK_DEFINITION: Operation = op(
+    "ecs:RegisterTaskDefinition",
+    ECS_TASK_DEFINITION_MODIFY,
+    true,
+);
 /// ecs:DeregisterTaskDefinition.
-pub(crate) const DEREGISTER_TASK_DEFINITION: Operation =
-    op("ecs:DeregisterTaskDefinition", ECS_TASK_DEFINITION_MODIFY, true);
+pub(crate) const DEREGISTER_TASK_DEFINITION: Operation = op(
+    "ecs:DeregisterTaskDefinition",
+    ECS_TASK_DEFINITION_MODIFY,
+    true,
+);
 /// ecs:DescribeTaskDefinition.
-pub(crate) const DESCRIBE_TASK_DEFINITION: Operation =
-    op("ecs:DescribeTaskDefinition", ECS_TASK_DEFINITION_READ, false);
+pub(crate) const DESCRIBE_TASK_DEFINITION: Operation = op(
+    "ecs:DescribeTaskDefinition",
+    ECS_TASK_DEFINITION_READ,
+    false,
+);
 /// ecs:ListTaskDefinitions.
 pub(crate) const LIST_TASK_DEFINITIONS: Operation =
     op("ecs:ListTaskDefinitions", ECS_TASK_DEFINITION_READ, false);
@@ -49,8 +58,11 @@ pub(crate) const TAG_RESOURCE: Operation = op("ecs:TagResource", ECS_TAG_MODIFY,
 pub(crate) const LIST_SERVICE_DEPLOYMENTS: Operation =
     op("ecs:ListServiceDeployments", ECS_SERVICE_DEPLOYMENT, false);
 /// ecs:DescribeServiceDeployments.
-pub(crate) const DESCRIBE_SERVICE_DEPLOYMENTS: Operation =
-    op("ecs:DescribeServiceDeployments", ECS_SERVICE_DEPLOYMENT, false);
+pub(crate) const DESCRIBE_SERVICE_DEPLOYMENTS: Operation = op(
+    "ecs:DescribeServiceDeployments",
+    ECS_SERVICE_DEPLOYMENT,
+    false,
+);
 /// ecs:DescribeServiceRevisions.
 pub(crate) const DESCRIBE_SERVICE_REVISIONS: Operation =
     op("ecs:DescribeServiceRevisions", ECS_SERVICE_REVISION, false);
@@ -156,10 +168,7 @@ impl EcsApi for SimAws {
         .await
     }
 
-    async fn describe_service_revisions(
-        &self,
-        arns: &[String],
-    ) -> AwsResult<Vec<ServiceRevision>> {
+    async fn describe_service_revisions(&self, arns: &[String]) -> AwsResult<Vec<ServiceRevision>> {
         self.call(&DESCRIBE_SERVICE_REVISIONS, |w, _| {
             w.ecs_describe_service_revisions(arns)
         })

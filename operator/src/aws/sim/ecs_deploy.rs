@@ -1,237 +1,13 @@
-//! The ECS deployment engine: advances a service through time event by event (task healthy,
-//! failed, stopped; DRAINING deadline) and at each event lets the service's strategy start and
-//! stop tasks. Implements ECS rolling deployments (maximumPercent / minimumHealthyPercent), the
-//! deployment circuit breaker, deployment alarms and rollbacks. Does no validation and no API
-//! shaping.
+//! ECS rolling deployments (the ROLLING strategy): launch within maximumPercent, stop old tasks
+//! while minimumHealthyPercent stay healthy, complete when the PRIMARY alone is steady; the
+//! deployment circuit breaker (rolling only) and deployment alarms (every strategy) fail the
+//! PRIMARY. A blue/green strategy module sits next to this one and reuses `ecs_rollout`.
 
-use super::alarms::AlarmState;
-use super::arn;
-use super::ecs_model::{
-    CompletedRef, Rollout, SERVICE_DRAINING, SERVICE_INACTIVE, ServiceDeploymentRec, SimDeployment,
-    SimService, sd_status,
-};
-use super::ecs_taskdefs::TaskDefinitions;
+use super::ecs_engine::{EcsEnv, Strategy};
+use super::ecs_model::{Rollout, SimService, SimTask};
+use super::ecs_rollout::{complete_primary, fail_primary};
 use super::ecs_tasks::{LaunchSpec, stop};
-use super::elb::ElbState;
-use super::network::IamState;
 use super::world::Secs;
-
-/// A deleted service stays DRAINING at least this long, even without tasks.
-pub const DRAIN_MIN_SECS: Secs = 5;
-
-/// What the engine reads from the rest of the account.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct EcsEnv<'a> {
-    /// Region.
-    pub region: &'a str,
-    /// Account id.
-    pub account: &'a str,
-    /// Task definitions (what a launch runs).
-    pub task_definitions: &'a TaskDefinitions,
-    /// IAM roles (task and execution roles must exist).
-    pub iam: &'a IamState,
-    /// Target groups (deregistration delay).
-    pub elb: &'a ElbState,
-    /// Alarms (deployment alarms).
-    pub alarms: &'a AlarmState,
-}
-
-/// deploymentConfiguration.strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Strategy {
-    /// ROLLING (default).
-    Rolling,
-    /// BLUE_GREEN.
-    BlueGreen,
-    /// LINEAR.
-    Linear,
-    /// CANARY.
-    Canary,
-}
-
-impl Strategy {
-    /// The strategy a service is configured with.
-    pub fn of(svc: &SimService) -> Self {
-        let strategy = svc
-            .config
-            .deployment_configuration
-            .as_ref()
-            .and_then(|d| d.strategy.as_deref());
-        match strategy {
-            Some("BLUE_GREEN") => Strategy::BlueGreen,
-            Some("LINEAR") => Strategy::Linear,
-            Some("CANARY") => Strategy::Canary,
-            _ => Strategy::Rolling,
-        }
-    }
-}
-
-/// What starts a deployment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Cause {
-    /// CreateService, or an UpdateService that needs new tasks: a new service deployment.
-    Update,
-    /// A rollback to `revision_arn`, part of the failed deployment's service deployment.
-    Rollback {
-        /// rolloutStateReason of the rollback deployment.
-        reason: String,
-        /// The service revision it goes back to.
-        revision_arn: String,
-    },
-}
-
-/// Starts a new PRIMARY deployment of `task_definition`; the previous deployments become ACTIVE
-/// and are drained by the following scheduling steps.
-pub(crate) fn start_deployment(
-    svc: &mut SimService,
-    now: Secs,
-    env: &EcsEnv<'_>,
-    task_definition: &str,
-    cause: Cause,
-) {
-    let seq = svc.next_deployment_seq;
-    svc.next_deployment_seq += 1;
-    let id = arn::ecs_deployment_id(&svc.arn, seq);
-    let (sd_index, revision_arn, reason, is_rollback) = match cause {
-        Cause::Update => {
-            if let Some(prev) = svc.primary().map(|d| d.sd_index) {
-                let sd = &mut svc.service_deployments[prev];
-                if sd.is_active() {
-                    sd.status = sd_status::STOPPED;
-                    sd.status_reason = Some("A newer service deployment started.".to_owned());
-                    sd.finished_at = Some(now);
-                }
-            }
-            let seq_s = seq.to_string();
-            let revision_id = arn::numeric_id(&[&svc.arn, &seq_s, "revision"]);
-            let revision_arn = arn::service_revision_arn(
-                env.region,
-                env.account,
-                &svc.cluster,
-                &svc.name,
-                &revision_id,
-            );
-            svc.revisions
-                .insert(revision_arn.clone(), task_definition.to_owned());
-            let mut sources: Vec<String> = svc
-                .deployments
-                .iter()
-                .map(|d| d.revision_arn.clone())
-                .collect();
-            sources.dedup();
-            let sd_id = arn::alnum_id(&[&svc.arn, &seq_s, "service-deployment"]);
-            svc.service_deployments.push(ServiceDeploymentRec {
-                arn: arn::service_deployment_arn(
-                    env.region,
-                    env.account,
-                    &svc.cluster,
-                    &svc.name,
-                    &sd_id,
-                ),
-                status: sd_status::IN_PROGRESS,
-                status_reason: None,
-                target_revision_arn: revision_arn.clone(),
-                source_revision_arns: sources,
-                created_at: now,
-                finished_at: None,
-                rollback_reason: None,
-            });
-            let reason = format!("ECS deployment {id} in progress.");
-            (svc.service_deployments.len() - 1, revision_arn, reason, false)
-        }
-        Cause::Rollback {
-            reason,
-            revision_arn,
-        } => {
-            let sd_index = svc.primary().map_or(0, |d| d.sd_index);
-            (sd_index, revision_arn, reason, true)
-        }
-    };
-    svc.deployments.push(SimDeployment {
-        seq,
-        id,
-        task_definition: task_definition.to_owned(),
-        revision_arn,
-        rollout: Rollout::InProgress,
-        reason: Some(reason),
-        failed_tasks: 0,
-        created_at: now,
-        updated_at: now,
-        sd_index,
-        is_rollback,
-        launch_stopped: false,
-    });
-}
-
-/// The next time after the service's cursor when something happens to it.
-pub(crate) fn next_event(svc: &SimService) -> Option<Secs> {
-    if svc.status == SERVICE_INACTIVE {
-        return None;
-    }
-    let tasks = svc.tasks.iter().filter_map(|t| t.next_event(svc.cursor)).min();
-    let drain = (svc.status == SERVICE_DRAINING)
-        .then(|| svc.deleted_at.map(|d| d + DRAIN_MIN_SECS))
-        .flatten()
-        .filter(|t| *t > svc.cursor);
-    tasks.into_iter().chain(drain).min()
-}
-
-/// Processes every event of the service up to `now`, in time order.
-pub(crate) fn advance_service(svc: &mut SimService, now: Secs, env: &EcsEnv<'_>) {
-    while let Some(t) = next_event(svc).filter(|t| *t <= now) {
-        retire_tasks(svc, t);
-        schedule(svc, t, env);
-        svc.cursor = t;
-    }
-    svc.cursor = svc.cursor.max(now);
-}
-
-/// Removes tasks that finished stopping or failed by `now`; failures count on their deployment.
-fn retire_tasks(svc: &mut SimService, now: Secs) {
-    let mut failed: Vec<u64> = Vec::new();
-    svc.tasks.retain(|t| {
-        if t.stop_done_at.is_some_and(|s| s <= now) {
-            return false;
-        }
-        if !t.is_stopping() && t.fails_at.is_some_and(|f| f <= now) {
-            failed.push(t.deployment);
-            return false;
-        }
-        true
-    });
-    for seq in failed {
-        if let Some(d) = svc.deployment_mut(seq) {
-            d.failed_tasks += 1;
-            d.updated_at = now;
-        }
-    }
-}
-
-/// Lets the service react at `now`: DRAINING services stop their tasks and turn INACTIVE; ACTIVE
-/// ones run their strategy.
-///
-/// Extension point: BLUE_GREEN, LINEAR and CANARY are scheduled like ROLLING (without the
-/// circuit breaker, which is rolling-only) until their own module (`ecs_bluegreen`, stages,
-/// lifecycle hooks, bake time, listener weights) is added here. CODE_DEPLOY-controlled services
-/// are scheduled like ROLLING too until task sets are simulated.
-pub(crate) fn schedule(svc: &mut SimService, now: Secs, env: &EcsEnv<'_>) {
-    if svc.status == SERVICE_INACTIVE {
-        return;
-    }
-    if svc.status == SERVICE_DRAINING {
-        svc.tasks.iter_mut().for_each(|t| stop(t, now));
-        let deadline = svc.deleted_at.unwrap_or(now) + DRAIN_MIN_SECS;
-        if svc.tasks.is_empty() && now >= deadline {
-            svc.status = SERVICE_INACTIVE;
-        }
-        return;
-    }
-    match Strategy::of(svc) {
-        Strategy::Rolling | Strategy::BlueGreen | Strategy::Linear | Strategy::Canary => {
-            rolling_step(svc, now, env);
-        }
-    }
-}
 
 /// Fails the PRIMARY deployment when its alarms fire or the circuit breaker trips.
 fn check_failures(svc: &mut SimService, now: Secs, env: &EcsEnv<'_>) {
@@ -276,59 +52,10 @@ pub(crate) fn circuit_breaker_threshold(desired: i32) -> i64 {
     ((i64::from(desired.max(0)) + 1) / 2).clamp(3, 200)
 }
 
-/// Marks the PRIMARY deployment FAILED; rolls back to the last COMPLETED deployment when asked
-/// and possible, otherwise stops launching for it.
-pub(crate) fn fail_primary(
-    svc: &mut SimService,
-    now: Secs,
-    env: &EcsEnv<'_>,
-    reason: String,
-    rollback: bool,
-    source: &str,
-) {
-    let last = svc.last_completed.clone();
-    let Some(primary) = svc.primary_mut() else {
-        return;
-    };
-    primary.rollout = Rollout::Failed;
-    primary.reason = Some(reason.clone());
-    primary.updated_at = now;
-    let (sd_index, is_rollback) = (primary.sd_index, primary.is_rollback);
-    match last.filter(|_| rollback && !is_rollback) {
-        Some(last) => {
-            let sd = &mut svc.service_deployments[sd_index];
-            sd.status = sd_status::ROLLBACK_IN_PROGRESS;
-            sd.status_reason = Some(reason.clone());
-            sd.rollback_reason = Some(reason);
-            let cause = Cause::Rollback {
-                reason: format!(
-                    "ECS deployment {source}: rolling back to deploymentId {}.",
-                    last.deployment_id
-                ),
-                revision_arn: last.revision_arn,
-            };
-            start_deployment(svc, now, env, &last.task_definition, cause);
-        }
-        None => {
-            if let Some(primary) = svc.primary_mut() {
-                primary.launch_stopped = true;
-            }
-            let sd = &mut svc.service_deployments[sd_index];
-            sd.status = if is_rollback {
-                sd_status::ROLLBACK_FAILED
-            } else {
-                sd_status::STOPPED
-            };
-            sd.status_reason = Some(reason);
-            sd.finished_at = Some(now);
-        }
-    }
-}
-
 /// One rolling step: scale the PRIMARY in to desiredCount, stop old tasks while at least
 /// minimumHealthyPercent stay healthy, launch PRIMARY tasks while at most maximumPercent run,
 /// and complete the deployment when the PRIMARY alone has desiredCount healthy tasks.
-fn rolling_step(svc: &mut SimService, now: Secs, env: &EcsEnv<'_>) {
+pub(crate) fn rolling_step(svc: &mut SimService, now: Secs, env: &EcsEnv<'_>) {
     check_failures(svc, now, env);
     let Some(primary) = svc.primary() else {
         return;
@@ -424,29 +151,7 @@ fn complete_if_steady(svc: &mut SimService, now: Secs, desired: i64) {
     if others || p_live != desired || p_healthy != desired {
         return;
     }
-    svc.deployments.retain(|d| d.seq == p_seq);
-    let Some(primary) = svc.primary_mut() else {
-        return;
-    };
-    primary.rollout = Rollout::Completed;
-    primary.reason = Some(format!("ECS deployment {} completed.", primary.id));
-    primary.updated_at = now;
-    let completed = CompletedRef {
-        deployment_id: primary.id.clone(),
-        task_definition: primary.task_definition.clone(),
-        revision_arn: primary.revision_arn.clone(),
-    };
-    let (sd_index, is_rollback) = (primary.sd_index, primary.is_rollback);
-    let sd = &mut svc.service_deployments[sd_index];
-    if sd.is_active() {
-        sd.status = if is_rollback {
-            sd_status::ROLLBACK_SUCCESSFUL
-        } else {
-            sd_status::SUCCESSFUL
-        };
-        sd.finished_at = Some(now);
-    }
-    svc.last_completed = Some(completed);
+    complete_primary(svc, now);
 }
 
 /// (maximumPercent, minimumHealthyPercent) with AWS's defaults (200, 100).
@@ -460,7 +165,7 @@ pub(crate) fn percents(svc: &SimService) -> (i64, i64) {
     (i64::from(max), i64::from(min))
 }
 
-fn stop_where(svc: &mut SimService, now: Secs, pick: impl Fn(&super::ecs_model::SimTask) -> bool) {
+fn stop_where(svc: &mut SimService, now: Secs, pick: impl Fn(&SimTask) -> bool) {
     for task in svc.tasks.iter_mut().filter(|t| !t.is_stopping()) {
         if pick(task) {
             stop(task, now);

@@ -1,6 +1,7 @@
 //! ECS state of the simulated account: clusters, services, their deployments, tasks, service
 //! deployments and revisions, and how they look through the API (`Service`, `Deployment`, …).
-//! Plain data and views; the rules that move it live in `ecs_deploy` and `ecs_services`.
+//! Plain data and views; the rules that move it live in `ecs_engine`, `ecs_rollout`,
+//! `ecs_deploy` and `ecs_services`.
 
 use std::collections::BTreeMap;
 
@@ -353,8 +354,16 @@ pub(crate) struct EcsState {
 }
 
 impl EcsState {
-    /// Forgets the cached wake-up time (after any change).
+    /// Forgets the cached wake-up time (after a change to many services).
     pub fn invalidate_wake(&mut self) {
         self.next_wake = None;
+    }
+
+    /// Notes that a changed service next has something to do at `at` (after a change to one
+    /// service, whose earlier wake-ups can only have moved later or stayed).
+    pub fn wake_at(&mut self, at: Option<Secs>) {
+        if let (Some(wake), Some(at)) = (self.next_wake, at) {
+            self.next_wake = Some(wake.min(at));
+        }
     }
 }

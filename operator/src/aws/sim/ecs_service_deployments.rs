@@ -4,12 +4,12 @@
 //! lifecycle stages or hooks; the blue/green strategies will add both.
 
 use super::arn;
-use super::ecs_deploy::{advance_service, fail_primary, schedule};
+use super::ecs_engine::{advance_service, next_event, schedule};
 use super::ecs_errors::{
-    cluster_not_found, conflict, invalid_parameter, service_deployment_not_found,
-    service_not_found,
+    cluster_not_found, conflict, invalid_parameter, service_deployment_not_found, service_not_found,
 };
 use super::ecs_model::{SimService, sd_status};
+use super::ecs_rollout::fail_primary;
 use super::world::{Secs, World};
 use crate::aws::ecs::{ServiceDeployment, ServiceRevision};
 use crate::aws::error::AwsResult;
@@ -104,7 +104,8 @@ impl World {
             svc.service_deployments[index].status = sd_status::ROLLBACK_FAILED;
         }
         schedule(svc, now, &env);
-        self.ecs.invalidate_wake();
+        let wake = next_event(svc);
+        self.ecs.wake_at(wake);
         Ok(())
     }
 

@@ -1,15 +1,16 @@
 //! ECS service operations on the world: DescribeServices, CreateService, UpdateService,
 //! DeleteService and TagResource, with the errors AWS answers. Validation rules live in
-//! `ecs_validate`, deployment behaviour in `ecs_deploy`; this module sequences them.
+//! `ecs_validate`, deployment behaviour in `ecs_engine`/`ecs_rollout`/`ecs_deploy`; this module sequences them.
 
 use super::arn;
-use super::ecs_deploy::{Cause, advance_service, schedule, start_deployment};
+use super::ecs_engine::{advance_service, next_event, schedule};
 use super::ecs_errors::{
     cluster_not_found, code_deploy_controlled, invalid_parameter, not_idempotent,
     resource_not_found, scaled_above_zero, service_not_active, service_not_found, still_draining,
     task_definition_inactive, task_definition_not_found,
 };
 use super::ecs_model::{SERVICE_ACTIVE, SERVICE_DRAINING, SimService};
+use super::ecs_rollout::{Cause, start_deployment};
 use super::ecs_taskdefs::{TD_ACTIVE, TaskDefRecord};
 use super::ecs_validate::{
     code_deploy_refuses, fill_defaults, merge_tags, needs_new_deployment, validate_service,
@@ -72,8 +73,8 @@ impl World {
         if let Some(existing) = self.ecs.clusters[&cluster].services.get(&name) {
             match existing.status {
                 SERVICE_ACTIVE => {
-                    let same_token = input.client_token.is_some()
-                        && existing.client_token == input.client_token;
+                    let same_token =
+                        input.client_token.is_some() && existing.client_token == input.client_token;
                     return if same_token {
                         Ok(existing.to_api(now))
                     } else {
@@ -104,9 +105,7 @@ impl World {
         validate_tags(&input.tags)?;
 
         let (clusters, env) = self.ecs_parts();
-        let cluster_state = clusters
-            .get_mut(&cluster)
-            .ok_or_else(cluster_not_found)?;
+        let cluster_state = clusters.get_mut(&cluster).ok_or_else(cluster_not_found)?;
         let mut svc = SimService {
             arn: arn::service_arn(env.region, env.account, &cluster, &name),
             name: name.clone(),
@@ -131,9 +130,9 @@ impl World {
         };
         start_deployment(&mut svc, now, &env, &td_arn, Cause::Update);
         schedule(&mut svc, now, &env);
-        let api = svc.to_api(now);
+        let (api, wake) = (svc.to_api(now), next_event(&svc));
         cluster_state.services.insert(name, svc);
-        self.ecs.invalidate_wake();
+        self.ecs.wake_at(wake);
         Ok(api)
     }
 
@@ -175,7 +174,9 @@ impl World {
         let redeploy =
             td_changed || input.force_new_deployment || needs_new_deployment(&svc.config, &config);
         if svc.deployment_controller == "CODE_DEPLOY"
-            && (td_changed || input.force_new_deployment || code_deploy_refuses(&svc.config, &config))
+            && (td_changed
+                || input.force_new_deployment
+                || code_deploy_refuses(&svc.config, &config))
         {
             return Err(code_deploy_controlled());
         }
@@ -194,8 +195,8 @@ impl World {
             start_deployment(svc, now, &env, &new_td_arn, Cause::Update);
         }
         schedule(svc, now, &env);
-        let api = svc.to_api(now);
-        self.ecs.invalidate_wake();
+        let (api, wake) = (svc.to_api(now), next_event(svc));
+        self.ecs.wake_at(wake);
         Ok(api)
     }
 
@@ -228,8 +229,8 @@ impl World {
         svc.desired_count = 0;
         svc.deleted_at = Some(now);
         schedule(svc, now, &env);
-        let api = svc.to_api(now);
-        self.ecs.invalidate_wake();
+        let (api, wake) = (svc.to_api(now), next_event(svc));
+        self.ecs.wake_at(wake);
         Ok(api)
     }
 

@@ -217,18 +217,21 @@ fn validate(input: &TaskDefinitionInput) -> AwsResult<()> {
             "When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.",
         ));
     }
-    if input.requires_compatibilities.iter().any(|c| c == "FARGATE") {
+    if input
+        .requires_compatibilities
+        .iter()
+        .any(|c| c == "FARGATE")
+    {
         validate_fargate(input)?;
-    } else if input.memory.is_none() {
-        if let Some(c) = containers
+    } else if input.memory.is_none()
+        && let Some(c) = containers
             .iter()
             .find(|c| c.memory.is_none() && c.memory_reservation.is_none())
-        {
-            return Err(client_exception(format!(
-                "Invalid setting for container '{}'. At least one of 'memory' or 'memoryReservation' must be specified.",
-                c.name
-            )));
-        }
+    {
+        return Err(client_exception(format!(
+            "Invalid setting for container '{}'. At least one of 'memory' or 'memoryReservation' must be specified.",
+            c.name
+        )));
     }
     validate_tags(&input.tags).map_err(|e| client_exception(e.message))?;
     let size = serde_json::to_vec(input).map_or(0, |v| v.len());
@@ -242,7 +245,9 @@ fn validate(input: &TaskDefinitionInput) -> AwsResult<()> {
 
 fn validate_fargate(input: &TaskDefinitionInput) -> AwsResult<()> {
     if input.network_mode.as_deref() != Some("awsvpc") {
-        return Err(client_exception("Fargate only supports network mode ‘awsvpc’."));
+        return Err(client_exception(
+            "Fargate only supports network mode ‘awsvpc’.",
+        ));
     }
     let Some(cpu) = &input.cpu else {
         return Err(client_exception(
@@ -317,7 +322,8 @@ fn fill_defaults(input: &mut TaskDefinitionInput) {
 
 /// Whether Fargate offers `cpu` units with `memory` MiB.
 pub(crate) fn fargate_combination_exists(cpu: i64, memory: i64) -> bool {
-    let range = |lo: i64, hi: i64, step: i64| memory >= lo && memory <= hi && (memory - lo) % step == 0;
+    let range =
+        |lo: i64, hi: i64, step: i64| memory >= lo && memory <= hi && (memory - lo) % step == 0;
     match cpu {
         256 => [512, 1024, 2048].contains(&memory),
         512 => range(1024, 4096, 1024),

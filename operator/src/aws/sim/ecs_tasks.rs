@@ -150,7 +150,11 @@ pub(crate) fn stop(task: &mut SimTask, now: Secs) {
         return;
     }
     let registered = task.drain_secs > 0 && task.running_at.is_some_and(|r| r <= now);
-    let secs = if registered { task.drain_secs } else { STOP_SECS };
+    let secs = if registered {
+        task.drain_secs
+    } else {
+        STOP_SECS
+    };
     task.stop_done_at = Some(now + secs.max(1));
     task.fails_at = None;
 }

@@ -8,9 +8,7 @@ use super::ecs_errors::{
 use super::ecs_taskdefs::TaskDefRecord;
 use super::elb::ElbState;
 use super::network::NetworkState;
-use crate::aws::ecs::{
-    CircuitBreaker, DeploymentConfiguration, ServiceConfig, Tag,
-};
+use crate::aws::ecs::{CircuitBreaker, DeploymentConfiguration, ServiceConfig, Tag};
 use crate::aws::error::AwsResult;
 
 /// Fills in what AWS reports for members the caller left out: launchType EC2 when neither a
@@ -27,7 +25,8 @@ pub(crate) fn fill_defaults(config: &mut ServiceConfig) {
     if let Some(net) = &mut config.network_configuration
         && net.awsvpc_configuration.assign_public_ip.is_none()
     {
-        net.awsvpc_configuration.assign_public_ip = Some(crds::ecs_service::AssignPublicIp::Disabled);
+        net.awsvpc_configuration.assign_public_ip =
+            Some(crds::ecs_service::AssignPublicIp::Disabled);
     }
     if config.propagate_tags.is_none() {
         config.propagate_tags = Some("NONE".to_owned());
@@ -164,7 +163,9 @@ fn validate_network(
     }
     let groups = vpc.security_groups.as_deref().unwrap_or_default();
     if groups.len() > 5 {
-        return Err(invalid_parameter("securityGroups can have at most 5 items."));
+        return Err(invalid_parameter(
+            "securityGroups can have at most 5 items.",
+        ));
     }
     let missing: Vec<&str> = groups
         .iter()
@@ -259,7 +260,10 @@ fn validate_deployment_configuration(config: &ServiceConfig) -> AwsResult<()> {
             "Invalid deployment strategy: {s}. Valid values are ROLLING, BLUE_GREEN, LINEAR, CANARY."
         )));
     }
-    if dc.minimum_healthy_percent.is_some_and(|m| !(0..=100).contains(&m)) {
+    if dc
+        .minimum_healthy_percent
+        .is_some_and(|m| !(0..=100).contains(&m))
+    {
         return Err(invalid_parameter(
             "minimumHealthyPercent must be between 0 and 100.",
         ));

@@ -90,7 +90,11 @@ impl ElbState {
     /// The seeded target groups and load balancers.
     pub fn from_seed(seed: &SimSeed) -> Self {
         let (region, account) = (seed.region.as_str(), seed.account_id.as_str());
-        let default_vpc = seed.vpcs.first().map(|v| v.vpc_id.clone()).unwrap_or_default();
+        let default_vpc = seed
+            .vpcs
+            .first()
+            .map(|v| v.vpc_id.clone())
+            .unwrap_or_default();
         let tg_arn = |name: &str| arn::target_group_arn(region, account, name);
         let target_groups = seed
             .target_groups
@@ -121,7 +125,9 @@ impl ElbState {
                             .rules
                             .iter()
                             .map(|r| ListenerRule {
-                                arn: arn::listener_rule_arn(region, account, &lb.name, l.port, r.priority),
+                                arn: arn::listener_rule_arn(
+                                    region, account, &lb.name, l.port, r.priority,
+                                ),
                                 priority: r.priority,
                                 path_patterns: vec![r.path_pattern.clone()],
                                 forward: r
@@ -201,13 +207,20 @@ mod tests {
     fn seeded_rules_forward_to_blue_groups() {
         let seed = SimSeed::event_booking();
         let elb = ElbState::from_seed(&seed);
-        let prod = elb.listener("event-booking-alb", 443).expect("prod listener");
+        let prod = elb
+            .listener("event-booking-alb", 443)
+            .expect("prod listener");
         assert_eq!(prod.rules.len(), 5);
         let auth_blue = arn::target_group_arn(&seed.region, &seed.account_id, "auth-blue");
         assert_eq!(prod.rules[0].forward[0].target_group_arn, auth_blue);
         assert_eq!(elb.load_balancers_of(&auth_blue).len(), 1);
         let auth_green = arn::target_group_arn(&seed.region, &seed.account_id, "auth-green");
         assert!(elb.load_balancers_of(&auth_green).is_empty());
-        assert_eq!(elb.target_group(&auth_green).unwrap().deregistration_delay_seconds, 30);
+        assert_eq!(
+            elb.target_group(&auth_green)
+                .unwrap()
+                .deregistration_delay_seconds,
+            30
+        );
     }
 }

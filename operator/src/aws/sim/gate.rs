@@ -160,7 +160,10 @@ mod tests {
             gate.admit(&UPDATE, 0).unwrap();
         }
         let err = gate.admit(&UPDATE, 0).unwrap_err();
-        assert_eq!((err.kind, err.code.as_str()), (ErrorKind::Throttled, "ThrottlingException"));
+        assert_eq!(
+            (err.kind, err.code.as_str()),
+            (ErrorKind::Throttled, "ThrottlingException")
+        );
         assert_eq!(err.message, "Rate exceeded");
     }
 }

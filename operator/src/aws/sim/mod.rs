@@ -5,15 +5,23 @@
 //!
 //! Layout: `seed` (what exists at start), `world` (state, lazy time), one state module per AWS
 //! service (`network`, `elb`, `alarms`, `ecs_model`), the ECS behaviour (`ecs_tasks` timing,
-//! `ecs_deploy` engine, `ecs_validate`, `ecs_services`, `ecs_taskdefs`,
+//! `ecs_engine` events and strategy dispatch, `ecs_rollout` deployment records, `ecs_deploy`
+//! the ROLLING strategy, `ecs_validate`, `ecs_services`, `ecs_taskdefs`,
 //! `ecs_service_deployments`), the call path (`gate`, `throttle`, `ecs_api`).
+//!
+//! Extension: ELBv2, CodeDeploy, Application Auto Scaling and CloudWatch behaviour go in sibling
+//! modules with their own state field in `World` and their own step in `World::advance`; the
+//! ECS blue/green strategies go in `ecs_bluegreen` next to `ecs_deploy`, dispatched from
+//! `ecs_engine::schedule`.
 
 mod alarms;
 pub mod arn;
 mod ecs_api;
 mod ecs_deploy;
+mod ecs_engine;
 mod ecs_errors;
 mod ecs_model;
+mod ecs_rollout;
 mod ecs_service_deployments;
 mod ecs_services;
 mod ecs_taskdefs;
@@ -36,7 +44,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 pub use alarms::{ALARM_ALARM, ALARM_INSUFFICIENT_DATA, ALARM_OK};
-pub use ecs_deploy::DRAIN_MIN_SECS;
+pub use ecs_engine::DRAIN_MIN_SECS;
 pub use ecs_tasks::{
     EXIT_SECS, LB_HEALTHY_SECS, LB_UNHEALTHY_SECS, PROVISIONING_MIN_SECS, RUNNING_MIN_SECS,
     STOP_SECS,
@@ -282,7 +290,10 @@ impl SimAws {
                 });
             }
             let (region, account) = (w.region.clone(), w.account_id.clone());
-            let td = w.ecs.task_definitions.register(&region, &account, td, now)?;
+            let td = w
+                .ecs
+                .task_definitions
+                .register(&region, &account, td, now)?;
             let input = CreateServiceInput {
                 cluster: cluster.to_owned(),
                 service_name: name.to_owned(),
@@ -300,12 +311,15 @@ impl SimAws {
     /// at once. False when there is no such alarm or state.
     pub fn set_alarm_state(&self, alarm_name: &str, state: &str) -> bool {
         self.with_world(|w, now| {
-            if !w.alarms.set_state(alarm_name, state, "Set by the simulator", now) {
+            if !w
+                .alarms
+                .set_state(alarm_name, state, "Set by the simulator", now)
+            {
                 return false;
             }
             let (clusters, env) = w.ecs_parts();
             for svc in clusters.values_mut().flat_map(|c| c.services.values_mut()) {
-                ecs_deploy::schedule(svc, now, &env);
+                ecs_engine::schedule(svc, now, &env);
             }
             w.ecs.invalidate_wake();
             true
@@ -351,7 +365,12 @@ impl SimAws {
     }
 
     /// ARN of a seeded listener rule.
-    pub fn listener_rule_arn(&self, load_balancer: &str, port: i32, priority: i32) -> Option<String> {
+    pub fn listener_rule_arn(
+        &self,
+        load_balancer: &str,
+        port: i32,
+        priority: i32,
+    ) -> Option<String> {
         let state = self.lock();
         let listener = state.world.elb.listener(load_balancer, port)?;
         listener

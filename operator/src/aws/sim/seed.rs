@@ -270,12 +270,18 @@ impl SimSeed {
         let vpcs: BTreeSet<&str> = self.vpcs.iter().map(|v| v.vpc_id.as_str()).collect();
         for s in &self.subnets {
             if !vpcs.contains(s.vpc_id.as_str()) {
-                return invalid(format!("subnet {} names unknown VPC {}", s.subnet_id, s.vpc_id));
+                return invalid(format!(
+                    "subnet {} names unknown VPC {}",
+                    s.subnet_id, s.vpc_id
+                ));
             }
         }
         for g in &self.security_groups {
             if !vpcs.contains(g.vpc_id.as_str()) {
-                return invalid(format!("security group {} names unknown VPC {}", g.group_id, g.vpc_id));
+                return invalid(format!(
+                    "security group {} names unknown VPC {}",
+                    g.group_id, g.vpc_id
+                ));
             }
         }
         for t in &self.target_groups {
@@ -298,9 +304,16 @@ impl SimSeed {
                 unique("rule priority", l.rules.iter().map(|r| r.priority))?;
                 for r in &l.rules {
                     if r.target_groups.is_empty() {
-                        return invalid(format!("rule {} of {}:{} has no target group", r.priority, lb.name, l.port));
+                        return invalid(format!(
+                            "rule {} of {}:{} has no target group",
+                            r.priority, lb.name, l.port
+                        ));
                     }
-                    if let Some(tg) = r.target_groups.iter().find(|t| !tgs.contains(t.name.as_str())) {
+                    if let Some(tg) = r
+                        .target_groups
+                        .iter()
+                        .find(|t| !tgs.contains(t.name.as_str()))
+                    {
                         return invalid(format!(
                             "rule {} of {}:{} forwards to unknown target group {}",
                             r.priority, lb.name, l.port, tg.name
@@ -335,8 +348,11 @@ mod tests {
 
     #[test]
     fn example_file_parses() {
-        let seed = SimSeed::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/aws-state.yaml"))
-            .expect("examples/aws-state.yaml parses");
+        let seed = SimSeed::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/aws-state.yaml"
+        ))
+        .expect("examples/aws-state.yaml parses");
         assert_eq!(seed.account_id, "123456789012");
         assert_eq!(seed.region, "eu-west-1");
         assert_eq!(seed.clusters, ["event-booking"]);
@@ -352,7 +368,10 @@ mod tests {
     #[test]
     fn typos_and_dangling_references_are_refused() {
         let typo = "accountId: '123456789012'\nregion: eu-west-1\nclustrs: [a]\n";
-        assert!(matches!(SimSeed::from_yaml(typo), Err(SeedError::Parse { .. })));
+        assert!(matches!(
+            SimSeed::from_yaml(typo),
+            Err(SeedError::Parse { .. })
+        ));
         let dangling = "accountId: '123456789012'\nregion: eu-west-1\nsubnets:\n  - {subnetId: subnet-1, vpcId: vpc-x, availabilityZone: eu-west-1a, cidrBlock: 10.0.0.0/24}\n";
         let err = SimSeed::from_yaml(dangling).unwrap_err();
         assert!(err.to_string().contains("unknown VPC vpc-x"), "{err}");
@@ -365,7 +384,10 @@ mod tests {
         let yaml = "accountId: '123456789012'\nregion: eu-west-1\ntargetGroups:\n  - {name: web, port: 80}\n";
         let seed = SimSeed::from_yaml(yaml).unwrap();
         let tg = &seed.target_groups[0];
-        assert_eq!((tg.protocol.as_str(), tg.target_type.as_str()), ("HTTP", "ip"));
+        assert_eq!(
+            (tg.protocol.as_str(), tg.target_type.as_str()),
+            ("HTTP", "ip")
+        );
         assert_eq!(tg.deregistration_delay_seconds, 300);
         assert_eq!(tg.health_check_path, "/");
     }

@@ -149,9 +149,9 @@ impl Throttle {
     /// Whole tokens left in a bucket (full when unused), without refilling.
     #[cfg(test)]
     pub fn tokens(&self, spec: BucketSpec) -> u32 {
-        self.buckets
-            .get(spec.name)
-            .map_or(spec.burst, |b| u32::try_from(b.milli_tokens / 1000).unwrap_or(u32::MAX))
+        self.buckets.get(spec.name).map_or(spec.burst, |b| {
+            u32::try_from(b.milli_tokens / 1000).unwrap_or(u32::MAX)
+        })
     }
 }
 
@@ -165,9 +165,18 @@ mod tests {
         for i in 0..50 {
             assert!(t.try_acquire(ECS_SERVICE_MODIFY, 0), "call {i}");
         }
-        assert!(!t.try_acquire(ECS_SERVICE_MODIFY, 0), "burst + 1 is throttled");
-        assert!(!t.try_acquire(ECS_SERVICE_MODIFY, 199), "0.2 s refills less than one token");
-        assert!(t.try_acquire(ECS_SERVICE_MODIFY, 200), "0.2 s at 5/s refills one token");
+        assert!(
+            !t.try_acquire(ECS_SERVICE_MODIFY, 0),
+            "burst + 1 is throttled"
+        );
+        assert!(
+            !t.try_acquire(ECS_SERVICE_MODIFY, 199),
+            "0.2 s refills less than one token"
+        );
+        assert!(
+            t.try_acquire(ECS_SERVICE_MODIFY, 200),
+            "0.2 s at 5/s refills one token"
+        );
         // Other categories have their own buckets.
         assert!(t.try_acquire(ECS_SERVICE_READ, 0));
         // A long pause refills to the burst, not beyond.

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::alarms::AlarmState;
 use super::arn;
-use super::ecs_deploy::{EcsEnv, advance_service, next_event};
+use super::ecs_engine::{EcsEnv, advance_service, next_event};
 use super::ecs_model::{Cluster, EcsState};
 use super::elb::ElbState;
 use super::network::{IamState, NetworkState};

@@ -195,6 +195,10 @@ pub fn validate(obj: &EcsService) -> Result<ValidatedSpec, ValidationError> {
         .clone()
         .unwrap_or_else(|| service_name.clone());
     let mut task_definition = render::task_definition(&family, template);
+    if fargate && task_definition.requires_compatibilities.is_empty() {
+        // ECS refuses a Fargate launch of a revision that does not declare it.
+        task_definition.requires_compatibilities = vec!["FARGATE".into()];
+    }
     let content_hash = render::content_hash(&task_definition);
     task_definition.tags = vec![
         Tag {

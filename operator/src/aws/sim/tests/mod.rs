@@ -84,7 +84,9 @@ pub(super) fn td_input(family: &str, image: &str) -> TaskDefinitionInput {
 pub(super) fn register(sim: &SimAws, input: TaskDefinitionInput) -> String {
     sim.call_now(&REGISTER_TASK_DEFINITION, |w, now| {
         let (region, account) = (w.region.clone(), w.account_id.clone());
-        w.ecs.task_definitions.register(&region, &account, input, now)
+        w.ecs
+            .task_definitions
+            .register(&region, &account, input, now)
     })
     .expect("register task definition")
     .task_definition_arn
@@ -197,7 +199,10 @@ pub(super) fn run_until(
         }
         advance(sim, 1);
     }
-    panic!("{name} did not reach the state within {limit} s: {:#?}", peek(sim, name));
+    panic!(
+        "{name} did not reach the state within {limit} s: {:#?}",
+        peek(sim, name)
+    );
 }
 
 /// The PRIMARY deployment reached COMPLETED.
