@@ -168,14 +168,21 @@ fn delete_namespace(state: &mut State, info: &ResourceInfo, name: &str) -> Arc<V
         return Arc::new(Value::Null);
     };
     let mut latest = Arc::clone(&stored.object);
-    if stored.object.pointer("/metadata/deletionTimestamp").is_none() {
+    if stored
+        .object
+        .pointer("/metadata/deletionTimestamp")
+        .is_none()
+    {
         let mut next = (*stored.object).clone();
         let rv = state.store.next_rv();
         next["metadata"]["resourceVersion"] = json!(rv.to_string());
         next["metadata"]["deletionTimestamp"] = json!(now());
         next["status"] = json!({"phase": "Terminating"});
         latest = Arc::new(next);
-        let stored = crate::store::Stored { object: Arc::clone(&latest), managed: stored.managed };
+        let stored = crate::store::Stored {
+            object: Arc::clone(&latest),
+            managed: stored.managed,
+        };
         state.store.put(&info.store, key.clone(), stored);
     }
     for (store, object_key) in state.store.keys_in_namespace(name) {
@@ -192,7 +199,10 @@ fn delete_namespace(state: &mut State, info: &ResourceInfo, name: &str) -> Arc<V
     if let Some(gone) = finish_namespace_if_empty(state, name) {
         return gone;
     }
-    state.store.get(&info.store, &key).map_or(latest, |s| Arc::clone(&s.object))
+    state
+        .store
+        .get(&info.store, &key)
+        .map_or(latest, |s| Arc::clone(&s.object))
 }
 
 /// Removes a terminating namespace that has become empty; returns its last state.
@@ -200,7 +210,10 @@ fn finish_namespace_if_empty(state: &mut State, ns: &str) -> Option<Arc<Value>> 
     let info = namespaces(state);
     let key = (String::new(), ns.to_owned());
     let stored = state.store.get(&info.store, &key)?;
-    let terminating = stored.object.pointer("/metadata/deletionTimestamp").is_some();
+    let terminating = stored
+        .object
+        .pointer("/metadata/deletionTimestamp")
+        .is_some();
     if !terminating || !state.store.keys_in_namespace(ns).is_empty() {
         return None;
     }

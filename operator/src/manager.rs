@@ -112,9 +112,21 @@ pub async fn run(
     token: CancellationToken,
 ) {
     let wc = watcher_config(&config.scope);
-    let (services, t1) = start_store(api::<EcsService>(&client, &config.scope), wc.clone(), &token);
-    let (rollouts, t2) = start_store(api::<BlueGreenRollout>(&client, &config.scope), wc.clone(), &token);
-    let (scaling, t3) = start_store(api::<ScalingPolicy>(&client, &config.scope), wc.clone(), &token);
+    let (services, t1) = start_store(
+        api::<EcsService>(&client, &config.scope),
+        wc.clone(),
+        &token,
+    );
+    let (rollouts, t2) = start_store(
+        api::<BlueGreenRollout>(&client, &config.scope),
+        wc.clone(),
+        &token,
+    );
+    let (scaling, t3) = start_store(
+        api::<ScalingPolicy>(&client, &config.scope),
+        wc.clone(),
+        &token,
+    );
     for store in [services.clone()] {
         let _ = tokio::time::timeout(Duration::from_secs(30), store.wait_until_ready()).await;
     }

@@ -71,9 +71,13 @@ impl Sandbox {
             Api::all(client.clone());
         for crd in crds::all_crds() {
             let name = crd.metadata.name.clone().unwrap_or_default();
-            crds.patch(&name, &PatchParams::apply("test").force(), &Patch::Apply(&crd))
-                .await
-                .expect("CRD installs");
+            crds.patch(
+                &name,
+                &PatchParams::apply("test").force(),
+                &Patch::Apply(&crd),
+            )
+            .await
+            .expect("CRD installs");
         }
         let mut sandbox = Sandbox {
             server,
@@ -92,12 +96,29 @@ impl Sandbox {
     pub fn start_operator(&mut self) {
         assert!(self.operator.is_none(), "operator already running");
         let sim = self.sim.clone();
-        let factory = Arc::new(move |_: &str| RegionServices { ecs: Arc::new(sim.clone()) });
+        let factory = Arc::new(move |_: &str| RegionServices {
+            ecs: Arc::new(sim.clone()),
+        });
         let clock: SharedClock = self.clock.clone();
-        let aws = Arc::new(AwsAccounts::new(self.sim.region(), factory, clock.clone(), self.metrics.clone()));
+        let aws = Arc::new(AwsAccounts::new(
+            self.sim.region(),
+            factory,
+            clock.clone(),
+            self.metrics.clone(),
+        ));
         let token = CancellationToken::new();
-        let config = ManagerConfig { settings: self.settings.clone(), ..ManagerConfig::default() };
-        let task = tokio::spawn(manager::run(self.client.clone(), aws, clock, self.metrics.clone(), config, token.clone()));
+        let config = ManagerConfig {
+            settings: self.settings.clone(),
+            ..ManagerConfig::default()
+        };
+        let task = tokio::spawn(manager::run(
+            self.client.clone(),
+            aws,
+            clock,
+            self.metrics.clone(),
+            config,
+            token.clone(),
+        ));
         self.operator = Some((token, task));
     }
 
@@ -115,9 +136,19 @@ impl Sandbox {
     pub async fn apply(&self, yaml: &str) -> anyhow::Result<()> {
         let value: Value = serde_saphyr::from_str(yaml)?;
         let kind = value["kind"].as_str().unwrap_or_default();
-        let name = value["metadata"]["name"].as_str().unwrap_or_default().to_string();
-        let ns = value["metadata"]["namespace"].as_str().unwrap_or("default").to_string();
-        let (group, version) = value["apiVersion"].as_str().unwrap_or_default().rsplit_once('/').unwrap_or(("", "v1"));
+        let name = value["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let ns = value["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string();
+        let (group, version) = value["apiVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .rsplit_once('/')
+            .unwrap_or(("", "v1"));
         let gvk = kube::core::GroupVersionKind::gvk(group, version, kind);
         let (resource, caps) = kube::discovery::pinned_kind(&self.client, &gvk).await?;
         let api: Api<DynamicObject> = if caps.scope == kube::discovery::Scope::Namespaced {
@@ -125,7 +156,12 @@ impl Sandbox {
         } else {
             Api::all_with(self.client.clone(), &resource)
         };
-        api.patch(&name, &PatchParams::apply("kubectl").force(), &Patch::Apply(&value)).await?;
+        api.patch(
+            &name,
+            &PatchParams::apply("kubectl").force(),
+            &Patch::Apply(&value),
+        )
+        .await?;
         Ok(())
     }
 

@@ -21,14 +21,21 @@ pub fn crd() -> Value {
 
 /// A server on a free port with the test CRD installed.
 pub async fn server_with_crd() -> LocalApiServer {
-    let server = LocalApiServer::start(([127, 0, 0, 1], 0).into()).await.expect("server starts");
-    server.install_crd(&crd()).expect("the fixture CRD installs");
+    let server = LocalApiServer::start(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("server starts");
+    server
+        .install_crd(&crd())
+        .expect("the fixture CRD installs");
     server
 }
 
 /// The `demo.example.com/v1` EcsService resource.
 pub fn ecs_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("demo.example.com", "v1", "EcsService"), "ecsservices")
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("demo.example.com", "v1", "EcsService"),
+        "ecsservices",
+    )
 }
 
 /// EcsServices in `default`.
@@ -56,7 +63,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}");
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
     }
 }
 
@@ -74,13 +84,20 @@ pub struct RawResponse {
 impl RawResponse {
     /// The body as JSON (panics when it is not).
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 }
 
 /// Sends `method path` with `body` over a fresh connection (`Connection: close`) and reads the
 /// whole response; panics if the server does not answer within 10 s or drops the connection.
-pub async fn raw(addr: std::net::SocketAddr, method: &str, path: &str, content_type: &str, body: &[u8]) -> RawResponse {
+pub async fn raw(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> RawResponse {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\nUser-Agent: raw-test/1\r\n\r\n",
@@ -95,9 +112,22 @@ pub async fn raw(addr: std::net::SocketAddr, method: &str, path: &str, content_t
         let _ = stream.read_to_end(&mut out).await;
         out
     };
-    let out = tokio::time::timeout(Duration::from_secs(10), exchange).await.unwrap_or_else(|_| panic!("{method} {path} hung"));
-    let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("{method} {path}: no HTTP response: {out:?}"));
+    let out = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path} hung"));
+    let split = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("{method} {path}: no HTTP response: {out:?}"));
     let head = String::from_utf8_lossy(&out[..split]).into_owned();
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status line");
-    RawResponse { status, head, body: out[split + 4..].to_vec() }
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    RawResponse {
+        status,
+        head,
+        body: out[split + 4..].to_vec(),
+    }
 }

@@ -13,7 +13,10 @@ use super::sdk::{SdkOptions, load_sdk_config};
 pub async fn sdk_factory(opts: &SdkOptions) -> ServicesFactory {
     let base = load_sdk_config(opts).await;
     Arc::new(move |region: &str| {
-        let config = base.to_builder().region(Region::new(region.to_string())).build();
+        let config = base
+            .to_builder()
+            .region(Region::new(region.to_string()))
+            .build();
         RegionServices {
             ecs: Arc::new(SdkEcs::new(&config)),
         }
@@ -22,8 +25,5 @@ pub async fn sdk_factory(opts: &SdkOptions) -> ServicesFactory {
 
 /// The region the SDK configuration resolves to (environment, profile or IMDS), if any.
 pub async fn default_region(opts: &SdkOptions) -> Option<String> {
-    load_sdk_config(opts)
-        .await
-        .region()
-        .map(|r| r.to_string())
+    load_sdk_config(opts).await.region().map(|r| r.to_string())
 }

@@ -2,6 +2,7 @@
 //! adapters (the only code that names `aws_sdk_*` types), and the simulated account.
 
 pub mod accounts;
+pub mod cloudwatch;
 pub mod ecs;
 pub mod ecs_sdk;
 pub mod error;

@@ -37,7 +37,12 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<Manifest>> {
         .map_err(|e| anyhow::anyhow!("cannot read manifests directory {}: {e}", dir.display()))?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            )
+        })
         .collect();
     files.sort();
     let mut out = Vec::new();
@@ -72,8 +77,12 @@ pub async fn apply(client: &kube::Client, manifest: &Manifest) -> anyhow::Result
     } else {
         Api::all_with(client.clone(), &resource)
     };
-    api.patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(obj))
-        .await
-        .map_err(|e| anyhow::anyhow!("{} ({}): {e}", manifest.describe(), manifest.file))?;
+    api.patch(
+        name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(obj),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{} ({}): {e}", manifest.describe(), manifest.file))?;
     Ok(())
 }

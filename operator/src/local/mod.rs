@@ -58,7 +58,9 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
 
     let server = LocalApiServer::start(([127, 0, 0, 1], args.port).into()).await?;
     let kubeconfig = args.kubeconfig.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join("ecs-operator-local").join("kubeconfig")
+        std::env::temp_dir()
+            .join("ecs-operator-local")
+            .join("kubeconfig")
     });
     if let Some(dir) = kubeconfig.parent() {
         std::fs::create_dir_all(dir)?;
@@ -67,15 +69,28 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
     let client = server.client();
     install_crds(&client).await?;
     println!("Kubernetes API server: {}", server.url());
-    println!("Simulated AWS account {} in {} (time runs {}× faster)", sim.account_id(), region, args.speed);
-    println!("Use kubectl with:\n  kubectl --kubeconfig {} get ecs", kubeconfig.display());
+    println!(
+        "Simulated AWS account {} in {} (time runs {}× faster)",
+        sim.account_id(),
+        region,
+        args.speed
+    );
+    println!(
+        "Use kubectl with:\n  kubectl --kubeconfig {} get ecs",
+        kubeconfig.display()
+    );
 
     let metrics = Arc::new(Metrics::new());
     let sim_for_factory = sim.clone();
     let factory = Arc::new(move |_region: &str| RegionServices {
         ecs: Arc::new(sim_for_factory.clone()),
     });
-    let aws = Arc::new(AwsAccounts::new(region, factory, clock.clone(), metrics.clone()));
+    let aws = Arc::new(AwsAccounts::new(
+        region,
+        factory,
+        clock.clone(),
+        metrics.clone(),
+    ));
     let token = CancellationToken::new();
     let config = ManagerConfig {
         settings: Settings {
@@ -85,10 +100,21 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
         },
         ..ManagerConfig::default()
     };
-    let controllers = tokio::spawn(manager::run(client.clone(), aws, clock, metrics, config, token.clone()));
+    let controllers = tokio::spawn(manager::run(
+        client.clone(),
+        aws,
+        clock,
+        metrics,
+        config,
+        token.clone(),
+    ));
 
     let manifests = manifests::load_dir(&args.manifests)?;
-    println!("Applying {} objects from {}", manifests.len(), args.manifests.display());
+    println!(
+        "Applying {} objects from {}",
+        manifests.len(),
+        args.manifests.display()
+    );
     let mut failed_applies = Vec::new();
     for m in &manifests {
         if let Err(e) = manifests::apply(&client, m).await {
@@ -110,14 +136,23 @@ async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     for crd in crds::all_crds() {
         let name = crd.metadata.name.clone().unwrap_or_default();
-        api.patch(&name, &PatchParams::apply("ecs-operator").force(), &Patch::Apply(&crd))
-            .await?;
+        api.patch(
+            &name,
+            &PatchParams::apply("ecs-operator").force(),
+            &Patch::Apply(&crd),
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// Shows progress until interrupted, or with --exit-when-ready until all are Ready.
-async fn watch(client: &kube::Client, args: &LocalArgs, clock: &SimClock, failed_applies: &[String]) -> i32 {
+async fn watch(
+    client: &kube::Client,
+    args: &LocalArgs,
+    clock: &SimClock,
+    failed_applies: &[String],
+) -> i32 {
     let started = Instant::now();
     let sim_start = clock_now(clock);
     let mut last = BTreeMap::new();
@@ -134,7 +169,10 @@ async fn watch(client: &kube::Client, args: &LocalArgs, clock: &SimClock, failed
                         return 0;
                     }
                     let stalled: Vec<_> = last.values().filter(|s| s.stalled).collect();
-                    if !failed_applies.is_empty() || Instant::now() > deadline || (!stalled.is_empty() && last.values().all(|s| s.ready || s.stalled)) {
+                    if !failed_applies.is_empty()
+                        || Instant::now() > deadline
+                        || (!stalled.is_empty() && last.values().all(|s| s.ready || s.stalled))
+                    {
                         println!("Not everything became Ready:");
                         for name in failed_applies {
                             println!("  {name}: rejected by the API server");

@@ -38,7 +38,10 @@ fn state_of(kind: &str, obj: &DynamicObject) -> ObjectState {
     let status = obj.data.get("status").cloned().unwrap_or(Value::Null);
     let generation = obj.metadata.generation;
     let condition = |t: &str| -> Option<&Value> {
-        status["conditions"].as_array()?.iter().find(|c| c["type"] == t)
+        status["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == t)
     };
     let is_true = |t: &str| condition(t).is_some_and(|c| c["status"] == "True");
     let current = status["observedGeneration"].as_i64() == generation;
@@ -48,7 +51,13 @@ fn state_of(kind: &str, obj: &DynamicObject) -> ObjectState {
     let summary = match condition(headline).or_else(|| condition("Ready")) {
         Some(c) => format!(
             "{} {}: {}",
-            if ready { "Ready" } else if stalled { "Stalled" } else { "Progressing" },
+            if ready {
+                "Ready"
+            } else if stalled {
+                "Stalled"
+            } else {
+                "Progressing"
+            },
             c["reason"].as_str().unwrap_or(""),
             c["message"].as_str().unwrap_or("")
         ),
@@ -75,7 +84,13 @@ pub fn print_changes(
     let mut next = BTreeMap::new();
     for state in now {
         if last.get(&state.id) != Some(&state) {
-            let mark = if state.ready { "✔" } else if state.stalled { "✘" } else { "…" };
+            let mark = if state.ready {
+                "✔"
+            } else if state.stalled {
+                "✘"
+            } else {
+                "…"
+            };
             println!("[{elapsed}] {mark} {:<44} {}", state.id, state.summary);
         }
         next.insert(state.id.clone(), state);

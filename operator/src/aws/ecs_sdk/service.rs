@@ -85,13 +85,9 @@ pub(super) fn create_request(
         .set_client_token(client_token))
 }
 
-/// Fills an UpdateService request. A present `config` is sent whole: members that are unset or
-/// empty are sent too wherever AWS reads that as "remove" (loadBalancers `[]`, serviceRegistries
-/// `[]`, propagateTags NONE, a grace period of 0, ECS Exec and managed tags off). UpdateService
-/// has no launchType: an empty capacity provider strategy is omitted when a launch type is set
-/// (the service keeps it) and sent as `[]` otherwise (the cluster's default strategy).
-/// networkConfiguration, platformVersion and deploymentConfiguration cannot be removed and
-/// are sent only when set.
+/// UpdateService. Only what the configuration sets is sent: a field left `None` or empty is
+/// not owned by the spec and keeps its value in AWS (booleans are sent only when true). An
+/// empty capacity provider strategy is omitted when a launch type is set.
 pub(super) fn update_request(
     req: UpdateServiceFluentBuilder,
     input: UpdateServiceInput,
@@ -132,19 +128,17 @@ pub(super) fn update_request(
         .set_capacity_provider_strategy(strategy)
         .set_platform_version(platform_version)
         .set_network_configuration(network_configuration.map(network_to_sdk).transpose()?)
-        .set_load_balancers(Some(load_balancers_to_sdk(load_balancers)))
-        .set_service_registries(Some(registries_to_sdk(service_registries)))
-        .health_check_grace_period_seconds(health_check_grace_period_seconds.unwrap_or(0))
+        .set_load_balancers(non_empty(load_balancers_to_sdk(load_balancers)))
+        .set_service_registries(non_empty(registries_to_sdk(service_registries)))
+        .set_health_check_grace_period_seconds(health_check_grace_period_seconds)
         .set_deployment_configuration(
             deployment_configuration
                 .map(deployment_configuration_to_sdk)
                 .transpose()?,
         )
-        .enable_execute_command(enable_execute_command)
-        .enable_ecs_managed_tags(enable_ecs_managed_tags)
-        .propagate_tags(sdk::PropagateTags::from(
-            propagate_tags.as_deref().unwrap_or("NONE"),
-        )))
+        .set_enable_execute_command(enable_execute_command.then_some(true))
+        .set_enable_ecs_managed_tags(enable_ecs_managed_tags.then_some(true))
+        .set_propagate_tags(propagate_tags.as_deref().map(sdk::PropagateTags::from)))
 }
 
 /// A service as AWS describes it; deployments PRIMARY first.

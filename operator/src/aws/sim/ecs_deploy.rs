@@ -165,6 +165,7 @@ pub(crate) fn percents(svc: &SimService) -> (i64, i64) {
     (i64::from(max), i64::from(min))
 }
 
+/// Starts stopping the live tasks `pick` chooses.
 fn stop_where(svc: &mut SimService, now: Secs, pick: impl Fn(&SimTask) -> bool) {
     for task in svc.tasks.iter_mut().filter(|t| !t.is_stopping()) {
         if pick(task) {

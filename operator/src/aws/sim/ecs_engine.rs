@@ -114,8 +114,8 @@ fn retire_tasks(svc: &mut SimService, now: Secs) {
 ///
 /// Extension point: BLUE_GREEN, LINEAR and CANARY are scheduled like ROLLING (without the
 /// circuit breaker, which is rolling-only) until their own module (`ecs_bluegreen`, stages,
-/// lifecycle hooks, bake time, listener weights) is added here. CODE_DEPLOY-controlled services
-/// are scheduled like ROLLING too until task sets are simulated.
+/// lifecycle hooks, bake time, listener weights) is added here. CODE_DEPLOY- and
+/// EXTERNAL-controlled services are scheduled like ROLLING too until task sets are simulated.
 pub(crate) fn schedule(svc: &mut SimService, now: Secs, env: &EcsEnv<'_>) {
     if svc.status == SERVICE_INACTIVE {
         return;

@@ -132,7 +132,8 @@ impl SimAws {
     {
         let latency = self.lock().gate.latency;
         if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
+            // Latency is simulated time, like everything else the account does.
+            tokio::time::sleep(self.clock().to_wall(latency)).await;
         }
         self.call_now(op, f)
     }
@@ -185,7 +186,7 @@ impl SimAws {
     }
 
     /// Sum of mutating ECS calls (Create/Update/DeleteService, Register/DeregisterTaskDefinition,
-    /// TagResource, Stop/ContinueServiceDeployment).
+    /// TagResource, Stop/ContinueServiceDeployment), throttled and failed attempts included.
     pub fn write_calls(&self) -> u64 {
         self.lock().gate.mutating_calls("ecs:")
     }
@@ -195,7 +196,7 @@ impl SimAws {
         self.lock().gate.inject(fault);
     }
 
-    /// Wall-clock latency added to every API call (tokio sleep; zero by default).
+    /// Latency added to every API call, in simulated time (zero by default).
     pub fn set_latency(&self, latency: Duration) {
         self.lock().gate.latency = latency;
     }

@@ -63,28 +63,44 @@ fn service(spec: &ValidatedSpec, td: &str, deployments: Vec<Deployment>) -> Serv
         config: spec.config.clone(),
         deployment_controller: "ECS".into(),
         deployments,
-        tags: vec![Tag { key: OWNER_TAG.into(), value: "shop/auth".into() }],
+        tags: vec![Tag {
+            key: OWNER_TAG.into(),
+            value: "shop/auth".into(),
+        }],
         ..Service::default()
     }
 }
 
 fn settled(spec: &ValidatedSpec, td: &str) -> Observed {
     Observed {
-        service: Some(service(spec, td, vec![deployment("ecs-svc/1", "PRIMARY", td, "COMPLETED")])),
+        service: Some(service(
+            spec,
+            td,
+            vec![deployment("ecs-svc/1", "PRIMARY", td, "COMPLETED")],
+        )),
         desired_revision: Some(td.into()),
         ..Observed::default()
     }
 }
 
 fn cond<'a>(plan: &'a Plan, type_: &str) -> &'a Desired {
-    plan.report.conditions.iter().find(|c| c.type_ == type_).unwrap_or_else(|| panic!("no {type_} in {:?}", plan.report.conditions))
+    plan.report
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .unwrap_or_else(|| panic!("no {type_} in {:?}", plan.report.conditions))
 }
 
 fn status_with_deployment(id: &str, td: &str) -> EcsServiceStatus {
     EcsServiceStatus {
         content_hash: None,
         desired_task_definition_arn: Some(td.into()),
-        deployment: Some(DeploymentStatus { id: id.into(), task_definition_arn: Some(td.into()), rollout_state: Some("IN_PROGRESS".into()), ..Default::default() }),
+        deployment: Some(DeploymentStatus {
+            id: id.into(),
+            task_definition_arn: Some(td.into()),
+            rollout_state: Some("IN_PROGRESS".into()),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -97,12 +113,22 @@ fn a_new_object_registers_then_creates() {
     assert_eq!(cond(&p, "Reconciling").status, true);
     assert_eq!(p.report.requeue, Requeue::Soon);
 
-    let observed = Observed { desired_revision: Some(TD1.into()), ..Observed::default() };
+    let observed = Observed {
+        desired_revision: Some(TD1.into()),
+        ..Observed::default()
+    };
     let p = plan(&s, &EcsServiceStatus::default(), &observed);
-    let Some(Step::CreateService(input)) = &p.step else { panic!("{:?}", p.step) };
+    let Some(Step::CreateService(input)) = &p.step else {
+        panic!("{:?}", p.step)
+    };
     assert_eq!(input.task_definition, TD1);
     assert_eq!(input.desired_count, 2);
-    assert!(input.tags.iter().any(|t| t.key == OWNER_TAG && t.value == "shop/auth"));
+    assert!(
+        input
+            .tags
+            .iter()
+            .any(|t| t.key == OWNER_TAG && t.value == "shop/auth")
+    );
     assert_eq!(cond(&p, "Ready").status, false);
 }
 
@@ -128,7 +154,12 @@ fn ready_only_when_the_deployment_completed() {
 fn two_deployments_are_not_settled() {
     let s = spec("");
     let mut observed = settled(&s, TD2);
-    observed.service.as_mut().unwrap().deployments.push(deployment("ecs-svc/0", "ACTIVE", TD1, "COMPLETED"));
+    observed
+        .service
+        .as_mut()
+        .unwrap()
+        .deployments
+        .push(deployment("ecs-svc/0", "ACTIVE", TD1, "COMPLETED"));
     let p = plan(&s, &EcsServiceStatus::default(), &observed);
     assert_eq!(cond(&p, "Ready").status, false);
     assert_eq!(cond(&p, "Reconciling").reason, "DeploymentInProgress");
@@ -138,27 +169,70 @@ fn two_deployments_are_not_settled() {
 fn spec_changes_become_one_update() {
     let s = spec("");
     let cases: Vec<(&str, Box<dyn Fn(&mut Observed)>, Vec<&str>)> = vec![
-        ("new revision", Box::new(|o: &mut Observed| o.desired_revision = Some(TD2.into())), vec!["taskDefinition"]),
-        ("count drift", Box::new(|o: &mut Observed| o.service.as_mut().unwrap().desired_count = 5), vec!["desiredCount"]),
-        ("subnet drift", Box::new(|o: &mut Observed| {
-            let cfg = &mut o.service.as_mut().unwrap().config;
-            cfg.network_configuration.as_mut().unwrap().awsvpc_configuration.subnets = vec!["subnet-z".into()];
-        }), vec!["networkConfiguration"]),
-        ("grace drift", Box::new(|o: &mut Observed| {
-            o.service.as_mut().unwrap().config.deployment_configuration.as_mut().unwrap().minimum_healthy_percent = Some(50);
-        }), vec!["deploymentConfiguration"]),
+        (
+            "new revision",
+            Box::new(|o: &mut Observed| o.desired_revision = Some(TD2.into())),
+            vec!["taskDefinition"],
+        ),
+        (
+            "count drift",
+            Box::new(|o: &mut Observed| o.service.as_mut().unwrap().desired_count = 5),
+            vec!["desiredCount"],
+        ),
+        (
+            "subnet drift",
+            Box::new(|o: &mut Observed| {
+                let cfg = &mut o.service.as_mut().unwrap().config;
+                cfg.network_configuration
+                    .as_mut()
+                    .unwrap()
+                    .awsvpc_configuration
+                    .subnets = vec!["subnet-z".into()];
+            }),
+            vec!["networkConfiguration"],
+        ),
+        (
+            "grace drift",
+            Box::new(|o: &mut Observed| {
+                o.service
+                    .as_mut()
+                    .unwrap()
+                    .config
+                    .deployment_configuration
+                    .as_mut()
+                    .unwrap()
+                    .minimum_healthy_percent = Some(50);
+            }),
+            vec!["deploymentConfiguration"],
+        ),
     ];
     for (name, change, expected) in cases {
         let mut observed = settled(&s, TD1);
         change(&mut observed);
         let p = plan(&s, &EcsServiceStatus::default(), &observed);
-        let Some(Step::UpdateService { input, why }) = &p.step else { panic!("{name}: {:?}", p.step) };
+        let Some(Step::UpdateService { input, why }) = &p.step else {
+            panic!("{name}: {:?}", p.step)
+        };
         for field in &expected {
             assert!(why.iter().any(|w| w.starts_with(field)), "{name}: {why:?}");
         }
-        assert_eq!(input.task_definition.is_some(), expected.contains(&"taskDefinition"), "{name}");
-        assert_eq!(input.desired_count.is_some(), expected.contains(&"desiredCount"), "{name}");
-        assert_eq!(input.config.is_some(), expected.iter().any(|f| f.starts_with("network") || f.starts_with("deployment")), "{name}");
+        assert_eq!(
+            input.task_definition.is_some(),
+            expected.contains(&"taskDefinition"),
+            "{name}"
+        );
+        assert_eq!(
+            input.desired_count.is_some(),
+            expected.contains(&"desiredCount"),
+            "{name}"
+        );
+        assert_eq!(
+            input.config.is_some(),
+            expected
+                .iter()
+                .any(|f| f.starts_with("network") || f.starts_with("deployment")),
+            "{name}"
+        );
     }
 }
 
@@ -183,7 +257,11 @@ fn aws_defaults_are_not_drift() {
     net.awsvpc_configuration.assign_public_ip = None;
     let mut observed = settled(&s, TD1);
     observed.service.as_mut().unwrap().config = live;
-    assert!(plan(&s, &EcsServiceStatus::default(), &observed).step.is_none());
+    assert!(
+        plan(&s, &EcsServiceStatus::default(), &observed)
+            .step
+            .is_none()
+    );
 }
 
 #[test]
@@ -192,14 +270,21 @@ fn autoscaled_count_is_left_alone() {
     let mut observed = settled(&s, TD1);
     observed.autoscaled = true;
     observed.service.as_mut().unwrap().desired_count = 7;
-    assert!(plan(&s, &EcsServiceStatus::default(), &observed).step.is_none());
+    assert!(
+        plan(&s, &EcsServiceStatus::default(), &observed)
+            .step
+            .is_none()
+    );
 }
 
 #[test]
 fn ownership_rules() {
     let s = spec("");
     let mut observed = settled(&s, TD1);
-    observed.service.as_mut().unwrap().tags = vec![Tag { key: OWNER_TAG.into(), value: "other/auth".into() }];
+    observed.service.as_mut().unwrap().tags = vec![Tag {
+        key: OWNER_TAG.into(),
+        value: "other/auth".into(),
+    }];
     let p = plan(&s, &EcsServiceStatus::default(), &observed);
     assert!(p.step.is_none());
     assert!(cond(&p, "Stalled").status);
@@ -209,14 +294,23 @@ fn ownership_rules() {
     let p = plan(&s, &EcsServiceStatus::default(), &observed);
     assert!(p.step.is_none());
     assert_eq!(cond(&p, "Stalled").reason, "AlreadyExists");
-    assert!(cond(&p, "Stalled").message.contains("adoptionPolicy: Adopt"));
+    assert!(
+        cond(&p, "Stalled")
+            .message
+            .contains("adoptionPolicy: Adopt")
+    );
 
     let adopt = spec("  adoptionPolicy: Adopt");
     let p = plan(&adopt, &EcsServiceStatus::default(), &observed);
-    assert!(matches!(&p.step, Some(Step::AdoptService { tags, .. }) if tags[0].value == "shop/auth"));
+    assert!(
+        matches!(&p.step, Some(Step::AdoptService { tags, .. }) if tags[0].value == "shop/auth")
+    );
 
     // A service owned by someone else is refused even with Adopt.
-    observed.service.as_mut().unwrap().tags = vec![Tag { key: OWNER_TAG.into(), value: "other/auth".into() }];
+    observed.service.as_mut().unwrap().tags = vec![Tag {
+        key: OWNER_TAG.into(),
+        value: "other/auth".into(),
+    }];
     let p = plan(&adopt, &EcsServiceStatus::default(), &observed);
     assert!(p.step.is_none());
     assert_eq!(cond(&p, "Stalled").reason, "OwnedByAnotherObject");
@@ -225,8 +319,14 @@ fn ownership_rules() {
 #[test]
 fn depends_on_blocks_only_new_revisions() {
     let s = spec("  dependsOn: [event]");
-    let waiting = vec![Dependency { name: "event".into(), ready: false }];
-    let observed = Observed { dependencies: waiting.clone(), ..Observed::default() };
+    let waiting = vec![Dependency {
+        name: "event".into(),
+        ready: false,
+    }];
+    let observed = Observed {
+        dependencies: waiting.clone(),
+        ..Observed::default()
+    };
     let p = plan(&s, &EcsServiceStatus::default(), &observed);
     assert!(p.step.is_none());
     assert_eq!(cond(&p, "Reconciling").reason, "WaitingForDependencies");
@@ -237,12 +337,21 @@ fn depends_on_blocks_only_new_revisions() {
     let mut observed = settled(&s, TD1);
     observed.dependencies = waiting.clone();
     observed.service.as_mut().unwrap().desired_count = 1;
-    assert!(matches!(plan(&s, &EcsServiceStatus::default(), &observed).step, Some(Step::UpdateService { .. })));
+    assert!(matches!(
+        plan(&s, &EcsServiceStatus::default(), &observed).step,
+        Some(Step::UpdateService { .. })
+    ));
 
     let mut observed = settled(&s, TD1);
-    observed.dependencies = vec![Dependency { name: "event".into(), ready: true }];
+    observed.dependencies = vec![Dependency {
+        name: "event".into(),
+        ready: true,
+    }];
     observed.desired_revision = Some(TD2.into());
-    assert!(matches!(plan(&s, &EcsServiceStatus::default(), &observed).step, Some(Step::UpdateService { .. })));
+    assert!(matches!(
+        plan(&s, &EcsServiceStatus::default(), &observed).step,
+        Some(Step::UpdateService { .. })
+    ));
 }
 
 #[test]
@@ -255,30 +364,60 @@ fn a_failed_deployment_is_degraded_and_not_retried() {
     let svc = observed.service.as_mut().unwrap();
     svc.deployments = vec![
         deployment("ecs-svc/3", "PRIMARY", TD1, "IN_PROGRESS"),
-        Deployment { rollout_state_reason: Some("ECS deployment circuit breaker: tasks failed to start.".into()), ..deployment("ecs-svc/2", "ACTIVE", TD2, "FAILED") },
+        Deployment {
+            rollout_state_reason: Some(
+                "ECS deployment circuit breaker: tasks failed to start.".into(),
+            ),
+            ..deployment("ecs-svc/2", "ACTIVE", TD2, "FAILED")
+        },
     ];
     let p = plan(&s, &prev, &observed);
-    assert!(p.step.is_none(), "must not retry the failed revision: {:?}", p.step);
-    assert_eq!(p.report.failed_content_hash.as_deref(), Some(s.content_hash.as_str()));
+    assert!(
+        p.step.is_none(),
+        "must not retry the failed revision: {:?}",
+        p.step
+    );
+    assert_eq!(
+        p.report.failed_content_hash.as_deref(),
+        Some(s.content_hash.as_str())
+    );
     assert!(cond(&p, "Degraded").status);
     assert!(cond(&p, "Stalled").status);
     assert!(cond(&p, "Stalled").message.contains("circuit breaker"));
 
     // Later: ECS dropped the failed deployment; still no retry, still Degraded.
-    let prev = EcsServiceStatus { failed_content_hash: p.report.failed_content_hash.clone(), ..prev };
+    let prev = EcsServiceStatus {
+        failed_content_hash: p.report.failed_content_hash.clone(),
+        ..prev
+    };
     let mut observed = settled(&s, TD1);
     observed.desired_revision = Some(TD2.into());
     let p = plan(&s, &prev, &observed);
     assert!(p.step.is_none());
     assert!(cond(&p, "Degraded").status);
-    assert_eq!(p.report.deployment.as_ref().and_then(|d| d.rollout_state.as_deref()), Some("FAILED"));
+    assert_eq!(
+        p.report
+            .deployment
+            .as_ref()
+            .and_then(|d| d.rollout_state.as_deref()),
+        Some("FAILED")
+    );
 
     // A spec change (new hash) rolls out again.
     let s2 = spec("  deploymentConfiguration: {minimumHealthyPercent: 50}");
     let mut changed = s2.clone();
     changed.content_hash = "different".into();
-    let p = plan(&changed, &prev, &Observed { desired_revision: Some("arn:...:auth:3".into()), ..settled(&s, TD1) });
-    assert!(matches!(&p.step, Some(Step::UpdateService { input, .. }) if input.task_definition.is_some()));
+    let p = plan(
+        &changed,
+        &prev,
+        &Observed {
+            desired_revision: Some("arn:...:auth:3".into()),
+            ..settled(&s, TD1)
+        },
+    );
+    assert!(
+        matches!(&p.step, Some(Step::UpdateService { input, .. }) if input.task_definition.is_some())
+    );
 }
 
 #[test]
@@ -300,10 +439,21 @@ fn old_revisions_are_collected_after_a_deployment() {
     observed.family_revisions = Some(
         (1..=5)
             .rev()
-            .map(|n| RevisionInfo { arn: td(n), revision: n, owner: Some(if n == 2 { "someone/else".into() } else { "shop/auth".into() }) })
+            .map(|n| RevisionInfo {
+                arn: td(n),
+                revision: n,
+                owner: Some(if n == 2 {
+                    "someone/else".into()
+                } else {
+                    "shop/auth".into()
+                }),
+            })
             .collect(),
     );
-    let prev = EcsServiceStatus { last_good_task_definition_arn: Some(td(4)), ..Default::default() };
+    let prev = EcsServiceStatus {
+        last_good_task_definition_arn: Some(td(4)),
+        ..Default::default()
+    };
     let p = plan(&s, &prev, &observed);
     // 5 live+desired, 4 last good: protected; 3 kept (limit 1); 2 not ours; 1 goes.
     assert_eq!(p.step, Some(Step::DeregisterTaskDefinitions(vec![td(1)])));

@@ -324,10 +324,19 @@ mod tests {
             container_definitions: vec![ContainerDefinition {
                 name: "app".into(),
                 image: "img:1".into(),
-                port_mappings: Some(vec![PortMapping { container_port: 8080, ..Default::default() }]),
+                port_mappings: Some(vec![PortMapping {
+                    container_port: 8080,
+                    ..Default::default()
+                }]),
                 environment: Some(vec![
-                    KeyValuePair { name: "B".into(), value: "2".into() },
-                    KeyValuePair { name: "A".into(), value: "1".into() },
+                    KeyValuePair {
+                        name: "B".into(),
+                        value: "2".into(),
+                    },
+                    KeyValuePair {
+                        name: "A".into(),
+                        value: "1".into(),
+                    },
                 ]),
                 ..Default::default()
             }],
@@ -343,7 +352,10 @@ mod tests {
         let c = &td.container_definitions[0];
         assert_eq!(c.essential, Some(true));
         let p = &c.port_mappings.as_ref().unwrap()[0];
-        assert_eq!((p.host_port, p.protocol.as_deref()), (Some(8080), Some("tcp")));
+        assert_eq!(
+            (p.host_port, p.protocol.as_deref()),
+            (Some(8080), Some("tcp"))
+        );
         assert_eq!(c.environment.as_ref().unwrap()[0].name, "A");
     }
 
@@ -353,7 +365,11 @@ mod tests {
         let mut b = template();
         b.cpu = Some("512".into());
         b.container_definitions[0].essential = Some(true);
-        b.container_definitions[0].environment.as_mut().unwrap().reverse();
+        b.container_definitions[0]
+            .environment
+            .as_mut()
+            .unwrap()
+            .reverse();
         let ha = content_hash(&task_definition("auth", &a));
         assert_eq!(ha, content_hash(&task_definition("auth", &b)));
         assert_eq!(ha.len(), 32);

@@ -271,7 +271,12 @@ mod tests {
         assert_eq!(v.service_name, "auth");
         assert_eq!(v.task_definition.family, "auth");
         assert_eq!(v.desired_count, 1);
-        assert!(v.task_definition.tags.iter().any(|t| t.key == CONTENT_HASH_TAG && t.value == v.content_hash));
+        assert!(
+            v.task_definition
+                .tags
+                .iter()
+                .any(|t| t.key == CONTENT_HASH_TAG && t.value == v.content_hash)
+        );
         assert!(v.tags.iter().any(|t| t.key == OWNER_TAG));
     }
 
