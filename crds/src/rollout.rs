@@ -111,12 +111,13 @@ fn default_termination_wait() -> i32 {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetGroupPairInfo {
-    /// Exactly two target groups by name: the first is the one the EcsService's load balancer uses.
+    /// Exactly two target groups by name: the first is the one the EcsService's first
+    /// `loadBalancers[].targetGroupArn` names (blue), the second the replacement (green).
     #[schemars(length(min = 2, max = 2))]
     pub target_groups: Vec<TargetGroupInfo>,
     /// Production listener.
     pub prod_traffic_route: TrafficRoute,
-    /// Test listener (used for test traffic and the operator's HTTP checks).
+    /// Test listener (test traffic, and the operator's HTTP checks). Needed for HTTP checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_traffic_route: Option<TrafficRoute>,
 }
@@ -191,27 +192,58 @@ pub struct TimeBasedLinear {
     pub linear_interval: i32,
 }
 
-/// deploymentReadyOption of a blue/green deployment group.
+/// deploymentReadyOption of a blue/green deployment group. The operator's gates (HTTP checks,
+/// manual promotion, autoPromotionSeconds) wait here, on test traffic, before production moves.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentReadyOption {
-    /// CONTINUE_DEPLOYMENT (shift at once) or STOP_DEPLOYMENT (wait for ContinueDeployment).
-    pub action_on_timeout: String,
-    /// Minutes to wait before STOP_DEPLOYMENT stops the deployment (0–2880).
+    /// STOP_DEPLOYMENT waits for the operator's ContinueDeployment (default when the rollout
+    /// has gates); CONTINUE_DEPLOYMENT shifts traffic as soon as the replacement is ready
+    /// (default without gates; refused when the rollout has gates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0, max = 2880))]
+    pub action_on_timeout: Option<ReadyAction>,
+    /// Minutes STOP_DEPLOYMENT waits before CodeDeploy stops (and rolls back) the deployment
+    /// (1–2880, default 60; with manual promotion 2880).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 2880))]
     pub wait_time_in_minutes: Option<i32>,
 }
 
-/// Automatic rollback settings.
+/// deploymentReadyOption.actionOnTimeout.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReadyAction {
+    /// Shift production traffic as soon as the replacement is ready.
+    ContinueDeployment,
+    /// Wait for ContinueDeployment (the operator's gates), up to waitTimeInMinutes.
+    StopDeployment,
+}
+
+/// An event that triggers CodeDeploy's automatic rollback.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AutoRollbackEvent {
+    /// The deployment failed.
+    DeploymentFailure,
+    /// A CodeDeploy alarm stopped it.
+    DeploymentStopOnAlarm,
+    /// StopDeployment stopped it.
+    DeploymentStopOnRequest,
+}
+
+/// Automatic rollback settings. The operator's own aborts always ask for a rollback
+/// (StopDeployment with autoRollbackEnabled); these settings decide what CodeDeploy does when
+/// the deployment fails or one of its own alarms fires.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoRollbackConfiguration {
     /// Whether automatic rollback is on.
     pub enabled: bool,
-    /// DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST.
+    /// Events that roll back (default all three).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub events: Option<Vec<String>>,
+    pub events: Option<Vec<AutoRollbackEvent>>,
 }
 
 /// CloudWatch alarms of a deployment group.
@@ -377,7 +409,9 @@ pub enum RolloutPhase {
     Degraded,
 }
 
-/// Observed state of a BlueGreenRollout.
+/// Observed state of a BlueGreenRollout: the rollout state machine's memory. The phase, the
+/// release in flight and every AWS identifier are written before (or with) the call that acts
+/// on them, so an operator restarted at any point resumes the same release.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BlueGreenRolloutStatus {
@@ -402,40 +436,140 @@ pub struct BlueGreenRolloutStatus {
     /// The revision serving production traffic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stable_task_definition_arn: Option<String>,
+    /// Content hash of the stable revision, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_content_hash: Option<String>,
+    /// The revision that served before the stable one: where `rollback` goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_stable_task_definition_arn: Option<String>,
     /// The revision being released.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary_task_definition_arn: Option<String>,
     /// Content hash of the revision being released.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary_content_hash: Option<String>,
-    /// Production traffic split.
+    /// Production traffic split, read from the production listener.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic_weights: Option<TrafficWeights>,
     /// Why the rollout is paused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pause_conditions: Vec<PauseCondition>,
-    /// When the current release was aborted.
+    /// When the last release was aborted or rolled back (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aborted_at: Option<String>,
-    /// Content hash of a release that failed: not rolled out again until the spec changes or retry.
+    /// Why the last release was aborted or rolled back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    /// Content hash of a release that failed or was aborted: not rolled out again until the
+    /// EcsService's spec changes (new hash), this rollout's spec changes, or `retry` is requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bad_content_hash: Option<String>,
-    /// When the current release started.
+    /// The release in flight (absent when Healthy or Degraded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollout_started_at: Option<String>,
-    /// Engine step of the current release (CodeDeploy lifecycle event or ECS lifecycle stage).
+    pub release: Option<ReleaseStatus>,
+    /// The CodeDeploy application, deployment group and config the rollout keeps in sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step: Option<String>,
-    /// Consecutive passing HTTP checks of the current release.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_checks_passed: Option<i32>,
+    pub code_deploy: Option<CodeDeployStatus>,
     /// Verb timestamps already acted upon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handled_verbs: Option<HandledVerbs>,
 }
 
-/// Production traffic weights.
+/// Where a release in flight stands.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ReleaseState {
+    /// Decided and recorded; the engine deployment is created next.
+    #[default]
+    Starting,
+    /// The engine deploys the new revision next to the stable one (before the gate).
+    Deploying,
+    /// At the gate, on test traffic: HTTP checks and the auto-promotion wait run.
+    Verifying,
+    /// At the gate, waiting for `promote`.
+    Paused,
+    /// Promoted: production traffic moves to the new revision.
+    Promoting,
+    /// Production traffic moved; both revisions run for the bake / termination wait, alarms
+    /// still watched.
+    Baking,
+    /// Aborted (by request, alarm, failed check or deadline): the engine rolls back.
+    Aborting,
+}
+
+/// The release in flight.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseStatus {
+    /// Where it stands.
+    pub state: ReleaseState,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// When it entered its state (RFC 3339).
+    pub state_since: String,
+    /// When it last made progress (RFC 3339): the progress deadline counts from here.
+    pub progressed_at: String,
+    /// Engine step: the CodeDeploy status or ECS lifecycle stage last seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// A release started by `rollback` (back to the previous stable revision).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rollback: bool,
+    /// `promote` arrived before the gate: pass it without checks or waiting.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub promoted: bool,
+    /// `promote --full`: also skip what remains (CodeDeploy's termination wait).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full_promotion: bool,
+    /// The request to end the termination wait early was sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bake_skipped: bool,
+    /// Why it is being aborted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_reason: Option<String>,
+    /// The stop request (StopDeployment / StopServiceDeployment) was accepted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stop_sent: bool,
+    /// The target group serving production when the release started (the stable tasks').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_target_group_arn: Option<String>,
+    /// Progress of each HTTP check (same order as spec.analysis.httpChecks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub http_checks: Vec<HttpCheckStatus>,
+}
+
+/// Progress of one HTTP check during the gate.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpCheckStatus {
+    /// Request path.
+    pub path: String,
+    /// Consecutive successes.
+    pub passed: i32,
+    /// When it was last sent (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_checked_at: Option<String>,
+    /// What it last got (status code or failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_result: Option<String>,
+}
+
+/// The CodeDeploy resources of a rollout.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeDeployStatus {
+    /// Application name.
+    pub application_name: String,
+    /// Deployment group name.
+    pub deployment_group_name: String,
+    /// Deployment config name.
+    pub deployment_config_name: String,
+    /// Hash of the configuration last found in sync (skips the reads until the spec changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synced_hash: Option<String>,
+}
+
+/// Production traffic weights.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TrafficWeights {
     /// Percent on the stable revision.
@@ -445,17 +579,17 @@ pub struct TrafficWeights {
 }
 
 /// A reason the rollout waits.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PauseCondition {
-    /// BlueGreenPause (waiting for promote) or a gate name.
+    /// BlueGreenPause (waiting for promote).
     pub reason: String,
     /// When the pause started (RFC 3339).
     pub start_time: String,
 }
 
 /// The verb request timestamps the controller has acted on (each once).
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HandledVerbs {
     /// Last handled promote request.

@@ -1,7 +1,7 @@
 //! The ScalingPolicy kind: Application Auto Scaling of one EcsService (scalable target,
 //! target-tracking and step policies, scheduled actions).
 
-use crate::common::{DeletionPolicy, LocalObjectReference};
+use crate::common::{AdoptionPolicy, DeletionPolicy, LocalObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 )]
 #[x_kube(validation = Rule::new("self.minCapacity <= self.maxCapacity").message("minCapacity must not exceed maxCapacity"))]
 #[x_kube(validation = Rule::new("self.serviceRef == oldSelf.serviceRef").message("serviceRef is immutable"))]
+#[x_kube(validation = Rule::new("!has(self.targetTrackingPolicies) || !has(self.stepPolicies) || self.targetTrackingPolicies.all(t, !self.stepPolicies.exists(s, s.policyName == t.policyName))").message("policyName must be unique across targetTrackingPolicies and stepPolicies"))]
 #[serde(rename_all = "camelCase")]
 pub struct ScalingPolicySpec {
     /// The EcsService to scale (same namespace; one ScalingPolicy per service).
@@ -37,24 +38,36 @@ pub struct ScalingPolicySpec {
     /// Highest desiredCount the autoscaler may set.
     #[schemars(range(min = 0, max = 5000))]
     pub max_capacity: i32,
-    /// Target-tracking policies (e.g. CPU 70 %, memory 80 %).
+    /// Target-tracking policies (e.g. CPU 70 %, memory 80 %), keyed by policyName.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 50))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["policyName".into()]))]
     pub target_tracking_policies: Vec<TargetTrackingPolicy>,
-    /// Step scaling policies, each driven by a CloudWatch alarm the operator creates.
+    /// Step scaling policies, each driven by a CloudWatch alarm the operator creates; keyed by
+    /// policyName.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 50))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["policyName".into()]))]
     pub step_policies: Vec<StepPolicy>,
-    /// Scheduled changes of min/max capacity.
+    /// Scheduled changes of min/max capacity, keyed by scheduledActionName. While a spec has
+    /// scheduled actions, the min/max they set are left alone until minCapacity or maxCapacity
+    /// change in the spec.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 200))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["scheduledActionName".into()]))]
     pub scheduled_actions: Vec<ScheduledAction>,
     /// Suspend dynamic scale-in while a deployment of the service is in progress (default true).
     #[serde(default = "default_true")]
     pub suspend_scale_in_during_rollout: bool,
-    /// Delete (default): deregister the scalable target and policies on deletion. Retain: leave them.
+    /// Delete (default): deregister the scalable target (with its policies and scheduled
+    /// actions) and delete the step policies' alarms on deletion. Retain: leave them.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+    /// Never (default): refuse a scalable target that already exists without the operator's
+    /// owner tag. Adopt: tag it and manage it (its policies and scheduled actions become the
+    /// spec's). A target tagged for another object is always refused.
+    #[serde(default)]
+    pub adoption_policy: AdoptionPolicy,
 }
 
 fn default_true() -> bool {
@@ -224,8 +237,9 @@ pub struct StepAlarm {
     pub statistic: MetricStatistic,
     /// Threshold compared with the statistic.
     pub threshold: f64,
-    /// GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold, LessThanOrEqualToThreshold.
-    pub comparison_operator: String,
+    /// GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold or
+    /// LessThanOrEqualToThreshold.
+    pub comparison_operator: ComparisonOperator,
     /// Seconds per period (default 60).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<i32>,
@@ -235,6 +249,20 @@ pub struct StepAlarm {
     /// Extra dimensions; ClusterName and ServiceName are added for AWS/ECS.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dimensions: Vec<MetricDimension>,
+}
+
+/// How a step alarm compares its statistic with the threshold.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ComparisonOperator {
+    /// statistic ≥ threshold.
+    #[default]
+    GreaterThanOrEqualToThreshold,
+    /// statistic > threshold.
+    GreaterThanThreshold,
+    /// statistic < threshold.
+    LessThanThreshold,
+    /// statistic ≤ threshold.
+    LessThanOrEqualToThreshold,
 }
 
 /// A scheduled action.
@@ -263,13 +291,16 @@ pub struct ScheduledAction {
 /// Capacity set by a scheduled action.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[x_kube(validation = Rule::new("!has(self.minCapacity) || !has(self.maxCapacity) || self.minCapacity <= self.maxCapacity").message("minCapacity must not exceed maxCapacity"))]
+#[x_kube(validation = Rule::new("has(self.minCapacity) || has(self.maxCapacity)").message("set minCapacity, maxCapacity or both"))]
 #[serde(rename_all = "camelCase")]
 pub struct ScalableTargetAction {
     /// New minimum capacity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 5000))]
     pub min_capacity: Option<i32>,
     /// New maximum capacity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 5000))]
     pub max_capacity: Option<i32>,
 }
 
@@ -286,6 +317,20 @@ pub struct ScalingPolicyStatus {
     /// ARN of the scalable target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scalable_target_arn: Option<String>,
+    /// The scalable target's resource id (`service/<cluster>/<service>`), recorded before it is
+    /// registered so deletion finds it even when the EcsService is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    /// The scalable target's minimum capacity in AWS now (a scheduled action may have changed it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_capacity: Option<i32>,
+    /// The scalable target's maximum capacity in AWS now (a scheduled action may have changed it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_capacity: Option<i32>,
+    /// The spec's minCapacity/maxCapacity last sent to AWS. With scheduled actions, AWS's
+    /// min/max are only set again when the spec's differ from these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_capacity: Option<CapacityStatus>,
     /// Policies in AWS with their alarms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<PolicyStatus>,
@@ -298,6 +343,16 @@ pub struct ScalingPolicyStatus {
     /// The most recent scaling activity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_scaling_activity: Option<ScalingActivityStatus>,
+}
+
+/// A capacity range.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityStatus {
+    /// Minimum capacity.
+    pub min_capacity: i32,
+    /// Maximum capacity.
+    pub max_capacity: i32,
 }
 
 /// One scaling policy in AWS.
@@ -321,6 +376,10 @@ pub struct AlarmStatus {
     pub alarm_name: String,
     /// Alarm ARN.
     pub alarm_arn: String,
+    /// For a step policy's alarm: a hash of the definition the operator last put (it is put
+    /// again when the spec's alarm changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_hash: Option<String>,
 }
 
 /// A scaling activity.

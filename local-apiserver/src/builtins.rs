@@ -8,10 +8,11 @@ use std::sync::Arc;
 use base64::Engine;
 use serde_json::{Value, json};
 
+use crate::crd::crd_resource;
 use crate::error::ApiError;
 use crate::managed::{ManagedFields, Operation, owned_paths};
 use crate::objects::now;
-use crate::registry::{Builtin, ResourceInfo, crd_resource};
+use crate::registry::{Builtin, ResourceInfo};
 use crate::store::{State, Stored};
 
 /// A CRD write's effect on the registry, applied once the CRD is stored.

@@ -31,7 +31,7 @@ pub(crate) struct ApiError {
     pub code: u16,
     pub reason: String,
     pub message: String,
-    pub details: Option<Details>,
+    pub details: Option<Box<Details>>,
 }
 
 impl ApiError {
@@ -47,7 +47,7 @@ impl ApiError {
 
     /// Attaches `details`.
     pub fn with_details(mut self, details: Details) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 

@@ -1,10 +1,29 @@
 //! An in-memory Kubernetes API server that kube-rs and kubectl accept (see APISERVER.md): plain
 //! HTTP on 127.0.0.1, no auth, JSON. `LocalApiServer` starts one, hands out a `kube::Client` and
 //! a kubeconfig, and offers test hooks (compaction, fault injection, a request log).
+//!
+//! ```ignore
+//! let server = LocalApiServer::start(([127, 0, 0, 1], 0).into()).await?;
+//! server.install_crds_from_dir(Path::new("charts/ecs-operator/files/crds")).await?;
+//! server.write_kubeconfig(&dir.join("kubeconfig"))?; // for `kubectl --kubeconfig`
+//! let client = server.client(); // namespace "default"
+//! server.inject_fault(Fault::conflict().method(http::Method::PATCH).path_contains("/status").times(2));
+//! server.compact(); // open watches close; resuming from an old resourceVersion gets 410
+//! assert!(server.requests().iter().all(|r| !r.is_write())); // e.g. a no-op reconcile
+//! server.shutdown().await;
+//! ```
+//!
+//! Modules, one concern each: `server` (accept loop, connections, request pipeline), `routing`
+//! (paths → routes), `handlers` (verbs), `wire` (query, media types, responses), `discovery` and
+//! `openapi`, `registry` and `crd` (served resources), `store` (objects, resourceVersion,
+//! history), `objects` and `delete` (write rules), `builtins` (namespaces, Secrets, CRDs),
+//! `events` (core ↔ events.k8s.io), `patch`, `apply` and `managed` (server-side apply and field
+//! ownership), `watch`, `selectors`, `table`, `schema`, `validation` and `cel`, `faults`, `error`.
 
 mod apply;
 mod builtins;
 mod cel;
+mod crd;
 mod delete;
 mod discovery;
 mod error;
@@ -35,7 +54,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::info;
+use tracing::{info, warn};
 
 pub use faults::Fault;
 pub use server::{RequestRecord, ServerConfig};
@@ -253,8 +272,11 @@ impl LocalApiServer {
             manager: SELF_MANAGER.into(),
             ..WriteOptions::default()
         };
-        handlers::apply_locked(&mut state, &target, &name, crd, &opts, true)
+        let written = handlers::apply_locked(&mut state, &target, &name, crd, &opts, true)
             .map_err(|e| rejected(e.message))?;
+        for warning in &written.warnings {
+            warn!(crd = %name, %warning, "installed CRD with a warning");
+        }
         Ok(())
     }
 

@@ -52,9 +52,12 @@ async fn main() -> anyhow::Result<()> {
         args.kubeconfig.display()
     );
     println!("  export KUBECONFIG={}", args.kubeconfig.display());
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.context("waiting for Ctrl-C")?,
+        _ = terminate.recv() => {}
+    }
     server.shutdown().await;
     Ok(())
 }

@@ -117,27 +117,27 @@ pub(crate) fn json_patch(doc: &Value, ops: &Value) -> Result<Value, ApiError> {
                     ));
                 }
             }
-            "add" => add(&mut doc, &pointer, value()?).map_err(|w| failed(w))?,
+            "add" => add(&mut doc, &pointer, value()?).map_err(&failed)?,
             "remove" => {
-                remove(&mut doc, &pointer).map_err(|w| failed(w))?;
+                remove(&mut doc, &pointer).map_err(&failed)?;
             }
             "replace" => {
-                remove(&mut doc, &pointer).map_err(|w| failed(w))?;
-                add(&mut doc, &pointer, value()?).map_err(|w| failed(w))?;
+                remove(&mut doc, &pointer).map_err(&failed)?;
+                add(&mut doc, &pointer, value()?).map_err(&failed)?;
             }
             "move" => {
                 let src = from()?;
                 if pointer.starts_with(&src) && pointer.len() > src.len() {
                     return Err(failed("cannot move a value into itself"));
                 }
-                let moved = remove(&mut doc, &src).map_err(|w| failed(w))?;
-                add(&mut doc, &pointer, moved).map_err(|w| failed(w))?;
+                let moved = remove(&mut doc, &src).map_err(&failed)?;
+                add(&mut doc, &pointer, moved).map_err(&failed)?;
             }
             "copy" => {
                 let copied = get(&doc, &from()?)
                     .cloned()
                     .ok_or_else(|| failed("doc is missing from path"))?;
-                add(&mut doc, &pointer, copied).map_err(|w| failed(w))?;
+                add(&mut doc, &pointer, copied).map_err(&failed)?;
             }
             other => {
                 return Err(ApiError::bad_request(format!(

@@ -28,6 +28,9 @@ use crate::store::{Change, ChangeType};
 use crate::table::{self, IncludeObject};
 use crate::wire::{Body, Presentation, Request};
 
+/// The longest a watch stays open.
+const MAX_WATCH: Duration = Duration::from_secs(24 * 3600);
+
 /// Decides which changes a watch sends and encodes them.
 struct Filter {
     target: Target,
@@ -207,10 +210,12 @@ pub(crate) fn serve(
                 .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {v:?}")))?,
         ),
     };
+    // Capped so an absurd timeoutSeconds cannot overflow the deadline.
     let timeout = req
         .query
         .number("timeoutSeconds")?
-        .map_or(shared.config.default_watch_timeout, Duration::from_secs);
+        .map_or(shared.config.default_watch_timeout, Duration::from_secs)
+        .min(MAX_WATCH);
     let selective = labels != LabelSelector::default() || fields != FieldSelector::default();
     let filter = Filter {
         labels,

@@ -13,6 +13,25 @@ use serde_json::{Value, json};
 const CM: &str = "/api/v1/namespaces/default/configmaps";
 const ECS: &str = "/apis/demo.example.com/v1/namespaces/default/ecsservices";
 
+/// Opens a watch, returns its response head and hangs up.
+async fn watch_head(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    let read = async {
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.expect("read") == 1 {
+            head.push(byte[0]);
+        }
+    };
+    tokio::time::timeout(common::DEADLINE, read)
+        .await
+        .expect("a response head");
+    String::from_utf8_lossy(&head).into_owned()
+}
+
 fn assert_status(resp: &common::RawResponse, what: &str) {
     assert!(
         (400..500).contains(&resp.status),
@@ -174,6 +193,42 @@ async fn hostile_input_gets_status_errors_and_leaves_state_intact() {
     )
     .await;
     assert_eq!(resp.status, 200, "unknown parameters are ignored");
+
+    // Bodies of the wrong shape for what clients decode.
+    for bad in [
+        json!({"metadata": {"name": "shape", "labels": "x"}}),
+        json!({"metadata": {"name": "shape", "finalizers": {"a": 1}}}),
+        json!({"metadata": {"name": "shape"}, "data": {"k": 1}}),
+        json!({"metadata": "shape"}),
+    ] {
+        let resp = raw(
+            addr,
+            "POST",
+            CM,
+            "application/json",
+            &serde_json::to_vec(&bad).expect("json"),
+        )
+        .await;
+        assert_status(&resp, &bad.to_string());
+    }
+    let labels = serde_json::to_vec(&json!({"metadata": {"labels": ["x"]}})).expect("json");
+    let resp = raw(
+        addr,
+        "PATCH",
+        &format!("{ECS}/keep"),
+        "application/merge-patch+json",
+        &labels,
+    )
+    .await;
+    assert_status(&resp, "labels patched to a list");
+
+    // A watch with an absurd timeout starts (and is dropped by the client).
+    let head = watch_head(
+        addr,
+        &format!("{ECS}?watch=true&timeoutSeconds=18446744073709551615"),
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
 
     // Wrong media types, methods and paths.
     assert_eq!(

@@ -215,7 +215,7 @@ async fn bookmarks_streaming_lists_and_timeouts() {
         ("BOOKMARK".into(), rv.clone())
     );
 
-    let streaming = plain().initial_events();
+    let streaming = WatchParams::default().initial_events();
     let mut initial = api
         .watch(&streaming, "0")
         .await

@@ -12,6 +12,7 @@ use ecs_operator::aws::sdk::SdkOptions;
 use ecs_operator::clock::{SharedClock, SystemClock};
 use ecs_operator::controllers::Settings;
 use ecs_operator::http::{self, Health};
+use ecs_operator::leader;
 use ecs_operator::manager::{self, ManagerConfig, Scope};
 use ecs_operator::metrics::Metrics;
 use tokio_util::sync::CancellationToken;
@@ -70,20 +71,61 @@ struct RunArgs {
     #[arg(long, default_value = "0.0.0.0:8080", env = "METRICS_ADDR")]
     metrics_addr: SocketAddr,
     /// Seconds to finish in-flight work after SIGTERM before exiting anyway.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, env = "SHUTDOWN_GRACE_SECONDS")]
     shutdown_grace_seconds: u64,
+    /// Log level (`error`, `warn`, `info`, `debug`, `trace`) or a full filter directive such as
+    /// `info,ecs_operator=debug`. `RUST_LOG`, when set, wins.
+    #[arg(long, default_value = "info", env = "LOG_LEVEL")]
+    log_level: String,
+    /// Run the controllers only while holding the Lease (`--leader-election=false` to turn off;
+    /// then run exactly one replica).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, env = "LEADER_ELECTION")]
+    leader_election: bool,
+    /// Name of the leader election Lease.
+    #[arg(long, default_value = "ecs-operator", env = "LEASE_NAME")]
+    lease_name: String,
+    /// Namespace of the Lease (default: the pod's namespace, else the kubeconfig's namespace).
+    #[arg(long, env = "POD_NAMESPACE")]
+    lease_namespace: Option<String>,
+    /// Seconds a lease stays valid after its last renewal (the longest failover after a crash).
+    #[arg(long, default_value_t = 15, env = "LEASE_DURATION_SECONDS")]
+    lease_duration_seconds: u64,
+    /// The leader renews this many seconds before its lease expires.
+    #[arg(long, default_value_t = 5, env = "LEASE_GRACE_SECONDS")]
+    lease_grace_seconds: u64,
+}
+
+impl RunArgs {
+    /// The tracing filter: `--log-level` as given when it is a directive list, else the level
+    /// with the chatty client crates held at warn.
+    fn log_filter(&self) -> String {
+        if self.log_level.contains(['=', ',']) {
+            self.log_level.clone()
+        } else {
+            format!("{},kube=warn,hyper=warn,aws_config=warn", self.log_level)
+        }
+    }
 }
 
 fn init_logging(format: LogFormat, default_filter: &str) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = match format {
+        LogFormat::Text => fmt.boxed(),
+        LogFormat::Json => fmt.json().boxed(),
+    };
+    let registry = tracing_subscriber::registry().with(filter).with(fmt);
+    // OpenTelemetry export when built with `--features otel` and OTEL_EXPORTER_OTLP_* is set.
+    #[cfg(feature = "otel")]
+    let registry = registry.with(ecs_operator::otel::layer().unwrap_or_else(|error| {
+        eprintln!("OpenTelemetry export disabled: {error}");
+        None
+    }));
+    registry.init();
 }
 
 #[tokio::main]
@@ -101,14 +143,28 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(code);
         }
         Command::Run(args) => {
-            init_logging(cli.log_format, "info,kube=warn");
+            init_logging(cli.log_format, &args.log_filter());
             run(args).await
         }
     }
 }
 
+/// Why `run` stopped running the controllers.
+enum Stop {
+    /// SIGTERM or Ctrl-C.
+    Signal,
+    /// Another replica holds the lease now (or this one could not renew it).
+    LostLeadership,
+    /// The controllers returned by themselves.
+    ControllersEnded,
+}
+
+/// How long releasing the lease may take during shutdown.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
+
 async fn run(args: RunArgs) -> anyhow::Result<()> {
-    let client = kube::Client::try_default().await?;
+    let kube_config = kube::Config::infer().await?;
+    let client = kube::Client::try_from(kube_config.clone())?;
     let opts = SdkOptions {
         region: args.region.clone(),
         endpoint_url: args.endpoint_url.clone(),
@@ -128,16 +184,69 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         clock.clone(),
         metrics.clone(),
     ));
-    let token = CancellationToken::new();
+    let http_token = CancellationToken::new();
     let health = Arc::new(Health::default());
     let bound = http::serve(
         args.metrics_addr,
         metrics.clone(),
         health.clone(),
-        token.clone(),
+        http_token.clone(),
     )
     .await?;
     tracing::info!(address = %bound, "serving /healthz, /readyz, /metrics");
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+
+    let mut elector = if args.leader_election {
+        let config = leader::LeaderConfig {
+            lease_name: args.lease_name.clone(),
+            namespace: args
+                .lease_namespace
+                .clone()
+                .filter(|ns| !ns.is_empty())
+                .unwrap_or_else(|| kube_config.default_namespace.clone()),
+            identity: leader::identity(),
+            lease_duration_seconds: args.lease_duration_seconds,
+            grace_seconds: args.lease_grace_seconds,
+        };
+        // Lease calls get a short timeout: a renewal hung longer than the grace period would
+        // let the lease expire while this process still believes it leads.
+        let mut lease_config = kube_config.clone();
+        let call_timeout = Duration::from_secs(args.lease_grace_seconds.max(1));
+        lease_config.connect_timeout = Some(call_timeout);
+        lease_config.read_timeout = Some(call_timeout);
+        lease_config.write_timeout = Some(call_timeout);
+        let lease_client = kube::Client::try_from(lease_config)?;
+        let started = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            started = leader::Elector::start(lease_client, config) => started?,
+        };
+        Some(started)
+    } else {
+        None
+    };
+    // A leader, or a standby whose API server answers.
+    health.set_ready(true);
+    if let Some(campaign) = elector.as_mut() {
+        let leadership = tokio::select! {
+            () = &mut shutdown => None,
+            leadership = campaign.acquired() => Some(leadership),
+        };
+        match leadership {
+            None => {
+                if let Some(standby) = elector.take() {
+                    release(standby).await;
+                }
+                http_token.cancel();
+                return Ok(());
+            }
+            Some(leader::Leadership::Leader) => {
+                tracing::info!(identity = %campaign.identity(), "leading: starting the controllers");
+            }
+            Some(_) => anyhow::bail!("leader election ended before this process led"),
+        }
+    }
+
     let config = ManagerConfig {
         settings: Settings {
             resync: Duration::from_secs(args.resync_seconds),
@@ -150,28 +259,65 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         },
         ..ManagerConfig::default()
     };
-    health.set_ready(true);
-    let controllers = tokio::spawn(manager::run(
+    let controllers_token = CancellationToken::new();
+    let mut controllers = tokio::spawn(manager::run(
         client,
         aws,
         clock,
         metrics,
         config,
-        token.clone(),
+        controllers_token.clone(),
     ));
-    shutdown_signal().await;
-    tracing::info!("shutting down");
-    token.cancel();
-    if tokio::time::timeout(
-        Duration::from_secs(args.shutdown_grace_seconds),
-        controllers,
-    )
-    .await
-    .is_err()
+    let lost = async {
+        match elector.as_mut() {
+            Some(elector) => elector.lost().await,
+            None => std::future::pending().await,
+        }
+    };
+    let stop = tokio::select! {
+        () = &mut shutdown => Stop::Signal,
+        () = lost => Stop::LostLeadership,
+        _ = &mut controllers => Stop::ControllersEnded,
+    };
+    match stop {
+        Stop::Signal => tracing::info!("shutting down"),
+        Stop::LostLeadership => tracing::error!("lost leadership: stopping the controllers"),
+        Stop::ControllersEnded => tracing::error!("the controllers stopped unexpectedly"),
+    }
+    health.set_ready(false);
+    controllers_token.cancel();
+    if !controllers.is_finished()
+        && tokio::time::timeout(
+            Duration::from_secs(args.shutdown_grace_seconds),
+            &mut controllers,
+        )
+        .await
+        .is_err()
     {
         tracing::warn!("controllers did not stop in time; exiting anyway");
+        controllers.abort();
     }
-    Ok(())
+    if let Some(elector) = elector {
+        release(elector).await;
+    }
+    http_token.cancel();
+    #[cfg(feature = "otel")]
+    ecs_operator::otel::shutdown();
+    match stop {
+        Stop::Signal => Ok(()),
+        Stop::LostLeadership => Err(anyhow::anyhow!(
+            "lost leadership; exiting so the process restarts as a standby"
+        )),
+        Stop::ControllersEnded => Err(anyhow::anyhow!("the controllers stopped unexpectedly")),
+    }
+}
+
+/// Releases the lease when held (a standby takes over at once), logging failures: the lease
+/// then expires by itself.
+async fn release(elector: leader::Elector) {
+    if let Err(error) = elector.release(RELEASE_TIMEOUT).await {
+        tracing::warn!(error = %error, "lease not released; it expires by itself");
+    }
 }
 
 async fn shutdown_signal() {

@@ -16,7 +16,9 @@ use crate::aws::accounts::AwsAccounts;
 use crate::clock::SharedClock;
 use crate::controllers::backoff::Backoff;
 use crate::controllers::context::TaskDefinitionCache;
-use crate::controllers::{Context, Settings, Stores, ecs_service};
+use crate::controllers::{
+    Context, Settings, Stores, blue_green_rollout, ecs_service, scaling_policy,
+};
 use crate::metrics::Metrics;
 
 /// Which objects this operator instance manages.
@@ -152,16 +154,33 @@ pub async fn run(
         },
     });
     let shutdown = token.clone().cancelled_owned();
-    ecs_service::run(
-        ctx,
+    let services = ecs_service::run(
+        ctx.clone(),
         api::<EcsService>(&client, &config.scope),
         api::<BlueGreenRollout>(&client, &config.scope),
         api::<ScalingPolicy>(&client, &config.scope),
-        wc,
+        wc.clone(),
         config.concurrency,
         shutdown,
-    )
-    .await;
+    );
+    let rollouts = blue_green_rollout::run(
+        ctx.clone(),
+        api::<BlueGreenRollout>(&client, &config.scope),
+        api::<EcsService>(&client, &config.scope),
+        wc.clone(),
+        config.concurrency,
+        token.clone().cancelled_owned(),
+    );
+    let scaling = scaling_policy::run(
+        ctx,
+        api::<ScalingPolicy>(&client, &config.scope),
+        api::<EcsService>(&client, &config.scope),
+        api::<BlueGreenRollout>(&client, &config.scope),
+        wc,
+        config.concurrency,
+        token.clone().cancelled_owned(),
+    );
+    tokio::join!(services, rollouts, scaling);
     token.cancel();
     for t in [t1, t2, t3] {
         let _ = t.await;

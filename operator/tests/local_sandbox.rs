@@ -34,12 +34,16 @@ fn the_examples_become_ready() {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("All 5 objects are Ready."), "{stdout}");
+    assert!(stdout.contains("All 10 objects are Ready."), "{stdout}");
     assert!(stdout.contains("kubectl --kubeconfig"), "{stdout}");
     for name in ["auth", "event", "ticket", "payment", "notification"] {
         assert!(
             stdout.contains(&format!("✔ EcsService event-booking/{name}")),
             "{name} never Ready:\n{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("✔ ScalingPolicy event-booking/{name}")),
+            "{name}'s ScalingPolicy never Ready:\n{stdout}"
         );
     }
     // dependsOn: event waits for auth.

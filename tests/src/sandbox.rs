@@ -98,6 +98,11 @@ impl Sandbox {
         let sim = self.sim.clone();
         let factory = Arc::new(move |_: &str| RegionServices {
             ecs: Arc::new(sim.clone()),
+            autoscaling: Arc::new(sim.clone()),
+            codedeploy: Arc::new(sim.clone()),
+            elb: Arc::new(sim.clone()),
+            cloudwatch: Arc::new(sim.clone()),
+            probe: Arc::new(sim.clone()),
         });
         let clock: SharedClock = self.clock.clone();
         let aws = Arc::new(AwsAccounts::new(

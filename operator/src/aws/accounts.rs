@@ -5,9 +5,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::autoscaling::AutoScalingApi;
+use super::autoscaling_reader::ScalableTargetReader;
+use super::cloudwatch::CloudWatchApi;
+use super::codedeploy::CodeDeployApi;
 use super::ecs::EcsApi;
-use super::limited::LimitedEcs;
+use super::elb::ElbApi;
+use super::limited::{LimitedCodeDeploy, LimitedEcs, MeteredCloudWatch, MeteredElb};
+use super::limited_autoscaling::MeteredAutoScaling;
 use super::limiter::Limiter;
+use super::probe::TestTrafficProbe;
 use super::reader::ServiceReader;
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
@@ -17,6 +24,16 @@ use crate::metrics::Metrics;
 pub struct RegionServices {
     /// ECS.
     pub ecs: Arc<dyn EcsApi>,
+    /// Application Auto Scaling.
+    pub autoscaling: Arc<dyn AutoScalingApi>,
+    /// CodeDeploy.
+    pub codedeploy: Arc<dyn CodeDeployApi>,
+    /// ELBv2 (reads).
+    pub elb: Arc<dyn ElbApi>,
+    /// CloudWatch.
+    pub cloudwatch: Arc<dyn CloudWatchApi>,
+    /// HTTP checks through load balancer listeners.
+    pub probe: Arc<dyn TestTrafficProbe>,
 }
 
 /// Builds the raw clients for a region.
@@ -30,6 +47,18 @@ pub struct AwsClients {
     pub ecs: Arc<dyn EcsApi>,
     /// Batched DescribeServices.
     pub services: Arc<ServiceReader>,
+    /// Application Auto Scaling, metered.
+    pub autoscaling: Arc<dyn AutoScalingApi>,
+    /// Batched DescribeScalableTargets.
+    pub scalable_targets: Arc<ScalableTargetReader>,
+    /// CodeDeploy, rate limited and metered.
+    pub codedeploy: Arc<dyn CodeDeployApi>,
+    /// ELBv2 reads, metered.
+    pub elb: Arc<dyn ElbApi>,
+    /// CloudWatch, metered.
+    pub cloudwatch: Arc<dyn CloudWatchApi>,
+    /// HTTP checks through load balancer listeners.
+    pub probe: Arc<dyn TestTrafficProbe>,
 }
 
 /// Every account × region the operator talks to (one account today: the credentials chain's).
@@ -74,11 +103,39 @@ impl AwsAccounts {
             .or_insert_with(|| {
                 let raw = (self.factory)(&region);
                 let limiter = Arc::new(Limiter::new(self.clock.clone()));
-                let ecs: Arc<dyn EcsApi> =
-                    Arc::new(LimitedEcs::new(raw.ecs, limiter, self.metrics.clone()));
+                let ecs: Arc<dyn EcsApi> = Arc::new(LimitedEcs::new(
+                    raw.ecs,
+                    limiter.clone(),
+                    self.metrics.clone(),
+                ));
+                let codedeploy: Arc<dyn CodeDeployApi> = Arc::new(LimitedCodeDeploy::new(
+                    raw.codedeploy,
+                    limiter,
+                    self.metrics.clone(),
+                ));
+                let elb: Arc<dyn ElbApi> = Arc::new(MeteredElb::new(raw.elb, self.metrics.clone()));
+                let cloudwatch: Arc<dyn CloudWatchApi> =
+                    Arc::new(MeteredCloudWatch::new(raw.cloudwatch, self.metrics.clone()));
+                let autoscaling: Arc<dyn AutoScalingApi> = Arc::new(MeteredAutoScaling::new(
+                    raw.autoscaling,
+                    self.metrics.clone(),
+                ));
                 Arc::new(AwsClients {
                     region: region.clone(),
-                    services: ServiceReader::new(ecs.clone(), self.batch_window),
+                    scalable_targets: ScalableTargetReader::new(
+                        autoscaling.clone(),
+                        self.batch_window,
+                    ),
+                    autoscaling,
+                    codedeploy,
+                    elb,
+                    cloudwatch,
+                    probe: raw.probe,
+                    services: ServiceReader::new(
+                        ecs.clone(),
+                        self.batch_window,
+                        self.clock.clone(),
+                    ),
                     ecs,
                 })
             })

@@ -6,7 +6,12 @@ use std::sync::Arc;
 use aws_config::Region;
 
 use super::accounts::{RegionServices, ServicesFactory};
+use super::autoscaling_sdk::SdkAutoScaling;
+use super::cloudwatch_sdk::SdkCloudWatch;
+use super::codedeploy_sdk::SdkCodeDeploy;
 use super::ecs_sdk::SdkEcs;
+use super::elb_sdk::SdkElb;
+use super::probe::HttpProbe;
 use super::sdk::{SdkOptions, load_sdk_config};
 
 /// A factory of SDK-backed clients: the shared configuration, re-targeted per region.
@@ -17,8 +22,14 @@ pub async fn sdk_factory(opts: &SdkOptions) -> ServicesFactory {
             .to_builder()
             .region(Region::new(region.to_string()))
             .build();
+        let elb = Arc::new(SdkElb::new(&config));
         RegionServices {
             ecs: Arc::new(SdkEcs::new(&config)),
+            autoscaling: Arc::new(SdkAutoScaling::new(&config)),
+            codedeploy: Arc::new(SdkCodeDeploy::new(&config)),
+            cloudwatch: Arc::new(SdkCloudWatch::new(&config)),
+            probe: Arc::new(HttpProbe::new(elb.clone())),
+            elb,
         }
     })
 }

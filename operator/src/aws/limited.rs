@@ -1,11 +1,20 @@
 //! `LimitedEcs`: wraps any `EcsApi` so every call waits for its category's token and is
-//! counted in the metrics. The controllers only ever see this wrapper.
+//! counted in the metrics; `LimitedCodeDeploy` does the same for CodeDeploy, `MeteredElb` and
+//! `MeteredCloudWatch` only count. The controllers only ever see these wrappers.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::cloudwatch::{CloudWatchApi, MetricAlarm, PutMetricAlarmInput};
+use super::codedeploy::{
+    ApplicationInfo, CodeDeployApi, CreateDeploymentInput, DeploymentConfigSpec,
+    DeploymentGroupInfo, DeploymentGroupSpec, DeploymentInfo,
+};
 use super::ecs::*;
+use super::elb::{
+    ElbApi, Listener, LoadBalancer as ElbLoadBalancer, Rule, TargetGroup as ElbTargetGroup,
+};
 use super::error::AwsResult;
 use super::limiter::{Category, Limiter};
 use crate::metrics::Metrics;
@@ -194,5 +203,223 @@ impl EcsApi for LimitedEcs {
             self.inner.continue_service_deployment(arn, hook_id, action),
         )
         .await
+    }
+}
+
+/// A `CodeDeployApi` under the account's CodeDeploy token bucket, metered.
+pub struct LimitedCodeDeploy {
+    inner: Arc<dyn CodeDeployApi>,
+    limiter: Arc<Limiter>,
+    metrics: Arc<Metrics>,
+}
+
+impl LimitedCodeDeploy {
+    /// Wraps `inner`; `limiter` is the one of the same account × region.
+    pub fn new(
+        inner: Arc<dyn CodeDeployApi>,
+        limiter: Arc<Limiter>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            inner,
+            limiter,
+            metrics,
+        }
+    }
+
+    async fn call<T>(
+        &self,
+        operation: &'static str,
+        fut: impl std::future::Future<Output = AwsResult<T>>,
+    ) -> AwsResult<T> {
+        self.limiter.acquire(Category::CodeDeploy).await;
+        metered(&self.metrics, "codedeploy", operation, fut).await
+    }
+}
+
+async fn metered<T>(
+    metrics: &Metrics,
+    service: &'static str,
+    operation: &'static str,
+    fut: impl std::future::Future<Output = AwsResult<T>>,
+) -> AwsResult<T> {
+    let result = fut.await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.kind.as_str(),
+    };
+    metrics.aws_request(service, operation, outcome);
+    result
+}
+
+#[async_trait]
+impl CodeDeployApi for LimitedCodeDeploy {
+    async fn get_application(&self, name: &str) -> AwsResult<ApplicationInfo> {
+        self.call("GetApplication", self.inner.get_application(name))
+            .await
+    }
+    async fn create_application(&self, name: &str, tags: Vec<Tag>) -> AwsResult<String> {
+        self.call(
+            "CreateApplication",
+            self.inner.create_application(name, tags),
+        )
+        .await
+    }
+    async fn get_deployment_group(
+        &self,
+        application: &str,
+        group: &str,
+    ) -> AwsResult<DeploymentGroupInfo> {
+        self.call(
+            "GetDeploymentGroup",
+            self.inner.get_deployment_group(application, group),
+        )
+        .await
+    }
+    async fn create_deployment_group(
+        &self,
+        spec: DeploymentGroupSpec,
+        tags: Vec<Tag>,
+    ) -> AwsResult<String> {
+        self.call(
+            "CreateDeploymentGroup",
+            self.inner.create_deployment_group(spec, tags),
+        )
+        .await
+    }
+    async fn update_deployment_group(&self, spec: DeploymentGroupSpec) -> AwsResult<()> {
+        self.call(
+            "UpdateDeploymentGroup",
+            self.inner.update_deployment_group(spec),
+        )
+        .await
+    }
+    async fn delete_deployment_group(&self, application: &str, group: &str) -> AwsResult<()> {
+        self.call(
+            "DeleteDeploymentGroup",
+            self.inner.delete_deployment_group(application, group),
+        )
+        .await
+    }
+    async fn delete_application(&self, name: &str) -> AwsResult<()> {
+        self.call("DeleteApplication", self.inner.delete_application(name))
+            .await
+    }
+    async fn get_deployment_config(&self, name: &str) -> AwsResult<DeploymentConfigSpec> {
+        self.call(
+            "GetDeploymentConfig",
+            self.inner.get_deployment_config(name),
+        )
+        .await
+    }
+    async fn create_deployment_config(&self, spec: DeploymentConfigSpec) -> AwsResult<String> {
+        self.call(
+            "CreateDeploymentConfig",
+            self.inner.create_deployment_config(spec),
+        )
+        .await
+    }
+    async fn create_deployment(&self, input: CreateDeploymentInput) -> AwsResult<String> {
+        self.call("CreateDeployment", self.inner.create_deployment(input))
+            .await
+    }
+    async fn get_deployment(&self, id: &str) -> AwsResult<DeploymentInfo> {
+        self.call("GetDeployment", self.inner.get_deployment(id))
+            .await
+    }
+    async fn list_deployments(
+        &self,
+        application: &str,
+        group: &str,
+        statuses: &[&str],
+        created_after: Option<jiff::Timestamp>,
+    ) -> AwsResult<Vec<String>> {
+        self.call(
+            "ListDeployments",
+            self.inner
+                .list_deployments(application, group, statuses, created_after),
+        )
+        .await
+    }
+    async fn stop_deployment(&self, id: &str, auto_rollback_enabled: bool) -> AwsResult<()> {
+        self.call(
+            "StopDeployment",
+            self.inner.stop_deployment(id, auto_rollback_enabled),
+        )
+        .await
+    }
+    async fn continue_deployment(&self, id: &str, wait_type: &str) -> AwsResult<()> {
+        self.call(
+            "ContinueDeployment",
+            self.inner.continue_deployment(id, wait_type),
+        )
+        .await
+    }
+}
+
+/// An `ElbApi` whose calls are counted in the metrics (ELBv2 reads are not rate limited here:
+/// a rollout reads a few rules per poll).
+pub struct MeteredElb {
+    inner: Arc<dyn ElbApi>,
+    metrics: Arc<Metrics>,
+}
+
+impl MeteredElb {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn ElbApi>, metrics: Arc<Metrics>) -> Self {
+        Self { inner, metrics }
+    }
+}
+
+#[async_trait]
+impl ElbApi for MeteredElb {
+    async fn describe_target_groups(&self, names: &[String]) -> AwsResult<Vec<ElbTargetGroup>> {
+        let fut = self.inner.describe_target_groups(names);
+        metered(&self.metrics, "elbv2", "DescribeTargetGroups", fut).await
+    }
+    async fn describe_listeners(&self, arns: &[String]) -> AwsResult<Vec<Listener>> {
+        let fut = self.inner.describe_listeners(arns);
+        metered(&self.metrics, "elbv2", "DescribeListeners", fut).await
+    }
+    async fn describe_listener_rules(&self, listener_arn: &str) -> AwsResult<Vec<Rule>> {
+        let fut = self.inner.describe_listener_rules(listener_arn);
+        metered(&self.metrics, "elbv2", "DescribeRules", fut).await
+    }
+    async fn describe_rules(&self, rule_arns: &[String]) -> AwsResult<Vec<Rule>> {
+        let fut = self.inner.describe_rules(rule_arns);
+        metered(&self.metrics, "elbv2", "DescribeRules", fut).await
+    }
+    async fn describe_load_balancers(&self, arns: &[String]) -> AwsResult<Vec<ElbLoadBalancer>> {
+        let fut = self.inner.describe_load_balancers(arns);
+        metered(&self.metrics, "elbv2", "DescribeLoadBalancers", fut).await
+    }
+}
+
+/// A `CloudWatchApi` whose calls are counted in the metrics.
+pub struct MeteredCloudWatch {
+    inner: Arc<dyn CloudWatchApi>,
+    metrics: Arc<Metrics>,
+}
+
+impl MeteredCloudWatch {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn CloudWatchApi>, metrics: Arc<Metrics>) -> Self {
+        Self { inner, metrics }
+    }
+}
+
+#[async_trait]
+impl CloudWatchApi for MeteredCloudWatch {
+    async fn describe_alarms(&self, names: &[String]) -> AwsResult<Vec<MetricAlarm>> {
+        let fut = self.inner.describe_alarms(names);
+        metered(&self.metrics, "cloudwatch", "DescribeAlarms", fut).await
+    }
+    async fn put_metric_alarm(&self, input: PutMetricAlarmInput) -> AwsResult<()> {
+        let fut = self.inner.put_metric_alarm(input);
+        metered(&self.metrics, "cloudwatch", "PutMetricAlarm", fut).await
+    }
+    async fn delete_alarms(&self, names: &[String]) -> AwsResult<()> {
+        let fut = self.inner.delete_alarms(names);
+        metered(&self.metrics, "cloudwatch", "DeleteAlarms", fut).await
     }
 }

@@ -26,6 +26,9 @@ pub enum Category {
     ServiceRevision,
     /// TagResource, UntagResource.
     TagModify,
+    /// Every CodeDeploy call (no published rates; field reports throttle around 41
+    /// GetDeployment calls a minute).
+    CodeDeploy,
 }
 
 impl Category {
@@ -39,6 +42,7 @@ impl Category {
             Category::ServiceDeployment => (50.0, 20.0),
             Category::ServiceRevision => (50.0, 20.0),
             Category::TagModify => (20.0, 10.0),
+            Category::CodeDeploy => (20.0, 0.7),
         }
     }
 
@@ -147,6 +151,7 @@ mod tests {
             Category::ServiceDeployment,
             Category::ServiceRevision,
             Category::TagModify,
+            Category::CodeDeploy,
         ] {
             let (ab, ar) = c.aws_bucket();
             let (ob, or) = c.own_bucket();

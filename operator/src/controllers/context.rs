@@ -53,6 +53,18 @@ impl Stores {
         self.services.get(&ObjectRef::new(name).within(namespace))
     }
 
+    /// ECS service names of every EcsService in `cluster` and `region` (for read-ahead).
+    pub fn service_names_in(&self, cluster: &str, region: Option<&str>) -> Arc<Vec<String>> {
+        Arc::new(
+            self.services
+                .state()
+                .iter()
+                .filter(|s| s.spec.cluster == cluster && s.spec.region.as_deref() == region)
+                .map(|s| s.service_name().to_string())
+                .collect(),
+        )
+    }
+
     /// BlueGreenRollouts in `namespace` that reference the EcsService `service`.
     pub fn rollouts_for(&self, namespace: &str, service: &str) -> Vec<Arc<BlueGreenRollout>> {
         let mut found: Vec<_> = self
@@ -65,10 +77,10 @@ impl Stores {
                     && r.metadata.deletion_timestamp.is_none()
             })
             .collect();
+        // Oldest first; creation timestamps have whole seconds, so the name breaks ties.
         found.sort_by(|a, b| {
-            a.metadata
-                .creation_timestamp
-                .cmp(&b.metadata.creation_timestamp)
+            (&a.metadata.creation_timestamp, &a.metadata.name)
+                .cmp(&(&b.metadata.creation_timestamp, &b.metadata.name))
         });
         found
     }

@@ -2,9 +2,11 @@
 //! status writes and events.
 
 pub mod backoff;
+pub mod blue_green_rollout;
 pub mod conditions;
 pub mod context;
 pub mod ecs_service;
+pub mod scaling_policy;
 pub mod shared;
 
 pub use context::{Context, Settings, Stores};

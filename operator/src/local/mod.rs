@@ -2,6 +2,7 @@
 //! account seeded from a readable file, the CRDs installed, a kubeconfig for the real kubectl,
 //! the example manifests applied, and every object's progress shown live.
 
+pub mod load;
 pub mod manifests;
 pub mod progress;
 
@@ -43,6 +44,11 @@ pub struct LocalArgs {
     /// With --exit-when-ready: give up after this many seconds.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
+    /// Simulated load of a service, `[NAMESPACE/]NAME=CPU[/MEMORY]` in percent of its tasks'
+    /// capacity (e.g. `--load auth=95`); repeatable. Change it live with a ConfigMap `sim-load`
+    /// in the service's namespace, data `NAME: "CPU[/MEMORY]"` (kubectl apply, then patch).
+    #[arg(long = "load", value_parser = load::parse_flag)]
+    pub loads: Vec<load::LoadFlag>,
 }
 
 /// Runs the sandbox. Returns the process exit code.
@@ -84,6 +90,11 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
     let sim_for_factory = sim.clone();
     let factory = Arc::new(move |_region: &str| RegionServices {
         ecs: Arc::new(sim_for_factory.clone()),
+        autoscaling: Arc::new(sim_for_factory.clone()),
+        codedeploy: Arc::new(sim_for_factory.clone()),
+        elb: Arc::new(sim_for_factory.clone()),
+        cloudwatch: Arc::new(sim_for_factory.clone()),
+        probe: Arc::new(sim_for_factory.clone()),
     });
     let aws = Arc::new(AwsAccounts::new(
         region,
@@ -123,7 +134,8 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
         }
     }
 
-    let code = watch(&client, &args, &sim_clock, &failed_applies).await;
+    let mut knob = load::Knob::new(sim.clone(), args.loads.clone());
+    let code = watch(&client, &args, &sim_clock, &failed_applies, &mut knob).await;
     token.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(10), controllers).await;
     server.shutdown().await;
@@ -152,6 +164,7 @@ async fn watch(
     args: &LocalArgs,
     clock: &SimClock,
     failed_applies: &[String],
+    knob: &mut load::Knob,
 ) -> i32 {
     let started = Instant::now();
     let sim_start = clock_now(clock);
@@ -159,6 +172,7 @@ async fn watch(
     let deadline = started + Duration::from_secs(args.timeout);
     loop {
         let elapsed = format!("sim +{}s", (clock_now(clock) - sim_start).as_secs());
+        knob.tick(client, &elapsed).await;
         match progress::snapshot(client).await {
             Ok(states) => {
                 last = progress::print_changes(&last, states, &elapsed);

@@ -1,6 +1,6 @@
 //! CloudWatch alarm state of the simulated account: seeded alarms and their state, set by hand
-//! through `SimAws::set_alarm_state`. ECS deployment alarms read it; the CloudWatch API is to be
-//! added as a sibling module.
+//! through `SimAws::set_alarm_state`. ECS deployment alarms and blue/green runs read it; the
+//! CloudWatch API is `cloudwatch_api`.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +16,7 @@ pub const ALARM_ALARM: &str = "ALARM";
 pub const ALARM_INSUFFICIENT_DATA: &str = "INSUFFICIENT_DATA";
 
 /// One alarm.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Alarm {
     /// ARN.
     pub arn: String,
@@ -26,6 +26,10 @@ pub(crate) struct Alarm {
     pub state_reason: String,
     /// When the state last changed (sim seconds).
     pub state_updated_at: Option<Secs>,
+    /// Actions run on ALARM (PutMetricAlarm).
+    pub alarm_actions: Vec<String>,
+    /// What PutMetricAlarm set (None for seeded alarms).
+    pub definition: Option<crate::aws::cloudwatch::PutMetricAlarmInput>,
 }
 
 /// All alarms by name.
@@ -47,6 +51,8 @@ impl AlarmState {
                     state_value: a.state_value.clone().unwrap_or_else(|| ALARM_OK.to_owned()),
                     state_reason: "Seeded".to_owned(),
                     state_updated_at: None,
+                    alarm_actions: Vec::new(),
+                    definition: None,
                 };
                 (a.alarm_name.clone(), alarm)
             })

@@ -188,8 +188,8 @@ impl EcsApi for SimAws {
         hook_id: &str,
         action: &str,
     ) -> AwsResult<()> {
-        self.call(&CONTINUE_SERVICE_DEPLOYMENT, |w, _| {
-            w.ecs_continue_service_deployment(arn, hook_id, action)
+        self.call(&CONTINUE_SERVICE_DEPLOYMENT, |w, now| {
+            w.ecs_continue_service_deployment(now, arn, hook_id, action)
         })
         .await
     }

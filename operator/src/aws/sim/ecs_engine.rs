@@ -3,6 +3,7 @@
 //! start and stop tasks. Knows nothing of how a strategy decides.
 
 use super::alarms::AlarmState;
+use super::ecs_bluegreen_start;
 use super::ecs_deploy::rolling_step;
 use super::ecs_model::{SERVICE_DRAINING, SERVICE_INACTIVE, SimService};
 use super::ecs_taskdefs::TaskDefinitions;
@@ -75,7 +76,11 @@ pub(crate) fn next_event(svc: &SimService) -> Option<Secs> {
         .then(|| svc.deleted_at.map(|d| d + DRAIN_MIN_SECS))
         .flatten()
         .filter(|t| *t > svc.cursor);
-    tasks.into_iter().chain(drain).min()
+    let bluegreen = svc
+        .bluegreen
+        .as_ref()
+        .and_then(|run| run.next_event(svc.cursor));
+    tasks.into_iter().chain(drain).chain(bluegreen).min()
 }
 
 /// Processes every event of the service up to `now`, in time order.
@@ -110,12 +115,10 @@ fn retire_tasks(svc: &mut SimService, now: Secs) {
 }
 
 /// Lets the service react at `now`: DRAINING services stop their tasks and turn INACTIVE; ACTIVE
-/// ones run their strategy.
-///
-/// Extension point: BLUE_GREEN, LINEAR and CANARY are scheduled like ROLLING (without the
-/// circuit breaker, which is rolling-only) until their own module (`ecs_bluegreen`, stages,
-/// lifecycle hooks, bake time, listener weights) is added here. CODE_DEPLOY- and
-/// EXTERNAL-controlled services are scheduled like ROLLING too until task sets are simulated.
+/// ones run their strategy. A blue/green run (ECS-native BLUE_GREEN, LINEAR, CANARY replacing a
+/// serving deployment, or a CodeDeploy task set) is `ecs_bluegreen`'s; everything else — the
+/// first deployment of any service, ROLLING, and keeping desiredCount once a run finished — is
+/// scheduled like ROLLING (the circuit breaker applies to ROLLING only).
 pub(crate) fn schedule(svc: &mut SimService, now: Secs, env: &EcsEnv<'_>) {
     if svc.status == SERVICE_INACTIVE {
         return;
@@ -126,6 +129,9 @@ pub(crate) fn schedule(svc: &mut SimService, now: Secs, env: &EcsEnv<'_>) {
         if svc.tasks.is_empty() && now >= deadline {
             svc.status = SERVICE_INACTIVE;
         }
+        return;
+    }
+    if ecs_bluegreen_start::schedule(svc, now, env) {
         return;
     }
     match Strategy::of(svc) {

@@ -225,6 +225,8 @@ pub(crate) struct SimService {
     pub next_deployment_seq: u64,
     /// Next task sequence number.
     pub next_task_seq: u64,
+    /// The latest blue/green run (ECS-native strategies and CodeDeploy task sets).
+    pub bluegreen: Option<super::ecs_bluegreen::BlueGreenRun>,
 }
 
 impl SimService {

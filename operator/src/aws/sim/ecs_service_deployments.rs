@@ -1,9 +1,12 @@
 //! ECS-native service deployment operations on the world: ListServiceDeployments,
 //! DescribeServiceDeployments, DescribeServiceRevisions, StopServiceDeployment and
 //! ContinueServiceDeployment. Rolling deployments appear as service deployments without
-//! lifecycle stages or hooks; the blue/green strategies will add both.
+//! lifecycle stages or hooks; a blue/green run (`ecs_bluegreen`) adds both, rolls back on
+//! StopServiceDeployment and answers its PAUSE hooks on ContinueServiceDeployment.
 
 use super::arn;
+use super::ecs_bluegreen::{Failure, answer_hook, roll_back};
+use super::ecs_bluegreen_start::decorate;
 use super::ecs_engine::{advance_service, next_event, schedule};
 use super::ecs_errors::{
     cluster_not_found, conflict, invalid_parameter, service_deployment_not_found, service_not_found,
@@ -47,8 +50,14 @@ impl World {
             .iter()
             .filter_map(|a| {
                 let svc = self.service_of(a, "service-deployment/")?;
-                let sd = svc.service_deployments.iter().find(|sd| &sd.arn == a)?;
-                Some(svc.service_deployment_to_api(sd))
+                let (index, sd) = svc
+                    .service_deployments
+                    .iter()
+                    .enumerate()
+                    .find(|(_, sd)| &sd.arn == a)?;
+                let mut api = svc.service_deployment_to_api(sd);
+                decorate(svc, index, &mut api);
+                Some(api)
             })
             .collect())
     }
@@ -89,6 +98,28 @@ impl World {
             .iter()
             .position(|sd| sd.arn == sd_arn)
             .ok_or_else(|| service_deployment_not_found(sd_arn))?;
+        let run_owns = svc
+            .bluegreen
+            .as_ref()
+            .is_some_and(|r| r.is_active() && r.sd_index == index);
+        if run_owns {
+            advance_service(svc, now, &env);
+            let failure = Failure {
+                stopped: true,
+                reason: format!(
+                    "Service deployment stopped by StopServiceDeployment ({stop_type})."
+                ),
+            };
+            if !roll_back(svc, now, failure) {
+                return Err(conflict(format!(
+                    "The service deployment {sd_arn} is cleaning up and cannot be stopped."
+                )));
+            }
+            schedule(svc, now, &env);
+            let wake = next_event(svc);
+            self.ecs.wake_at(wake);
+            return Ok(());
+        }
         let primary_owns = svc.primary().is_some_and(|p| p.sd_index == index);
         if svc.service_deployments[index].status != sd_status::IN_PROGRESS || !primary_owns {
             return Err(conflict(format!(
@@ -109,9 +140,11 @@ impl World {
         Ok(())
     }
 
-    /// ContinueServiceDeployment: rolling deployments have no lifecycle hooks to answer.
+    /// ContinueServiceDeployment: answers a PAUSE hook of the blue/green run the service
+    /// deployment belongs to (rolling deployments have no hooks to answer).
     pub(crate) fn ecs_continue_service_deployment(
         &mut self,
+        now: Secs,
         sd_arn: &str,
         hook_id: &str,
         action: &str,
@@ -121,15 +154,37 @@ impl World {
                 "Invalid action: {action}. Valid values are CONTINUE, ROLLBACK."
             )));
         }
-        let svc = self
-            .service_of(sd_arn, "service-deployment/")
+        let (cluster, service) = self.service_key(sd_arn, "service-deployment/")?;
+        let (clusters, env) = self.ecs_parts();
+        let svc = clusters
+            .get_mut(&cluster)
+            .and_then(|c| c.services.get_mut(&service))
             .ok_or_else(|| service_deployment_not_found(sd_arn))?;
-        if !svc.service_deployments.iter().any(|sd| sd.arn == sd_arn) {
+        let Some(index) = svc
+            .service_deployments
+            .iter()
+            .position(|sd| sd.arn == sd_arn)
+        else {
             return Err(service_deployment_not_found(sd_arn));
+        };
+        let not_awaiting = || {
+            invalid_parameter(format!(
+                "The lifecycle hook {hook_id} is not awaiting action for service deployment {sd_arn}."
+            ))
+        };
+        if !svc
+            .bluegreen
+            .as_ref()
+            .is_some_and(|r| r.is_active() && r.sd_index == index)
+        {
+            return Err(not_awaiting());
         }
-        Err(invalid_parameter(format!(
-            "The lifecycle hook {hook_id} is not awaiting action for service deployment {sd_arn}."
-        )))
+        advance_service(svc, now, &env);
+        answer_hook(svc, now, Some(hook_id), action == "CONTINUE").map_err(|_| not_awaiting())?;
+        schedule(svc, now, &env);
+        let wake = next_event(svc);
+        self.ecs.wake_at(wake);
+        Ok(())
     }
 
     /// (cluster, service) named by a service-deployment or service-revision ARN.

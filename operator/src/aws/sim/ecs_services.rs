@@ -18,7 +18,8 @@ use super::ecs_validate::{
 };
 use super::world::{Secs, World};
 use crate::aws::ecs::{
-    CreateServiceInput, DESCRIBE_SERVICES_BATCH, Service, ServiceLookup, Tag, UpdateServiceInput,
+    CreateServiceInput, DESCRIBE_SERVICES_BATCH, Service, ServiceConfig, ServiceLookup, Tag,
+    UpdateServiceInput,
 };
 use crate::aws::error::AwsResult;
 
@@ -127,6 +128,7 @@ impl World {
             cursor: now,
             next_deployment_seq: 1,
             next_task_seq: 1,
+            bluegreen: None,
         };
         start_deployment(&mut svc, now, &env, &td_arn, Cause::Update);
         schedule(&mut svc, now, &env);
@@ -164,7 +166,10 @@ impl World {
                 .ok_or_else(task_definition_not_found)?,
         };
         let new_td_arn = new_td.arn.clone();
-        let mut config = input.config.clone().unwrap_or_else(|| svc.config.clone());
+        let mut config = match &input.config {
+            Some(new) => merge_update(&svc.config, new),
+            None => svc.config.clone(),
+        };
         fill_defaults(&mut config);
         validate_service(&config, new_td, &self.network, &self.elb)?;
         if input.desired_count.is_some_and(|d| d < 0) {
@@ -288,5 +293,47 @@ impl World {
             return Err(task_definition_inactive());
         }
         Ok(td)
+    }
+}
+
+/// The configuration after an UpdateService that sends `new`: like ECS, a member the request
+/// leaves out (`None`, an empty list, a false flag — what the SDK adapter does not send) keeps
+/// its current value.
+fn merge_update(old: &ServiceConfig, new: &ServiceConfig) -> ServiceConfig {
+    fn keep_list<T: Clone>(n: &[T], o: &[T]) -> Vec<T> {
+        if n.is_empty() { o.to_vec() } else { n.to_vec() }
+    }
+    ServiceConfig {
+        launch_type: new.launch_type.clone().or_else(|| old.launch_type.clone()),
+        capacity_provider_strategy: if new.capacity_provider_strategy.is_empty()
+            && new.launch_type.is_none()
+        {
+            old.capacity_provider_strategy.clone()
+        } else {
+            new.capacity_provider_strategy.clone()
+        },
+        platform_version: new
+            .platform_version
+            .clone()
+            .or_else(|| old.platform_version.clone()),
+        network_configuration: new
+            .network_configuration
+            .clone()
+            .or_else(|| old.network_configuration.clone()),
+        load_balancers: keep_list(&new.load_balancers, &old.load_balancers),
+        service_registries: keep_list(&new.service_registries, &old.service_registries),
+        health_check_grace_period_seconds: new
+            .health_check_grace_period_seconds
+            .or(old.health_check_grace_period_seconds),
+        deployment_configuration: new
+            .deployment_configuration
+            .clone()
+            .or_else(|| old.deployment_configuration.clone()),
+        enable_execute_command: new.enable_execute_command || old.enable_execute_command,
+        enable_ecs_managed_tags: new.enable_ecs_managed_tags || old.enable_ecs_managed_tags,
+        propagate_tags: new
+            .propagate_tags
+            .clone()
+            .or_else(|| old.propagate_tags.clone()),
     }
 }

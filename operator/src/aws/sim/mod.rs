@@ -16,7 +16,19 @@
 
 mod alarms;
 pub mod arn;
+mod autoscaling;
+mod autoscaling_api;
+mod autoscaling_engine;
+mod autoscaling_ops;
+mod autoscaling_steps;
+mod cloudwatch_api;
+mod codedeploy;
+mod codedeploy_api;
+mod codedeploy_appspec;
+mod codedeploy_ops;
 mod ecs_api;
+mod ecs_bluegreen;
+mod ecs_bluegreen_start;
 mod ecs_deploy;
 mod ecs_engine;
 mod ecs_errors;
@@ -28,8 +40,11 @@ mod ecs_taskdefs;
 mod ecs_tasks;
 mod ecs_validate;
 mod elb;
+mod elb_api;
 mod gate;
+mod metrics;
 mod network;
+mod probe;
 pub mod seed;
 pub mod throttle;
 mod world;
@@ -44,12 +59,17 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 pub use alarms::{ALARM_ALARM, ALARM_INSUFFICIENT_DATA, ALARM_OK};
+pub use autoscaling_api::ActivityRecord;
+pub use autoscaling_engine::{SCALE_IN_DATAPOINTS, SCALE_OUT_DATAPOINTS};
+pub use codedeploy_api::CODEDEPLOY_BUCKET;
+pub use ecs_bluegreen::LAMBDA_HOOK_SECS;
 pub use ecs_engine::DRAIN_MIN_SECS;
 pub use ecs_tasks::{
     EXIT_SECS, LB_HEALTHY_SECS, LB_UNHEALTHY_SECS, PROVISIONING_MIN_SECS, RUNNING_MIN_SECS,
     STOP_SECS,
 };
 pub use gate::SimFault;
+pub use probe::{NO_TARGET_STATUS, SMOKE_FAIL_STATUS};
 pub use seed::{SeedError, SimSeed};
 
 use crate::aws::ecs::{
@@ -189,6 +209,11 @@ impl SimAws {
     /// TagResource, Stop/ContinueServiceDeployment), throttled and failed attempts included.
     pub fn write_calls(&self) -> u64 {
         self.lock().gate.mutating_calls("ecs:")
+    }
+
+    /// Sum of mutating calls of one service prefix (`codedeploy:`, `cloudwatch:`, `ecs:`).
+    pub fn write_calls_of(&self, prefix: &str) -> u64 {
+        self.lock().gate.mutating_calls(prefix)
     }
 
     /// Makes the next `fault.count` calls of `fault.operation` fail with `fault.error`.

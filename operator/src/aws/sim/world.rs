@@ -7,9 +7,12 @@ use jiff::Timestamp;
 
 use super::alarms::AlarmState;
 use super::arn;
+use super::autoscaling::AutoScalingState;
+use super::codedeploy::CodeDeployState;
 use super::ecs_engine::{EcsEnv, advance_service, next_event};
 use super::ecs_model::{Cluster, EcsState};
 use super::elb::ElbState;
+use super::metrics::MetricsState;
 use super::network::{IamState, NetworkState};
 use super::seed::SimSeed;
 
@@ -38,6 +41,13 @@ pub(crate) struct World {
     pub alarms: AlarmState,
     /// ECS clusters, services, task definitions.
     pub ecs: EcsState,
+    /// Application Auto Scaling targets, policies, scheduled actions.
+    pub autoscaling: AutoScalingState,
+    /// Simulated service metrics (CPU/memory load).
+    pub metrics: MetricsState,
+    /// CodeDeploy applications, deployment groups, configs and deployments (which progress as
+    /// ECS blue/green runs, so CodeDeploy needs no step in `advance`).
+    pub codedeploy: CodeDeployState,
     /// Time the world has been advanced to.
     pub advanced_to: Secs,
 }
@@ -68,6 +78,9 @@ impl World {
                 clusters,
                 ..EcsState::default()
             },
+            autoscaling: AutoScalingState::default(),
+            metrics: MetricsState::default(),
+            codedeploy: CodeDeployState::default(),
             advanced_to: now,
         }
     }
@@ -85,8 +98,18 @@ impl World {
         (&mut self.ecs.clusters, env)
     }
 
-    /// Advances every service to `now`, event by event. Cheap when nothing is due.
+    /// Advances the account to `now`: Application Auto Scaling evaluates once a simulated
+    /// minute, with ECS advanced to each evaluation first.
     pub fn advance(&mut self, now: Secs) {
+        while let Some(t) = self.autoscaling.due(self.advanced_to, now) {
+            self.advance_ecs(t);
+            self.autoscaling_tick(t);
+        }
+        self.advance_ecs(now);
+    }
+
+    /// Advances every service to `now`, event by event. Cheap when nothing is due.
+    fn advance_ecs(&mut self, now: Secs) {
         if now < self.advanced_to {
             return;
         }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::plan::{Step, short_arn};
 use crate::aws::AwsError;
 use crate::aws::accounts::AwsClients;
-use crate::aws::ecs::{Service, TaskDefinition};
+use crate::aws::ecs::{CreateServiceInput, Service, TaskDefinition};
 use crate::controllers::Context;
 
 /// The result of a step.
@@ -42,6 +42,18 @@ pub async fn apply(
     aws: &Arc<AwsClients>,
     ctx: &Context,
 ) -> Result<Applied, ApplyError> {
+    // Whatever was read ahead about this service is out of date once it changes.
+    if let Step::CreateService(CreateServiceInput {
+        cluster,
+        service_name,
+        ..
+    }) = step
+    {
+        aws.services.forget(cluster, service_name);
+    }
+    if let Step::UpdateService { input, .. } = step {
+        aws.services.forget(&input.cluster, &input.service);
+    }
     match step {
         Step::RegisterTaskDefinition(input) => {
             let td = aws

@@ -40,7 +40,11 @@ pub async fn cleanup(
     );
     let cluster = spec.cluster.as_str();
     let name = obj.service_name();
-    let service = match aws.services.describe(cluster, name).await {
+    let service = match aws
+        .services
+        .describe(cluster, name, Default::default())
+        .await
+    {
         Ok(ServiceLookup::Found(s)) => Some(*s),
         Ok(ServiceLookup::Missing) => None,
         Err(e) if e.kind == ErrorKind::NotFound => None,
@@ -56,6 +60,7 @@ pub async fn cleanup(
                 "ECS service {name} is draining"
             )));
         }
+        aws.services.forget(cluster, name);
         if service.desired_count > 0 {
             aws.ecs
                 .update_service(UpdateServiceInput {

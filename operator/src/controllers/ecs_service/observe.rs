@@ -12,6 +12,7 @@ use super::validate::ValidatedSpec;
 use crate::aws::accounts::AwsClients;
 use crate::aws::ecs::{Service, ServiceLookup, TaskDefinition};
 use crate::aws::{AwsError, ErrorKind};
+use crate::controllers::blue_green_rollout::engine::{self as rollout_engine, EngineSettings};
 use crate::controllers::conditions::is_true_for;
 use crate::controllers::context::Context;
 
@@ -33,6 +34,10 @@ pub struct Observed {
     pub dependencies: Vec<Dependency>,
     /// The BlueGreenRollout that owns this service's releases, if any.
     pub rollout: Option<String>,
+    /// What that rollout's engine owns of the service (controller, strategy, hooks, …).
+    pub engine: Option<EngineSettings>,
+    /// Why that rollout rolled back this spec's revision, when it did.
+    pub rollout_failure: Option<String>,
     /// Whether a ScalingPolicy owns desiredCount.
     pub autoscaled: bool,
 }
@@ -70,7 +75,12 @@ pub async fn observe(
 
     let service = match aws
         .services
-        .describe(&spec.cluster, &spec.service_name)
+        .describe(
+            &spec.cluster,
+            &spec.service_name,
+            ctx.stores
+                .service_names_in(&spec.cluster, spec.region.as_deref()),
+        )
         .await
     {
         Ok(ServiceLookup::Found(s)) if s.status != "INACTIVE" => Some(*s),
@@ -95,11 +105,22 @@ pub async fn observe(
             }),
         })
         .collect();
-    let rollout = ctx
-        .stores
-        .rollouts_for(namespace, name)
-        .first()
-        .and_then(|r| r.metadata.name.clone());
+    let managing = ctx.stores.rollouts_for(namespace, name).into_iter().next();
+    let rollout = managing.as_ref().and_then(|r| r.metadata.name.clone());
+    let engine = managing
+        .as_deref()
+        .and_then(rollout_engine::service_settings);
+    let rollout_failure = managing.as_deref().and_then(|r| {
+        let status = r.status.as_ref()?;
+        (status.release.is_none()
+            && status.bad_content_hash.as_deref() == Some(spec.content_hash.as_str()))
+        .then(|| {
+            status
+                .failure_reason
+                .clone()
+                .unwrap_or_else(|| "the release failed".to_owned())
+        })
+    });
     let autoscaled = !ctx.stores.scaling_for(namespace, name).is_empty();
 
     let known = status.content_hash.as_deref() == Some(spec.content_hash.as_str())
@@ -109,6 +130,8 @@ pub async fn observe(
         service,
         dependencies,
         rollout,
+        engine,
+        rollout_failure,
         autoscaled,
         ..Observed::default()
     };

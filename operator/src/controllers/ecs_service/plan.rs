@@ -147,9 +147,15 @@ fn plan_manage(
         .filter(|d| !d.ready)
         .map(|d| d.name.as_str())
         .collect();
-    let failed_now = service.and_then(|s| deployment_failure(s, prev, desired.as_deref()));
+    // With a rollout, the rollout judges releases (and reports failures in rollout_failure).
+    let failed_now = service
+        .filter(|_| observed.rollout.is_none())
+        .and_then(|s| deployment_failure(s, prev, desired.as_deref()));
     if failed_now.is_some() {
         report.failed_content_hash = Some(spec.content_hash.clone());
+    }
+    if observed.rollout.is_some() {
+        report.failed_content_hash = None;
     }
     let hash_failed = report.failed_content_hash.as_deref() == Some(spec.content_hash.as_str());
     if needs_revision && !hash_failed && !blocked.is_empty() {
@@ -179,8 +185,11 @@ fn plan_manage(
             service_name: spec.service_name.clone(),
             task_definition: desired.clone(),
             desired_count: spec.desired_count,
-            config: spec.config.clone(),
-            deployment_controller: None,
+            config: render::with_engine(&spec.config, observed.engine.as_ref()),
+            deployment_controller: observed
+                .engine
+                .as_ref()
+                .and_then(|e| e.deployment_controller()),
             tags: spec.tags.clone(),
             client_token: Some(spec.content_hash.clone()),
         });
@@ -210,9 +219,18 @@ fn plan_manage(
         update.task_definition = Some(desired.clone());
         why.push(format!("taskDefinition {}", short_arn(&desired)));
     }
-    let drift = render::config_drift(&spec.config, &service.config);
+    // An engine owns some fields: its own are compared too, and with CODE_DEPLOY the
+    // network, load balancers and platform version only change through CodeDeploy.
+    let desired_config = match &observed.engine {
+        Some(engine) => engine.updatable(&spec.config),
+        None => spec.config.clone(),
+    };
+    let mut drift = render::config_drift(&desired_config, &service.config);
+    if let Some(engine) = &observed.engine {
+        drift.extend(engine.drift(&service.config));
+    }
     if !drift.is_empty() {
-        update.config = Some(spec.config.clone());
+        update.config = Some(desired_config);
         why.extend(drift.iter().map(|f| f.to_string()));
     }
     if !observed.autoscaled && service.desired_count != spec.desired_count {
@@ -262,6 +280,25 @@ fn plan_manage(
         } else {
             Requeue::Idle
         };
+        return Plan { step: None, report };
+    }
+    if let (Some(rollout), Some(failure)) = (&observed.rollout, &observed.rollout_failure) {
+        let live = service
+            .task_definition
+            .as_deref()
+            .map(short_arn)
+            .unwrap_or("nothing");
+        let message = format!(
+            "BlueGreenRollout {rollout} rolled back {}: {failure}; the service runs {live}. Change the spec or retry the rollout.",
+            short_arn(&desired)
+        );
+        report.conditions = vec![
+            Desired::no(condition::READY, "RolloutFailed", message.clone()),
+            Desired::no(condition::RECONCILING, "RolloutFailed", ""),
+            Desired::yes(condition::STALLED, "RolloutFailed", message.clone()),
+            Desired::yes(condition::DEGRADED, "RolloutFailed", message),
+        ];
+        report.requeue = Requeue::Idle;
         return Plan { step: None, report };
     }
     if let Some(rollout) = &observed.rollout

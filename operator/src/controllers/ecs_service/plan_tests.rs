@@ -110,7 +110,7 @@ fn a_new_object_registers_then_creates() {
     let s = spec("");
     let p = plan(&s, &EcsServiceStatus::default(), &Observed::default());
     assert!(matches!(p.step, Some(Step::RegisterTaskDefinition(ref td)) if td.family == "auth"));
-    assert_eq!(cond(&p, "Reconciling").status, true);
+    assert!(cond(&p, "Reconciling").status);
     assert_eq!(p.report.requeue, Requeue::Soon);
 
     let observed = Observed {
@@ -129,7 +129,7 @@ fn a_new_object_registers_then_creates() {
             .iter()
             .any(|t| t.key == OWNER_TAG && t.value == "shop/auth")
     );
-    assert_eq!(cond(&p, "Ready").status, false);
+    assert!(!cond(&p, "Ready").status);
 }
 
 #[test]
@@ -161,14 +161,15 @@ fn two_deployments_are_not_settled() {
         .deployments
         .push(deployment("ecs-svc/0", "ACTIVE", TD1, "COMPLETED"));
     let p = plan(&s, &EcsServiceStatus::default(), &observed);
-    assert_eq!(cond(&p, "Ready").status, false);
+    assert!(!cond(&p, "Ready").status);
     assert_eq!(cond(&p, "Reconciling").reason, "DeploymentInProgress");
 }
 
 #[test]
 fn spec_changes_become_one_update() {
     let s = spec("");
-    let cases: Vec<(&str, Box<dyn Fn(&mut Observed)>, Vec<&str>)> = vec![
+    type Change = Box<dyn Fn(&mut Observed)>;
+    let cases: Vec<(&str, Change, Vec<&str>)> = vec![
         (
             "new revision",
             Box::new(|o: &mut Observed| o.desired_revision = Some(TD2.into())),

@@ -10,6 +10,7 @@ use crate::aws::ecs::{
     CircuitBreaker, DeploymentAlarms, DeploymentConfiguration, LoadBalancer, ServiceConfig,
     TaskDefinitionInput,
 };
+use crate::controllers::blue_green_rollout::engine::EngineSettings;
 
 /// Renders the task definition template into its normalised form: AWS defaults filled, lists
 /// in a stable order, CPU and memory in the units AWS returns. Tags are not part of it.
@@ -212,6 +213,16 @@ fn enum_name<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_default()
 }
 
+/// The configuration to create the service with when a BlueGreenRollout's engine owns part of
+/// it (CODE_DEPLOY, or the ECS-native strategy and advancedConfiguration).
+pub fn with_engine(config: &ServiceConfig, engine: Option<&EngineSettings>) -> ServiceConfig {
+    let mut config = config.clone();
+    if let Some(engine) = engine {
+        engine.apply(&mut config);
+    }
+    config
+}
+
 /// The spec-owned fields where AWS differs from `desired`, by their API names. A field the
 /// spec leaves unset is never reported.
 pub fn config_drift(desired: &ServiceConfig, live: &ServiceConfig) -> Vec<&'static str> {
@@ -252,10 +263,11 @@ pub fn config_drift(desired: &ServiceConfig, live: &ServiceConfig) -> Vec<&'stat
         let l = live.deployment_configuration.clone().unwrap_or_default();
         if d.maximum_percent != l.maximum_percent.or(Some(200))
             || d.minimum_healthy_percent != l.minimum_healthy_percent.or(Some(100))
-            || d.deployment_circuit_breaker
-                != l.deployment_circuit_breaker
-                    .clone()
-                    .or(Some(CircuitBreaker::default()))
+            || (d.deployment_circuit_breaker.is_some()
+                && d.deployment_circuit_breaker
+                    != l.deployment_circuit_breaker
+                        .clone()
+                        .or(Some(CircuitBreaker::default())))
             || (d.alarms.is_some() && d.alarms != l.alarms)
         {
             drift.push("deploymentConfiguration");

@@ -3,6 +3,8 @@
 //! gate synchronously (`call_now`); `api.rs` drives the async `EcsApi` trait end to end.
 
 mod api;
+mod bluegreen;
+mod codedeploy;
 mod errors;
 mod lifecycle;
 mod rolling;

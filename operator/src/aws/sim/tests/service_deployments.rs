@@ -141,8 +141,8 @@ fn rolling_deployments_have_no_hooks_to_continue() {
     create(&sim, "event", "registry/event:1", 1);
     let arn = deployments(&sim, "event")[0].service_deployment_arn.clone();
     let err = sim
-        .call_now(&CONTINUE_SERVICE_DEPLOYMENT, |w, _| {
-            w.ecs_continue_service_deployment(&arn, "hook-1", "CONTINUE")
+        .call_now(&CONTINUE_SERVICE_DEPLOYMENT, |w, now| {
+            w.ecs_continue_service_deployment(now, &arn, "hook-1", "CONTINUE")
         })
         .unwrap_err();
     assert_eq!(err.code, "InvalidParameterException");

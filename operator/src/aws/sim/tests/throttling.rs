@@ -98,8 +98,10 @@ fn faults_fail_the_next_calls_of_one_operation() {
 
 #[tokio::test]
 async fn latency_is_added_to_every_call() {
-    let sim = sim();
-    sim.set_latency(Duration::from_millis(20));
+    // Latency is simulated time: on a clock running 10× the wall, 200 ms take 20 ms of wall.
+    let clock = Arc::new(SimClock::new(jiff::Timestamp::UNIX_EPOCH, 10.0));
+    let sim = SimAws::new(clock, SimSeed::minimal("123456789012", "eu-west-1", &["c"]));
+    sim.set_latency(Duration::from_millis(200));
     let started = std::time::Instant::now();
     let err = sim
         .describe_services("nope", &["a".to_owned()])

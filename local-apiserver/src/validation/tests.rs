@@ -268,3 +268,29 @@ fn field_validation_parses_the_query_values() {
         400
     );
 }
+
+#[test]
+fn undecodable_shapes_are_rejected() {
+    let ok = json!({"metadata": {"name": "x", "labels": {"a": "b"}, "finalizers": ["f"]}, "data": {"k": "v"}});
+    check_shapes(Some(Builtin::ConfigMap), &ok).unwrap();
+    for (builtin, bad) in [
+        (None, json!({"metadata": "x"})),
+        (None, json!({"metadata": {"labels": "x"}})),
+        (None, json!({"metadata": {"labels": {"a": 1}}})),
+        (None, json!({"metadata": {"finalizers": "f"}})),
+        (None, json!({"metadata": {"name": 7}})),
+        (None, json!({"metadata": {"ownerReferences": [1]}})),
+        (Some(Builtin::ConfigMap), json!({"data": {"k": 1}})),
+        (Some(Builtin::Secret), json!({"stringData": ["x"]})),
+        (Some(Builtin::Lease), json!({"spec": "x"})),
+    ] {
+        let err = check_shapes(builtin, &bad).unwrap_err();
+        assert_eq!(err.code, 400, "{bad}");
+    }
+    assert_eq!(
+        check_shapes(None, &json!({"metadata": {"labels": "x"}}))
+            .unwrap_err()
+            .message,
+        "metadata.labels must be a map of strings, got \"x\""
+    );
+}

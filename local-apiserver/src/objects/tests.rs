@@ -8,8 +8,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::delete::{self, DeleteOptions};
+use crate::managed::Operation;
 use crate::registry::Registry;
-use crate::store::{ChangeType, Store};
+use crate::store::{ChangeType, State, Store};
 
 fn state() -> State {
     let mut s = State {

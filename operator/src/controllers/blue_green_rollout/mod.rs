@@ -1,0 +1,410 @@
+//! The BlueGreenRollout controller: how new revisions of one EcsService reach production,
+//! through CodeDeploy or ECS-native blue/green deployments, with operator-side gates (alarms,
+//! HTTP checks on the test listener, progress deadline) and verbs (promote, abort, retry,
+//! rollback as annotations). Pipeline per reconcile: validate → observe → plan (engine setup,
+//! then one step of the pure state machine) → apply (at most one AWS mutation) → status.
+
+pub mod apply;
+pub mod engine;
+pub mod machine;
+mod machine_release;
+pub mod observe;
+pub mod plan;
+pub mod status;
+pub mod validate;
+pub mod verbs;
+pub mod view;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crds::rollout::{BlueGreenRolloutStatus, CodeDeployStatus, TrafficWeights};
+use crds::{BlueGreenRollout, EcsService};
+use futures::StreamExt;
+use kube::api::Api;
+use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
+
+use self::apply::{Applied, ApplyError};
+use self::machine::Revision;
+use self::plan::Step;
+use self::validate::Engine;
+use crate::aws::AwsError;
+use crate::controllers::shared::{publish, write_status};
+use crate::controllers::{Context, Stores};
+
+/// Controller name in metrics and logs.
+pub const CONTROLLER: &str = "bluegreenrollout";
+
+/// Why a reconcile failed (retried with per-object backoff).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading AWS failed.
+    #[error("reading AWS failed")]
+    Observe(#[source] AwsError),
+    /// A mutating AWS call failed with a retryable error.
+    #[error("AWS step failed")]
+    Apply(#[source] ApplyError),
+    /// Writing to Kubernetes failed.
+    #[error("writing to Kubernetes failed")]
+    Kube(#[source] kube::Error),
+}
+
+impl Error {
+    /// Metric label and event reason.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Error::Observe(e) => e.kind.as_str(),
+            Error::Apply(e) => e.source.kind.as_str(),
+            Error::Kube(_) => "Kubernetes",
+        }
+    }
+}
+
+fn key(obj: &BlueGreenRollout) -> String {
+    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+/// Reconciles one BlueGreenRollout.
+pub async fn reconcile(obj: Arc<BlueGreenRollout>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = Instant::now();
+    let result = reconcile_inner(&obj, &ctx).await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    ctx.metrics
+        .reconciled(CONTROLLER, outcome, started.elapsed().as_secs_f64());
+    if result.is_ok() {
+        ctx.backoff.reset(&key(&obj));
+    }
+    result
+}
+
+/// Backs off per object on errors.
+pub fn error_policy(obj: Arc<BlueGreenRollout>, error: &Error, ctx: Arc<Context>) -> Action {
+    ctx.metrics.reconcile_error(CONTROLLER, error.category());
+    let delay = ctx.backoff.next_delay(&key(&obj));
+    tracing::warn!(object = %key(&obj), error = %error, source = ?std::error::Error::source(error).map(ToString::to_string), retry_in = ?delay, "reconcile failed");
+    Action::requeue(ctx.wall(delay))
+}
+
+/// The revision the EcsService publishes for its current generation.
+fn desired(service: Option<&EcsService>) -> Option<Revision> {
+    let service = service?;
+    let status = service.status.as_ref()?;
+    if status.observed_generation != service.metadata.generation {
+        return None;
+    }
+    Some(Revision {
+        task_definition_arn: status.desired_task_definition_arn.clone()?,
+        content_hash: status.content_hash.clone(),
+    })
+}
+
+async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action, Error> {
+    if obj.metadata.deletion_timestamp.is_some() {
+        return Ok(Action::await_change());
+    }
+    let namespace = obj.namespace().unwrap_or_default();
+    let api: Api<BlueGreenRollout> = Api::namespaced(ctx.client.clone(), &namespace);
+    let prev = obj.status.clone().unwrap_or_default();
+    let generation = obj.metadata.generation;
+    let now = ctx.clock.now();
+    let service = ctx.stores.service(&namespace, &obj.spec.service_ref.name);
+    let others = ctx
+        .stores
+        .rollouts_for(&namespace, &obj.spec.service_ref.name);
+    let spec = match validate::validate(obj, service.as_deref(), &others) {
+        Ok(spec) => spec,
+        Err(invalid) => {
+            let new = status::stalled(
+                &prev,
+                invalid.reason,
+                invalid.message.clone(),
+                generation,
+                now,
+            );
+            if write_status(&api, obj, obj.status.as_ref(), &new)
+                .await
+                .map_err(Error::Kube)?
+            {
+                publish(ctx, obj, true, invalid.reason, invalid.message).await;
+            }
+            return Ok(Action::await_change());
+        }
+    };
+    let aws = ctx.aws.clients(spec.service.region.as_deref());
+    let mut memory = status::memory(&prev);
+    if prev.observed_generation.is_some() && prev.observed_generation != generation {
+        // A changed rollout spec may fix what made the last release fail.
+        memory.bad_hash = None;
+        memory.failure = None;
+    }
+    let hash = plan::code_deploy_hash(&spec);
+    let synced = hash.is_some()
+        && prev
+            .code_deploy
+            .as_ref()
+            .and_then(|c| c.synced_hash.clone())
+            == hash
+        && prev.observed_generation == generation;
+    let release_status = prev.release.as_ref();
+    let known_deployment = match (&spec.engine, release_status) {
+        (_, None) => None,
+        (Engine::CodeDeploy(_), Some(_)) => prev.deployment_id.as_deref(),
+        (Engine::EcsNative, Some(_)) => prev.service_deployment_arn.as_deref(),
+    };
+    let known = observe::Known {
+        synced,
+        deployment: known_deployment,
+        stable_target_group: release_status.and_then(|r| r.stable_target_group_arn.as_deref()),
+    };
+    let observed = observe::observe(&spec, &memory, known, &aws, now)
+        .await
+        .map_err(Error::Observe)?;
+    let annotations = obj.annotations().clone();
+    let pending = verbs::pending(&annotations, prev.handled_verbs.as_ref());
+    let desired = desired(service.as_deref());
+    let plan = plan::plan(
+        &spec,
+        &memory,
+        &observed,
+        desired.clone(),
+        pending.iter().map(|(v, _)| *v).collect(),
+        now,
+    );
+    tracing::debug!(object = %obj.name_any(), step = ?plan.step.as_ref().map(Step::name), "planned");
+    if let Some((reason, message)) = &plan.stalled {
+        let new = status::stalled(&prev, reason, message.clone(), generation, now);
+        if write_status(&api, obj, obj.status.as_ref(), &new)
+            .await
+            .map_err(Error::Kube)?
+        {
+            publish(ctx, obj, true, reason, message.clone()).await;
+        }
+        return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
+    }
+    let applied = match &plan.step {
+        None => Applied::default(),
+        Some(step) => match apply::apply(step, &aws).await {
+            Ok(applied) => applied,
+            Err(e) if !e.source.kind.is_retryable() && is_setup(step) => {
+                let message = format!("{} was refused by AWS: {}", e.step, e.source);
+                let new = status::stalled(
+                    &prev,
+                    e.source.kind.as_str(),
+                    message.clone(),
+                    generation,
+                    now,
+                );
+                if write_status(&api, obj, obj.status.as_ref(), &new)
+                    .await
+                    .map_err(Error::Kube)?
+                {
+                    publish(ctx, obj, true, e.step, message).await;
+                }
+                return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
+            }
+            Err(e) => return Err(Error::Apply(e)),
+        },
+    };
+    if let Some((reason, note)) = &applied.event {
+        publish(ctx, obj, false, reason, note.clone()).await;
+    }
+    let mut new = prev.clone();
+    let memory_after = plan
+        .transition
+        .as_ref()
+        .map_or_else(|| memory.clone(), |t| t.memory.clone());
+    let check_paths: Vec<String> = spec.gates.checks.iter().map(|c| c.path.clone()).collect();
+    status::store(&mut new, &memory_after, &check_paths);
+    record_ids(&mut new, &spec, &plan, &observed, &applied, &memory_after);
+    if let Some(t) = &plan.transition {
+        let mut handled = new.handled_verbs.clone().unwrap_or_default();
+        for (verb, value) in pending.iter().filter(|(v, _)| t.handled.contains(v)) {
+            verbs::mark_handled(&mut handled, *verb, value);
+        }
+        new.handled_verbs = (handled != Default::default()).then_some(handled);
+    }
+    status::summarize(
+        &mut new,
+        &memory_after,
+        desired.as_ref(),
+        plan.waiting.clone(),
+        generation,
+        now,
+    );
+    write_status(&api, obj, obj.status.as_ref(), &new)
+        .await
+        .map_err(Error::Kube)?;
+    if let Some(t) = &plan.transition {
+        for e in &t.events {
+            publish(ctx, obj, e.warning, e.reason, e.message.clone()).await;
+        }
+    }
+    Ok(next_action(ctx, &plan, &memory_after, now))
+}
+
+/// Setup steps refused by AWS stall the rollout; engine control steps are retried (the
+/// deployment may just have moved on).
+fn is_setup(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::CreateDeploymentConfig(_)
+            | Step::CreateApplication { .. }
+            | Step::CreateDeploymentGroup { .. }
+            | Step::UpdateDeploymentGroup(_)
+            | Step::CreateDeployment(_)
+            | Step::UpdateServiceTaskDefinition(_)
+    )
+}
+
+/// Deployment ids, the CodeDeploy resources, the stable target group and the traffic split.
+fn record_ids(
+    new: &mut BlueGreenRolloutStatus,
+    spec: &validate::ValidatedSpec,
+    plan: &plan::Plan,
+    observed: &observe::Observed,
+    applied: &Applied,
+    memory: &machine::Memory,
+) {
+    let started_now = plan
+        .transition
+        .as_ref()
+        .is_some_and(|t| t.events.iter().any(|e| e.reason.ends_with("Started")));
+    let deployment = applied
+        .deployment_id
+        .clone()
+        .or_else(|| observed.deployment.clone());
+    match &spec.engine {
+        Engine::CodeDeploy(cd) => {
+            if started_now {
+                new.deployment_id = None;
+            }
+            if deployment.is_some() && memory.release.is_some() {
+                new.deployment_id = deployment;
+            }
+            let previous = new.code_deploy.as_ref().and_then(|c| c.synced_hash.clone());
+            let changed_setup = matches!(
+                plan.step,
+                Some(
+                    Step::CreateDeploymentConfig(_)
+                        | Step::CreateApplication { .. }
+                        | Step::CreateDeploymentGroup { .. }
+                        | Step::UpdateDeploymentGroup(_)
+                )
+            );
+            let synced_hash = match (&plan.synced_hash, changed_setup) {
+                (Some(hash), _) => Some(hash.clone()),
+                (None, true) => None,
+                (None, false) => previous,
+            };
+            new.code_deploy = Some(CodeDeployStatus {
+                application_name: cd.application_name.clone(),
+                deployment_group_name: cd.group.deployment_group_name.clone(),
+                deployment_config_name: cd.group.deployment_config_name.clone(),
+                synced_hash,
+            });
+        }
+        Engine::EcsNative => {
+            if started_now {
+                new.service_deployment_arn = None;
+            }
+            if deployment.is_some() && memory.release.is_some() {
+                new.service_deployment_arn = deployment;
+            }
+        }
+    }
+    if let Some(release) = new.release.as_mut() {
+        if release.stable_target_group_arn.is_none() {
+            release.stable_target_group_arn = observed.stable_target_group.clone();
+        }
+        if let Some(canary) = observed.canary_percent() {
+            new.traffic_weights = Some(TrafficWeights {
+                stable: 100 - canary,
+                canary,
+            });
+        }
+    }
+}
+
+fn next_action(
+    ctx: &Context,
+    plan: &plan::Plan,
+    memory: &machine::Memory,
+    now: jiff::Timestamp,
+) -> Action {
+    if plan.step.is_some() {
+        return Action::requeue(ctx.wall(Duration::from_secs(1)));
+    }
+    let started = plan.transition.as_ref().is_some_and(|t| {
+        t.events.iter().any(|e| {
+            e.reason.ends_with("Started")
+                || e.reason.starts_with("Rollout")
+                || e.reason.ends_with("Completed")
+        })
+    });
+    if started {
+        return Action::requeue(ctx.wall(Duration::from_secs(1)));
+    }
+    let mut wait = if plan::polls(memory) {
+        ctx.settings.poll
+    } else if plan.waiting.is_some() || memory.release.is_some() {
+        ctx.settings.wait_poll
+    } else {
+        ctx.settings.resync
+    };
+    if let Some(at) = plan.transition.as_ref().and_then(|t| t.next_check) {
+        let until = at.duration_since(now).as_secs().max(1);
+        wait = wait.min(Duration::from_secs(until as u64));
+    }
+    Action::requeue(ctx.wall(wait))
+}
+
+/// The rollouts that reference an EcsService (its changes wake them).
+fn rollouts_of(stores: &Stores, svc: &EcsService) -> Vec<ObjectRef<BlueGreenRollout>> {
+    let Some(namespace) = svc.namespace() else {
+        return Vec::new();
+    };
+    stores
+        .rollouts_for(&namespace, &svc.name_any())
+        .iter()
+        .map(|r| ObjectRef::from_obj(r.as_ref()))
+        .collect()
+}
+
+/// Runs the BlueGreenRollout controller until `shutdown` resolves.
+pub async fn run(
+    ctx: Arc<Context>,
+    api: Api<BlueGreenRollout>,
+    services: Api<EcsService>,
+    config: watcher::Config,
+    concurrency: u16,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let resync = ctx.wall(ctx.settings.resync);
+    let ticks = futures::stream::unfold((), move |()| async move {
+        tokio::time::sleep(resync).await;
+        Some(((), ()))
+    });
+    let stores = ctx.stores.clone();
+    Controller::new(api, config.clone())
+        .watches(services, config, move |svc: EcsService| {
+            rollouts_of(&stores, &svc)
+        })
+        .reconcile_all_on(ticks)
+        .with_config(ControllerConfig::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "controller event");
+            }
+        })
+        .await;
+}
+
+/// The object reference events are about (exposed for tests).
+pub fn object_ref(obj: &BlueGreenRollout) -> k8s_openapi::api::core::v1::ObjectReference {
+    obj.object_ref(&())
+}

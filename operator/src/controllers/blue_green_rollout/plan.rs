@@ -1,0 +1,322 @@
+//! The BlueGreenRollout plan: first the engine's setup (CodeDeploy config, application and
+//! deployment group created or brought back in sync, one call per reconcile; the ECS service
+//! using the right controller and settings), then one step of the state machine, its action
+//! turned into the engine's call. Pure: no IO, no clock.
+
+use crds::rollout::ReleaseState;
+
+use super::engine::{self, EngineSettings};
+use super::machine::{self, Action, Inputs, Memory, Revision, Transition, Verb};
+use super::observe::Observed;
+use super::validate::{Engine, ValidatedSpec};
+use crate::aws::codedeploy::{
+    CreateDeploymentInput, DeploymentConfigSpec, DeploymentGroupSpec, Tag,
+};
+use crate::aws::ecs::UpdateServiceInput;
+
+/// One AWS mutation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// CreateDeploymentConfig (custom traffic routing).
+    CreateDeploymentConfig(DeploymentConfigSpec),
+    /// CreateApplication.
+    CreateApplication {
+        /// Name.
+        name: String,
+        /// Owner tag.
+        tags: Vec<Tag>,
+    },
+    /// CreateDeploymentGroup.
+    CreateDeploymentGroup {
+        /// The group.
+        spec: Box<DeploymentGroupSpec>,
+        /// Owner tag.
+        tags: Vec<Tag>,
+    },
+    /// UpdateDeploymentGroup.
+    UpdateDeploymentGroup(Box<DeploymentGroupSpec>),
+    /// CreateDeployment with the generated AppSpec.
+    CreateDeployment(CreateDeploymentInput),
+    /// UpdateService to the new revision (ECS-native: starts the service deployment).
+    UpdateServiceTaskDefinition(UpdateServiceInput),
+    /// ContinueDeployment.
+    ContinueDeployment {
+        /// Deployment id.
+        id: String,
+        /// READY_WAIT or TERMINATION_WAIT.
+        wait_type: &'static str,
+    },
+    /// ContinueServiceDeployment(CONTINUE).
+    ContinueServiceDeployment {
+        /// Service deployment ARN.
+        arn: String,
+        /// The PAUSE hook.
+        hook_id: String,
+    },
+    /// StopDeployment with rollback.
+    StopDeployment {
+        /// Deployment id.
+        id: String,
+    },
+    /// StopServiceDeployment(ROLLBACK).
+    StopServiceDeployment {
+        /// Service deployment ARN.
+        arn: String,
+    },
+}
+
+impl Step {
+    /// The AWS operation, for events, logs and errors.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::CreateDeploymentConfig(_) => "CreateDeploymentConfig",
+            Step::CreateApplication { .. } => "CreateApplication",
+            Step::CreateDeploymentGroup { .. } => "CreateDeploymentGroup",
+            Step::UpdateDeploymentGroup(_) => "UpdateDeploymentGroup",
+            Step::CreateDeployment(_) => "CreateDeployment",
+            Step::UpdateServiceTaskDefinition(_) => "UpdateService",
+            Step::ContinueDeployment { .. } => "ContinueDeployment",
+            Step::ContinueServiceDeployment { .. } => "ContinueServiceDeployment",
+            Step::StopDeployment { .. } => "StopDeployment",
+            Step::StopServiceDeployment { .. } => "StopServiceDeployment",
+        }
+    }
+}
+
+/// The decision of one reconcile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// At most one AWS mutation.
+    pub step: Option<Step>,
+    /// The machine's step (None while the engine is being set up).
+    pub transition: Option<Transition>,
+    /// Why nothing can start yet (reported as Reconciling).
+    pub waiting: Option<(&'static str, String)>,
+    /// Why nothing can happen until a person acts (reported as Stalled).
+    pub stalled: Option<(&'static str, String)>,
+    /// The CodeDeploy resources were found in sync: the hash to remember.
+    pub synced_hash: Option<String>,
+}
+
+/// The hash of the CodeDeploy resources a spec asks for.
+pub fn code_deploy_hash(spec: &ValidatedSpec) -> Option<String> {
+    match &spec.engine {
+        Engine::CodeDeploy(plan) => Some(engine::hash_of(&(&plan.group, &plan.config))),
+        Engine::EcsNative => None,
+    }
+}
+
+/// Plans one reconcile.
+pub fn plan(
+    spec: &ValidatedSpec,
+    memory: &Memory,
+    observed: &Observed,
+    desired: Option<Revision>,
+    verbs: Vec<Verb>,
+    now: jiff::Timestamp,
+) -> Plan {
+    let mut plan = Plan {
+        step: None,
+        transition: None,
+        waiting: None,
+        stalled: None,
+        synced_hash: None,
+    };
+    if let Some(step) = setup_step(spec, observed, &mut plan) {
+        plan.step = Some(step);
+        return plan;
+    }
+    if plan.stalled.is_some() {
+        return plan;
+    }
+    let ready_to_start = plan.waiting.is_none();
+    if ready_to_start && desired.is_none() {
+        plan.waiting = Some((
+            "WaitingForRevision",
+            format!(
+                "waiting for EcsService {} to register and publish its revision",
+                spec.service.object
+            ),
+        ));
+    }
+    let inputs = Inputs {
+        now,
+        desired: desired.filter(|_| ready_to_start),
+        live: observed
+            .service
+            .as_ref()
+            .and_then(|s| s.task_definition.clone()),
+        engine: observed.engine.clone(),
+        alarms_firing: observed.alarms_firing.clone(),
+        probes: observed.probes.clone(),
+        verbs,
+    };
+    let transition = machine::step(memory, &spec.gates, &inputs);
+    plan.step = transition
+        .action
+        .as_ref()
+        .and_then(|a| engine_step(spec, observed, a));
+    plan.transition = Some(transition);
+    plan
+}
+
+/// CodeDeploy resources to create or correct, and whether the ECS service is ready for the
+/// engine. Sets `waiting`/`stalled`/`synced_hash` on the way.
+fn setup_step(spec: &ValidatedSpec, observed: &Observed, plan: &mut Plan) -> Option<Step> {
+    let Some(service) = observed.service.as_ref() else {
+        plan.waiting = Some((
+            "WaitingForService",
+            format!(
+                "ECS service {} does not exist yet; EcsService {} creates it",
+                spec.service.service_name, spec.service.object
+            ),
+        ));
+        return None;
+    };
+    let wants_code_deploy = spec.settings == EngineSettings::CodeDeploy;
+    let has_code_deploy = service.deployment_controller == "CODE_DEPLOY";
+    if wants_code_deploy != has_code_deploy {
+        let message = if wants_code_deploy {
+            format!(
+                "ECS service {} uses the {} deployment controller; CodeDeploy needs CODE_DEPLOY, which ECS only sets at creation: delete and re-create EcsService {} with this rollout in place, or use strategy.ecsNative",
+                spec.service.service_name, service.deployment_controller, spec.service.object
+            )
+        } else {
+            format!(
+                "ECS service {} uses the CODE_DEPLOY deployment controller; strategy.ecsNative needs ECS: use strategy.codeDeploy or re-create the service",
+                spec.service.service_name
+            )
+        };
+        plan.stalled = Some(("WrongDeploymentController", message));
+        return None;
+    }
+    let Engine::CodeDeploy(cd) = &spec.engine else {
+        let drift = spec.settings.drift(&service.config);
+        if !drift.is_empty() {
+            plan.waiting = Some((
+                "WaitingForServiceSettings",
+                format!(
+                    "waiting for EcsService {} to apply {}",
+                    spec.service.object,
+                    drift.join(", ")
+                ),
+            ));
+        }
+        return None;
+    };
+    let setup = &observed.setup;
+    if !setup.read {
+        return None;
+    }
+    if let (Some(config), Some(false)) = (&cd.config, setup.config_exists) {
+        return Some(Step::CreateDeploymentConfig(config.clone()));
+    }
+    if setup.application.is_none() {
+        return Some(Step::CreateApplication {
+            name: cd.application_name.clone(),
+            tags: cd.tags.clone(),
+        });
+    }
+    let Some(group) = &setup.group else {
+        return Some(Step::CreateDeploymentGroup {
+            spec: Box::new(cd.group.clone()),
+            tags: cd.tags.clone(),
+        });
+    };
+    if group.spec.ecs_service != cd.group.ecs_service {
+        plan.stalled = Some((
+            "DeploymentGroupTaken",
+            format!(
+                "CodeDeploy deployment group {}/{} deploys ECS service {}/{}, not this rollout's; name another group in strategy.codeDeploy.deploymentGroupName",
+                cd.application_name,
+                cd.group.deployment_group_name,
+                group.spec.ecs_service.cluster_name,
+                group.spec.ecs_service.service_name
+            ),
+        ));
+        return None;
+    }
+    if normalized(&group.spec) != normalized(&cd.group) {
+        return Some(Step::UpdateDeploymentGroup(Box::new(cd.group.clone())));
+    }
+    plan.synced_hash = code_deploy_hash(spec);
+    None
+}
+
+/// A group as compared: list orders do not matter.
+fn normalized(spec: &DeploymentGroupSpec) -> DeploymentGroupSpec {
+    let mut spec = spec.clone();
+    spec.auto_rollback.events.sort();
+    spec.alarms.alarms.sort();
+    spec
+}
+
+/// The engine call of a machine action.
+fn engine_step(spec: &ValidatedSpec, observed: &Observed, action: &Action) -> Option<Step> {
+    let deployment = observed.deployment.clone();
+    match (&spec.engine, action) {
+        (
+            Engine::CodeDeploy(cd),
+            Action::StartDeployment {
+                task_definition_arn,
+            },
+        ) => Some(Step::CreateDeployment(CreateDeploymentInput {
+            application_name: cd.application_name.clone(),
+            deployment_group_name: cd.group.deployment_group_name.clone(),
+            app_spec_content: engine::app_spec(
+                task_definition_arn,
+                &spec.service.container_name,
+                spec.service.container_port,
+            ),
+            description: Some(format!(
+                "ecs-operator: {} releases {}",
+                spec.owner,
+                machine::short(task_definition_arn)
+            )),
+        })),
+        (
+            Engine::EcsNative,
+            Action::StartDeployment {
+                task_definition_arn,
+            },
+        ) => Some(Step::UpdateServiceTaskDefinition(UpdateServiceInput {
+            cluster: spec.service.cluster.clone(),
+            service: spec.service.service_name.clone(),
+            task_definition: Some(task_definition_arn.clone()),
+            ..UpdateServiceInput::default()
+        })),
+        (Engine::CodeDeploy(_), Action::Continue { .. }) => Some(Step::ContinueDeployment {
+            id: deployment?,
+            wait_type: "READY_WAIT",
+        }),
+        (Engine::EcsNative, Action::Continue { hook_id }) => {
+            Some(Step::ContinueServiceDeployment {
+                arn: deployment?,
+                hook_id: hook_id.clone()?,
+            })
+        }
+        (Engine::CodeDeploy(_), Action::SkipBake) => Some(Step::ContinueDeployment {
+            id: deployment?,
+            wait_type: "TERMINATION_WAIT",
+        }),
+        (Engine::EcsNative, Action::SkipBake) => None,
+        (Engine::CodeDeploy(_), Action::Stop { .. }) => {
+            Some(Step::StopDeployment { id: deployment? })
+        }
+        (Engine::EcsNative, Action::Stop { .. }) => {
+            Some(Step::StopServiceDeployment { arn: deployment? })
+        }
+    }
+}
+
+/// Whether the release in flight waits on AWS (poll) rather than on a person.
+pub fn polls(memory: &Memory) -> bool {
+    memory
+        .release
+        .as_ref()
+        .is_some_and(|r| r.state != ReleaseState::Paused)
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

@@ -1,0 +1,341 @@
+//! The ScalingPolicy controller: Application Auto Scaling of one EcsService — the scalable
+//! target, its policies and scheduled actions kept equal to the spec, dynamic scale-in
+//! suspended while the service deploys. Pipeline per reconcile: validate → observe → plan →
+//! apply (only what differs) → status (written only when it changed). Deletion runs `cleanup`
+//! behind a finalizer.
+
+pub mod alarms;
+pub mod apply;
+pub mod cleanup;
+pub mod diff;
+pub mod observe;
+pub mod plan;
+pub mod status;
+pub mod validate;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crds::common::condition;
+use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::Api;
+use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
+
+use self::apply::{Applied, ApplyError};
+use crate::aws::AwsError;
+use crate::controllers::shared::{ensure_finalizer, publish, remove_finalizer, write_status};
+use crate::controllers::{Context, FINALIZER, Requeue};
+
+/// Controller name in metrics and logs.
+pub const CONTROLLER: &str = "scalingpolicy";
+
+/// Why a reconcile failed (retried with per-object backoff).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading AWS failed.
+    #[error("reading AWS failed")]
+    Observe(#[source] AwsError),
+    /// A mutating AWS call failed with a retryable error.
+    #[error("AWS step failed")]
+    Apply(#[source] ApplyError),
+    /// Deleting AWS resources failed.
+    #[error("deleting AWS resources failed")]
+    Cleanup(#[source] AwsError),
+    /// Writing to Kubernetes failed.
+    #[error("writing to Kubernetes failed")]
+    Kube(#[source] kube::Error),
+}
+
+impl Error {
+    /// Metric label and event reason.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Error::Observe(e) | Error::Cleanup(e) => e.kind.as_str(),
+            Error::Apply(e) => e.source.kind.as_str(),
+            Error::Kube(_) => "Kubernetes",
+        }
+    }
+}
+
+fn key(obj: &ScalingPolicy) -> String {
+    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+/// Reconciles one ScalingPolicy.
+pub async fn reconcile(obj: Arc<ScalingPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = Instant::now();
+    let result = reconcile_inner(&obj, &ctx).await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    ctx.metrics
+        .reconciled(CONTROLLER, outcome, started.elapsed().as_secs_f64());
+    if result.is_ok() {
+        ctx.backoff.reset(&key(&obj));
+    }
+    result
+}
+
+/// Backs off per object on errors.
+pub fn error_policy(obj: Arc<ScalingPolicy>, error: &Error, ctx: Arc<Context>) -> Action {
+    let key = key(&obj);
+    ctx.metrics.reconcile_error(CONTROLLER, error.category());
+    let delay = ctx.backoff.next_delay(&key);
+    tracing::warn!(object = %key, error = %error, source = ?std::error::Error::source(error).map(ToString::to_string), retry_in = ?delay, "reconcile failed");
+    Action::requeue(ctx.wall(delay))
+}
+
+async fn reconcile_inner(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, Error> {
+    let api: Api<ScalingPolicy> =
+        Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let prev = obj.status.clone().unwrap_or_default();
+    let generation = obj.metadata.generation;
+    let now = ctx.clock.now();
+    if obj.metadata.deletion_timestamp.is_some() {
+        return delete(obj, ctx, &api).await;
+    }
+    let spec = match validate::validate(obj) {
+        Ok(spec) => spec,
+        Err(invalid) => {
+            let message = format!("invalid spec: {invalid}");
+            let new = status::invalid(&prev, message.clone(), generation, now);
+            if write_status(&api, obj, obj.status.as_ref(), &new)
+                .await
+                .map_err(Error::Kube)?
+            {
+                publish(ctx, obj, true, "InvalidSpec", message).await;
+            }
+            return Ok(Action::await_change());
+        }
+    };
+    let namespace = obj.namespace().unwrap_or_default();
+    let region = observe::service_target(ctx, &namespace, &spec.service_ref).and_then(|t| t.region);
+    let aws = ctx.aws.clients(region.as_deref());
+    let alarm_names = alarms::candidates(&spec, &prev);
+    let observed = observe::observe(obj, &alarm_names, &aws, ctx)
+        .await
+        .map_err(Error::Observe)?;
+    let plan = plan::plan(&spec, &prev, &observed);
+    tracing::debug!(object = %key(obj), steps = ?plan.steps.iter().map(apply::step_name).collect::<Vec<_>>(), requeue = ?plan.report.requeue, "planned");
+    let applied = if plan.steps.is_empty() {
+        Applied::default()
+    } else {
+        ensure_finalizer(&api, obj).await.map_err(Error::Kube)?;
+        if prev.resource_id != plan.report.resource_id {
+            // The target's id goes to the status before the target exists, so deletion finds
+            // it whatever happens next.
+            let early = crds::ScalingPolicyStatus {
+                resource_id: plan.report.resource_id.clone(),
+                ..prev.clone()
+            };
+            write_status(&api, obj, obj.status.as_ref(), &early)
+                .await
+                .map_err(Error::Kube)?;
+        }
+        match apply::apply(&plan.steps, &aws).await {
+            Ok(applied) => applied,
+            Err(e) => {
+                for (reason, note) in &e.applied.events {
+                    publish(ctx, obj, false, reason, note.clone()).await;
+                }
+                if e.source.kind.is_retryable() {
+                    return Err(Error::Apply(e));
+                }
+                let message = format!("{} was refused by AWS: {}", e.step, e.source);
+                let new = status::refused(
+                    &prev,
+                    e.source.kind.as_str(),
+                    message.clone(),
+                    generation,
+                    now,
+                );
+                if write_status(&api, obj, obj.status.as_ref(), &new)
+                    .await
+                    .map_err(Error::Kube)?
+                {
+                    publish(ctx, obj, true, e.step, message).await;
+                }
+                return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
+            }
+        }
+    };
+    for (reason, note) in &applied.events {
+        publish(ctx, obj, false, reason, note.clone()).await;
+    }
+    let new = status::compute(
+        &prev,
+        &plan.report,
+        &plan.steps,
+        &applied,
+        &observed,
+        generation,
+        now,
+    );
+    publish_transitions(ctx, obj, &prev, &new).await;
+    write_status(&api, obj, obj.status.as_ref(), &new)
+        .await
+        .map_err(Error::Kube)?;
+    Ok(action(plan.report.requeue, ctx))
+}
+
+async fn delete(
+    obj: &ScalingPolicy,
+    ctx: &Context,
+    api: &Api<ScalingPolicy>,
+) -> Result<Action, Error> {
+    if !obj.finalizers().iter().any(|f| f == FINALIZER) {
+        return Ok(Action::await_change());
+    }
+    if let Some((region, resource_id)) = cleanup::target_of(obj, ctx) {
+        let aws = ctx.aws.clients(region.as_deref());
+        let prev = obj.status.clone().unwrap_or_default();
+        let note = format!("deleting the autoscaling of {resource_id}");
+        let new = status::deleting(&prev, note, obj.metadata.generation, ctx.clock.now());
+        write_status(api, obj, obj.status.as_ref(), &new)
+            .await
+            .map_err(Error::Kube)?;
+        let events = cleanup::cleanup(obj, &aws, &resource_id)
+            .await
+            .map_err(Error::Cleanup)?;
+        for (reason, note) in events {
+            publish(ctx, obj, false, reason, note).await;
+        }
+    }
+    remove_finalizer(api, obj).await.map_err(Error::Kube)?;
+    Ok(Action::await_change())
+}
+
+/// Events for flips that matter to a person: became Ready, stalled, scale-in suspended/resumed,
+/// and every new scaling activity.
+async fn publish_transitions(
+    ctx: &Context,
+    obj: &ScalingPolicy,
+    before: &crds::ScalingPolicyStatus,
+    after: &crds::ScalingPolicyStatus,
+) {
+    let flipped_on = |type_: &str| -> Option<&Condition> {
+        let was = before
+            .conditions
+            .iter()
+            .any(|c| c.type_ == type_ && c.status == "True");
+        after
+            .conditions
+            .iter()
+            .find(|c| c.type_ == type_ && c.status == "True" && !was)
+    };
+    if let Some(c) = flipped_on(condition::READY) {
+        publish(ctx, obj, false, "Active", c.message.clone()).await;
+    }
+    if let Some(c) = flipped_on(condition::STALLED) {
+        publish(ctx, obj, true, &c.reason, c.message.clone()).await;
+    }
+    match (before.scale_in_suspended, after.scale_in_suspended) {
+        (Some(false) | None, Some(true)) => {
+            publish(
+                ctx,
+                obj,
+                false,
+                "SuspendedScaleIn",
+                "a rollout is in progress".into(),
+            )
+            .await;
+        }
+        (Some(true), Some(false)) => {
+            publish(
+                ctx,
+                obj,
+                false,
+                "ResumedScaleIn",
+                "no rollout is in progress".into(),
+            )
+            .await;
+        }
+        _ => {}
+    }
+    if let Some(activity) = &after.last_scaling_activity
+        && before
+            .last_scaling_activity
+            .as_ref()
+            .map(|a| &a.activity_id)
+            != Some(&activity.activity_id)
+    {
+        publish(
+            ctx,
+            obj,
+            false,
+            "ScalingActivity",
+            activity.description.clone(),
+        )
+        .await;
+    }
+}
+
+fn action(requeue: Requeue, ctx: &Context) -> Action {
+    match requeue {
+        Requeue::Soon => Action::requeue(ctx.wall(std::time::Duration::from_secs(1))),
+        Requeue::Poll => Action::requeue(ctx.wall(ctx.settings.poll)),
+        Requeue::Wait => Action::requeue(ctx.wall(ctx.settings.wait_poll)),
+        Requeue::Idle => Action::await_change(),
+    }
+}
+
+/// The ScalingPolicies in `namespace` that scale the EcsService `service`.
+fn policies_for(
+    ctx: &Context,
+    namespace: Option<String>,
+    service: &str,
+) -> Vec<ObjectRef<ScalingPolicy>> {
+    let Some(namespace) = namespace else {
+        return Vec::new();
+    };
+    ctx.stores
+        .scaling_for(&namespace, service)
+        .iter()
+        .map(|p| ObjectRef::from_obj(p.as_ref()))
+        .collect()
+}
+
+/// Runs the ScalingPolicy controller until `shutdown` resolves. An EcsService or
+/// BlueGreenRollout change reconciles the policies of its service (a deployment starts or ends,
+/// the service appears).
+pub async fn run(
+    ctx: Arc<Context>,
+    api: Api<ScalingPolicy>,
+    services: Api<EcsService>,
+    rollouts: Api<BlueGreenRollout>,
+    config: watcher::Config,
+    concurrency: u16,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let resync = ctx.wall(ctx.settings.resync);
+    let ticks = futures::stream::unfold((), move |()| async move {
+        tokio::time::sleep(resync).await;
+        Some(((), ()))
+    });
+    let (for_services, for_rollouts) = (ctx.clone(), ctx.clone());
+    Controller::new(api, config.clone())
+        .watches(services, config.clone(), move |s: EcsService| {
+            policies_for(&for_services, s.namespace(), &s.name_any())
+        })
+        .watches(rollouts, config, move |r: BlueGreenRollout| {
+            policies_for(&for_rollouts, r.namespace(), &r.spec.service_ref.name)
+        })
+        .reconcile_all_on(ticks)
+        .with_config(ControllerConfig::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "controller event");
+            }
+        })
+        .await;
+}
+
+/// The object reference events are about (exposed for tests).
+pub fn object_ref(obj: &ScalingPolicy) -> k8s_openapi::api::core::v1::ObjectReference {
+    obj.object_ref(&())
+}

@@ -1,0 +1,241 @@
+//! `kubectl ecs get [NAME] [--watch]`: one row per EcsService with its rollout (phase, state,
+//! traffic split) and scaling (min–max, current desired count). `--watch` prints rows again
+//! whenever they change.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use kube::ResourceExt;
+use kube::api::{Api, ListParams};
+
+use super::EXIT_OK;
+
+/// How often `--watch` reads.
+const WATCH_POLL: Duration = Duration::from_secs(1);
+
+/// One row of the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Namespace.
+    pub namespace: String,
+    /// EcsService name.
+    pub name: String,
+    /// Ready condition.
+    pub ready: String,
+    /// desired/running.
+    pub tasks: String,
+    /// `family:revision` running.
+    pub revision: String,
+    /// Rollout phase and release state.
+    pub rollout: String,
+    /// stable/canary percent.
+    pub traffic: String,
+    /// min–max (desired).
+    pub scaling: String,
+}
+
+const HEADER: [&str; 8] = [
+    "NAMESPACE",
+    "NAME",
+    "READY",
+    "TASKS",
+    "REVISION",
+    "ROLLOUT",
+    "TRAFFIC",
+    "SCALING",
+];
+
+impl Row {
+    fn cells(&self) -> [&str; 8] {
+        [
+            &self.namespace,
+            &self.name,
+            &self.ready,
+            &self.tasks,
+            &self.revision,
+            &self.rollout,
+            &self.traffic,
+            &self.scaling,
+        ]
+    }
+}
+
+/// The rows for these objects (pure).
+pub fn rows(
+    services: &[EcsService],
+    rollouts: &[BlueGreenRollout],
+    scaling: &[ScalingPolicy],
+) -> Vec<Row> {
+    services
+        .iter()
+        .map(|svc| {
+            let namespace = svc.namespace().unwrap_or_default();
+            let name = svc.name_any();
+            let same = |ns: Option<String>, target: &str| {
+                ns.as_deref() == Some(namespace.as_str()) && target == name
+            };
+            let status = svc.status.clone().unwrap_or_default();
+            let ready = status
+                .conditions
+                .iter()
+                .find(|c| c.type_ == "Ready")
+                .map_or("-", |c| c.status.as_str())
+                .to_owned();
+            let rollout = rollouts
+                .iter()
+                .find(|r| same(r.namespace(), &r.spec.service_ref.name));
+            let (rollout_cell, traffic) = match rollout.and_then(|r| r.status.as_ref()) {
+                Some(s) => {
+                    let phase = s
+                        .phase
+                        .map_or_else(|| "Pending".to_owned(), |p| format!("{p:?}"));
+                    let state = s
+                        .release
+                        .as_ref()
+                        .map(|r| format!(" ({:?})", r.state))
+                        .unwrap_or_default();
+                    let traffic = s
+                        .traffic_weights
+                        .as_ref()
+                        .map_or_else(|| "-".to_owned(), |w| format!("{}/{}", w.stable, w.canary));
+                    (format!("{phase}{state}"), traffic)
+                }
+                None if rollout.is_some() => ("Pending".to_owned(), "-".to_owned()),
+                None => ("-".to_owned(), "-".to_owned()),
+            };
+            let scaling_cell = scaling
+                .iter()
+                .find(|p| same(p.namespace(), &p.spec.service_ref.name))
+                .map_or_else(
+                    || "-".to_owned(),
+                    |p| {
+                        let current = p
+                            .status
+                            .as_ref()
+                            .and_then(|s| s.current_desired_count)
+                            .map(|c| format!(" ({c})"))
+                            .unwrap_or_default();
+                        format!("{}-{}{current}", p.spec.min_capacity, p.spec.max_capacity)
+                    },
+                );
+            Row {
+                namespace,
+                name,
+                ready,
+                tasks: format!(
+                    "{}/{}",
+                    status.running_count.unwrap_or(0),
+                    status.desired_count.unwrap_or(0)
+                ),
+                revision: status
+                    .task_definition_arn
+                    .as_deref()
+                    .map(|a| a.rsplit('/').next().unwrap_or(a).to_owned())
+                    .unwrap_or_else(|| "-".to_owned()),
+                rollout: rollout_cell,
+                traffic,
+                scaling: scaling_cell,
+            }
+        })
+        .collect()
+}
+
+/// The table as text, columns padded; `header` first when asked.
+pub fn render(rows: &[Row], header: bool) -> String {
+    let mut widths = HEADER.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row.cells()) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |cells: [&str; 8]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        padded.join("   ").trim_end().to_owned()
+    };
+    let mut out: Vec<String> = Vec::new();
+    if header {
+        out.push(line(HEADER));
+    }
+    out.extend(rows.iter().map(|r| line(r.cells())));
+    out.join("\n")
+}
+
+async fn list<K>(client: &kube::Client, namespace: Option<&str>) -> anyhow::Result<Vec<K>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    Ok(api.list(&ListParams::default()).await?.items)
+}
+
+async fn snapshot(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    name: Option<&str>,
+) -> anyhow::Result<Vec<Row>> {
+    let services: Vec<EcsService> = list(client, namespace).await?;
+    let rollouts: Vec<BlueGreenRollout> = list(client, namespace).await?;
+    // ScalingPolicies are optional: an API server without the CRD still lists services.
+    let scaling: Vec<ScalingPolicy> = list(client, namespace).await.unwrap_or_default();
+    let mut rows = rows(&services, &rollouts, &scaling);
+    if let Some(name) = name {
+        rows.retain(|r| r.name == name);
+    }
+    rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    Ok(rows)
+}
+
+/// Prints the table (and, with `watch`, every changed row until interrupted).
+pub async fn run(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    name: Option<&str>,
+    watch: bool,
+) -> anyhow::Result<i32> {
+    let rows = snapshot(client, namespace, name).await?;
+    if rows.is_empty() && !watch {
+        match namespace {
+            Some(ns) => println!("No EcsServices found in {ns} namespace."),
+            None => println!("No EcsServices found."),
+        }
+        return Ok(EXIT_OK);
+    }
+    println!("{}", render(&rows, true));
+    if !watch {
+        return Ok(EXIT_OK);
+    }
+    let mut last: BTreeMap<(String, String), Row> = rows
+        .into_iter()
+        .map(|r| ((r.namespace.clone(), r.name.clone()), r))
+        .collect();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(WATCH_POLL) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(EXIT_OK),
+        }
+        let rows = snapshot(client, namespace, name).await?;
+        let changed: Vec<Row> = rows
+            .iter()
+            .filter(|r| last.get(&(r.namespace.clone(), r.name.clone())) != Some(r))
+            .cloned()
+            .collect();
+        if !changed.is_empty() {
+            println!("{}", render(&changed, false));
+        }
+        last = rows
+            .into_iter()
+            .map(|r| ((r.namespace.clone(), r.name.clone()), r))
+            .collect();
+    }
+}
