@@ -25,6 +25,10 @@ pub(crate) enum Builtin {
     Event,
     Lease,
     Crd,
+    /// rbac.authorization.k8s.io Roles, ClusterRoles and their bindings: stored, never enforced.
+    Rbac,
+    /// apps/v1 Deployments and core/v1 Services: stored with their spec, nothing runs them.
+    Workload,
 }
 
 /// One additionalPrinterColumn of a CRD version (or a built-in's table column).
@@ -191,6 +195,60 @@ impl Registry {
                 &[][..],
                 false,
                 Builtin::Lease,
+            ),
+            (
+                "rbac.authorization.k8s.io",
+                "roles",
+                "Role",
+                true,
+                &[][..],
+                false,
+                Builtin::Rbac,
+            ),
+            (
+                "rbac.authorization.k8s.io",
+                "rolebindings",
+                "RoleBinding",
+                true,
+                &[][..],
+                false,
+                Builtin::Rbac,
+            ),
+            (
+                "rbac.authorization.k8s.io",
+                "clusterroles",
+                "ClusterRole",
+                false,
+                &[][..],
+                false,
+                Builtin::Rbac,
+            ),
+            (
+                "rbac.authorization.k8s.io",
+                "clusterrolebindings",
+                "ClusterRoleBinding",
+                false,
+                &[][..],
+                false,
+                Builtin::Rbac,
+            ),
+            (
+                "apps",
+                "deployments",
+                "Deployment",
+                true,
+                &["deploy"][..],
+                true,
+                Builtin::Workload,
+            ),
+            (
+                "",
+                "services",
+                "Service",
+                true,
+                &["svc"][..],
+                true,
+                Builtin::Workload,
             ),
             (
                 "apiextensions.k8s.io",

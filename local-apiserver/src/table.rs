@@ -106,7 +106,7 @@ pub(crate) fn builtin_columns(builtin: Builtin) -> Vec<PrinterColumn> {
             ),
             column("Message", "string", "#message", "The message of the event"),
         ],
-        Builtin::ServiceAccount => vec![age()],
+        Builtin::ServiceAccount | Builtin::Rbac | Builtin::Workload => vec![age()],
     }
 }
 

@@ -94,9 +94,14 @@ pub(crate) fn check_shapes(builtin: Option<Builtin>, obj: &Value) -> Result<(), 
             ("/data", Shape::StringMap),
             ("/stringData", Shape::StringMap),
         ]),
-        Some(Builtin::Namespace | Builtin::Lease | Builtin::Crd) => {
+        Some(Builtin::Namespace | Builtin::Lease | Builtin::Crd | Builtin::Workload) => {
             checks.push(("/spec", Shape::Object))
         }
+        Some(Builtin::Rbac) => checks.extend([
+            ("/rules", Shape::Objects),
+            ("/subjects", Shape::Objects),
+            ("/roleRef", Shape::Object),
+        ]),
         _ => {}
     }
     for (pointer, shape) in checks {
@@ -151,7 +156,10 @@ impl Shape {
 /// Drops undeclared top-level and metadata fields of a built-in; returns their paths.
 pub(crate) fn prune_builtin(builtin: Builtin, obj: &mut Value) -> Vec<String> {
     let known: &[&str] = match builtin {
-        Builtin::Namespace | Builtin::Lease | Builtin::Crd => &["spec", "status"],
+        Builtin::Namespace | Builtin::Lease | Builtin::Crd | Builtin::Workload => {
+            &["spec", "status"]
+        }
+        Builtin::Rbac => &["rules", "aggregationRule", "subjects", "roleRef"],
         Builtin::ConfigMap => &["data", "binaryData", "immutable"],
         Builtin::Secret => &["data", "stringData", "type", "immutable"],
         Builtin::ServiceAccount => &[

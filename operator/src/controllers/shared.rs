@@ -127,3 +127,54 @@ fn truncate(mut s: String, max: usize) -> String {
     }
     s
 }
+
+/// `<namespace>/<name>`: the key of an object in logs and in the backoff table.
+pub fn object_key<K: Resource>(obj: &K) -> String {
+    format!(
+        "{}/{}",
+        obj.meta().namespace.as_deref().unwrap_or_default(),
+        obj.meta().name.as_deref().unwrap_or_default()
+    )
+}
+
+/// Runs one reconcile with the bookkeeping every controller shares: its duration and result in
+/// the metrics, and the object's backoff forgotten after a success.
+pub async fn instrumented<K, E>(
+    controller: &'static str,
+    obj: &K,
+    ctx: &Context,
+    reconcile: impl std::future::Future<Output = Result<kube::runtime::controller::Action, E>>,
+) -> Result<kube::runtime::controller::Action, E>
+where
+    K: Resource,
+{
+    let started = std::time::Instant::now();
+    let result = reconcile.await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    ctx.metrics
+        .reconciled(controller, outcome, started.elapsed().as_secs_f64());
+    if result.is_ok() {
+        ctx.backoff.reset(&object_key(obj));
+    }
+    result
+}
+
+/// The error policy every controller shares: count the error by category, log it with its
+/// cause, and retry the object after its next backoff delay.
+pub fn back_off<K, E>(
+    controller: &'static str,
+    obj: &K,
+    category: &str,
+    error: &E,
+    ctx: &Context,
+) -> kube::runtime::controller::Action
+where
+    K: Resource,
+    E: std::error::Error,
+{
+    let key = object_key(obj);
+    ctx.metrics.reconcile_error(controller, category);
+    let delay = ctx.backoff.next_delay(&key);
+    tracing::warn!(object = %key, %error, source = ?error.source().map(ToString::to_string), retry_in = ?delay, "reconcile failed");
+    kube::runtime::controller::Action::requeue(ctx.wall(delay))
+}

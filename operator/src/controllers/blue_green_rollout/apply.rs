@@ -112,7 +112,12 @@ pub async fn apply(step: &Step, aws: &Arc<AwsClients>) -> Result<Applied, ApplyE
             })
         }
         Step::UpdateServiceTaskDefinition(input) => {
-            let service = aws.ecs.update_service(input.clone()).await.map_err(fail)?;
+            aws.services.forget(&input.cluster, &input.service);
+            let service = aws
+                .ecs
+                .update_service((**input).clone())
+                .await
+                .map_err(fail)?;
             let td = input.task_definition.clone().unwrap_or_default();
             tracing::info!(service_arn = %service.service_arn, task_definition = %td, "started ECS-native deployment");
             Ok(event(

@@ -195,14 +195,14 @@ fn ecs_native_settings(spec: &BlueGreenRolloutSpec, native: &EcsNativeStrategy) 
         strategy: Some(strategy.to_owned()),
         bake_time_in_minutes: Some(native.bake_time_in_minutes),
         linear_configuration: (native.strategy == EcsNativeStrategyType::Linear)
-            .then(|| native.linear_configuration.as_ref())
+            .then_some(native.linear_configuration.as_ref())
             .flatten()
             .map(|l| LinearConfiguration {
                 step_percent: l.step_percent,
                 step_bake_time_in_minutes: l.step_bake_time_in_minutes,
             }),
         canary_configuration: (native.strategy == EcsNativeStrategyType::Canary)
-            .then(|| native.canary_configuration.as_ref())
+            .then_some(native.canary_configuration.as_ref())
             .flatten()
             .map(|c| CanaryConfiguration {
                 canary_percent: c.canary_percent,

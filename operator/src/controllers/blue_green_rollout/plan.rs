@@ -38,7 +38,7 @@ pub enum Step {
     /// CreateDeployment with the generated AppSpec.
     CreateDeployment(CreateDeploymentInput),
     /// UpdateService to the new revision (ECS-native: starts the service deployment).
-    UpdateServiceTaskDefinition(UpdateServiceInput),
+    UpdateServiceTaskDefinition(Box<UpdateServiceInput>),
     /// ContinueDeployment.
     ContinueDeployment {
         /// Deployment id.
@@ -279,12 +279,14 @@ fn engine_step(spec: &ValidatedSpec, observed: &Observed, action: &Action) -> Op
             Action::StartDeployment {
                 task_definition_arn,
             },
-        ) => Some(Step::UpdateServiceTaskDefinition(UpdateServiceInput {
-            cluster: spec.service.cluster.clone(),
-            service: spec.service.service_name.clone(),
-            task_definition: Some(task_definition_arn.clone()),
-            ..UpdateServiceInput::default()
-        })),
+        ) => Some(Step::UpdateServiceTaskDefinition(Box::new(
+            UpdateServiceInput {
+                cluster: spec.service.cluster.clone(),
+                service: spec.service.service_name.clone(),
+                task_definition: Some(task_definition_arn.clone()),
+                ..UpdateServiceInput::default()
+            },
+        ))),
         (Engine::CodeDeploy(_), Action::Continue { .. }) => Some(Step::ContinueDeployment {
             id: deployment?,
             wait_type: "READY_WAIT",

@@ -338,4 +338,4 @@ fn gates(rollout: &BlueGreenRollout) -> Result<Gates, Invalid> {
 
 #[cfg(test)]
 #[path = "validate_tests.rs"]
-mod tests;
+pub(crate) mod tests;

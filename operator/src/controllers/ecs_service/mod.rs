@@ -11,7 +11,6 @@ pub mod status;
 pub mod validate;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use crds::common::{ManagementPolicy, condition};
 use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
@@ -62,25 +61,13 @@ impl Error {
 
 /// Reconciles one EcsService.
 pub async fn reconcile(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let started = Instant::now();
-    let key = format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
-    let result = reconcile_inner(&obj, &ctx).await;
-    let outcome = if result.is_ok() { "ok" } else { "error" };
-    ctx.metrics
-        .reconciled(CONTROLLER, outcome, started.elapsed().as_secs_f64());
-    if result.is_ok() {
-        ctx.backoff.reset(&key);
-    }
-    result
+    crate::controllers::shared::instrumented(CONTROLLER, &*obj, &ctx, reconcile_inner(&obj, &ctx))
+        .await
 }
 
 /// Backs off per object on errors.
 pub fn error_policy(obj: Arc<EcsService>, error: &Error, ctx: Arc<Context>) -> Action {
-    let key = format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
-    ctx.metrics.reconcile_error(CONTROLLER, error.category());
-    let delay = ctx.backoff.next_delay(&key);
-    tracing::warn!(object = %key, error = %error, source = ?std::error::Error::source(error).map(ToString::to_string), retry_in = ?delay, "reconcile failed");
-    Action::requeue(ctx.wall(delay))
+    crate::controllers::shared::back_off(CONTROLLER, &*obj, error.category(), error, &ctx)
 }
 
 async fn reconcile_inner(obj: &EcsService, ctx: &Context) -> Result<Action, Error> {

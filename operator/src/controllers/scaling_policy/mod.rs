@@ -14,7 +14,6 @@ pub mod status;
 pub mod validate;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use crds::common::condition;
 use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
@@ -62,30 +61,15 @@ impl Error {
     }
 }
 
-fn key(obj: &ScalingPolicy) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
-}
-
 /// Reconciles one ScalingPolicy.
 pub async fn reconcile(obj: Arc<ScalingPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let started = Instant::now();
-    let result = reconcile_inner(&obj, &ctx).await;
-    let outcome = if result.is_ok() { "ok" } else { "error" };
-    ctx.metrics
-        .reconciled(CONTROLLER, outcome, started.elapsed().as_secs_f64());
-    if result.is_ok() {
-        ctx.backoff.reset(&key(&obj));
-    }
-    result
+    crate::controllers::shared::instrumented(CONTROLLER, &*obj, &ctx, reconcile_inner(&obj, &ctx))
+        .await
 }
 
 /// Backs off per object on errors.
 pub fn error_policy(obj: Arc<ScalingPolicy>, error: &Error, ctx: Arc<Context>) -> Action {
-    let key = key(&obj);
-    ctx.metrics.reconcile_error(CONTROLLER, error.category());
-    let delay = ctx.backoff.next_delay(&key);
-    tracing::warn!(object = %key, error = %error, source = ?std::error::Error::source(error).map(ToString::to_string), retry_in = ?delay, "reconcile failed");
-    Action::requeue(ctx.wall(delay))
+    crate::controllers::shared::back_off(CONTROLLER, &*obj, error.category(), error, &ctx)
 }
 
 async fn reconcile_inner(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, Error> {
@@ -119,7 +103,7 @@ async fn reconcile_inner(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, E
         .await
         .map_err(Error::Observe)?;
     let plan = plan::plan(&spec, &prev, &observed);
-    tracing::debug!(object = %key(obj), steps = ?plan.steps.iter().map(apply::step_name).collect::<Vec<_>>(), requeue = ?plan.report.requeue, "planned");
+    tracing::debug!(object = %crate::controllers::shared::object_key(obj), steps = ?plan.steps.iter().map(apply::step_name).collect::<Vec<_>>(), requeue = ?plan.report.requeue, "planned");
     let applied = if plan.steps.is_empty() {
         Applied::default()
     } else {
