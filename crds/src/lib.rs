@@ -7,6 +7,7 @@
 pub mod common;
 pub mod ecs_service;
 pub mod rollout;
+pub mod rollout_status;
 pub mod scaling;
 pub mod task_definition;
 

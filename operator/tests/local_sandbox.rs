@@ -34,7 +34,7 @@ fn the_examples_become_ready() {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("All 10 objects are Ready."), "{stdout}");
+    assert!(stdout.contains("All 15 objects are Ready."), "{stdout}");
     assert!(stdout.contains("kubectl --kubeconfig"), "{stdout}");
     for name in ["auth", "event", "ticket", "payment", "notification"] {
         assert!(
@@ -44,6 +44,10 @@ fn the_examples_become_ready() {
         assert!(
             stdout.contains(&format!("✔ ScalingPolicy event-booking/{name}")),
             "{name}'s ScalingPolicy never Ready:\n{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("✔ BlueGreenRollout event-booking/{name}")),
+            "{name}'s BlueGreenRollout never Ready:\n{stdout}"
         );
     }
     // dependsOn: event waits for auth.
@@ -88,4 +92,38 @@ fn a_manifest_referencing_missing_infrastructure_fails_with_the_aws_error() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("Not everything became Ready"), "{stdout}");
     assert!(stdout.contains("ClusterNotFoundException"), "{stdout}");
+}
+
+#[test]
+fn a_failing_release_rolls_back_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ecs-operator"))
+        .current_dir(workspace_root())
+        .args([
+            "local",
+            "--exit-when-ready",
+            "--timeout",
+            "240",
+            "--speed",
+            "50",
+            "--demo-failure",
+            "payment",
+            "--kubeconfig",
+        ])
+        .arg(dir.path().join("kubeconfig"))
+        .output()
+        .expect("ecs-operator runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "exit {:?}\n{stdout}", out.status);
+    let pos = |s: &str| stdout.find(s).unwrap_or(usize::MAX);
+    assert!(pos("Demo: releasing") < pos("Aborting: aborting event-booking-payment:2: HTTP check"));
+    assert!(pos("Aborting: aborting") < pos("✘ BlueGreenRollout event-booking/payment"));
+    assert!(
+        stdout.contains("event-booking-payment:1 serves production"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("All 13 other objects are Ready; the demo release was rolled back."),
+        "{stdout}"
+    );
 }

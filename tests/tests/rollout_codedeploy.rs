@@ -418,3 +418,54 @@ async fn bad_input_stalls_with_a_message_and_writes_nothing_to_aws() {
     assert_eq!(sb.sim.write_calls_of("codedeploy:"), 0, "no AWS writes");
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn another_active_deployment_in_the_group_is_waited_for_not_doubled() {
+    use ecs_operator::aws::codedeploy::CreateDeploymentInput;
+    use ecs_operator::aws::ecs::EcsApi;
+    let sb = Sandbox::start().await;
+    start(&sb, "auth", "").await;
+    // Someone starts a deployment of their own in the group (the old scripts, say).
+    let theirs = sb
+        .sim
+        .describe_task_definition(&live_revision(&sb, "auth"))
+        .await
+        .unwrap();
+    let mut input = theirs.definition.clone();
+    input.container_definitions[0].image = "repo/auth:hotfix".into();
+    let hotfix = sb.sim.register_task_definition(input).await.unwrap();
+    let foreign = sb
+        .sim
+        .create_deployment(CreateDeploymentInput {
+            application_name: "default-auth".into(),
+            deployment_group_name: "auth".into(),
+            app_spec_content: ecs_operator::controllers::blue_green_rollout::engine::app_spec(
+                &hotfix.task_definition_arn,
+                "app",
+                8080,
+            ),
+            description: None,
+        })
+        .await
+        .unwrap();
+    release(&sb, "auth", "repo/auth:2").await;
+    let waiting = wait_rollout(&sb, "auth", "Starting behind the other deployment", |r| {
+        r.status
+            .as_ref()
+            .and_then(|s| s.release.as_ref())
+            .and_then(|rel| rel.step.as_deref())
+            .is_some_and(|step| step.contains(&foreign))
+    })
+    .await;
+    assert_eq!(release_state(&waiting), Some(ReleaseState::Starting));
+    // Once it finished, the release goes out: two deployments in all, one of them ours.
+    let done = wait_healthy_on(&sb, "auth", "auth:3").await;
+    assert!(stable(&done).is_some());
+    assert_eq!(group_deployments(&sb, "auth").await.len(), 2);
+    assert_eq!(
+        sb.sim.call_count("codedeploy:CreateDeployment"),
+        2,
+        "one for them, one for the release; none refused"
+    );
+    sb.shutdown().await;
+}

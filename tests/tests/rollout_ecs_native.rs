@@ -298,3 +298,59 @@ async fn bad_input_stalls_or_is_refused_and_writes_nothing() {
     assert_eq!(sb.sim.call_count("ecs:ContinueServiceDeployment"), 0);
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_rollout_added_to_a_running_service_takes_it_over_without_a_release() {
+    let sb = Sandbox::start().await;
+    sb.apply(&service_manifest(&sb.sim, "event", "repo/event:1"))
+        .await
+        .unwrap();
+    let api = services(&sb);
+    let ready = |svc: &crds::EcsService| {
+        svc.status.as_ref().is_some_and(|s| {
+            s.observed_generation == svc.metadata.generation
+                && s.conditions
+                    .iter()
+                    .any(|c| c.type_ == "Ready" && c.status == "True")
+        })
+    };
+    sb.wait_for("EcsService Ready", WAIT, || {
+        let api = api.clone();
+        async move { api.get("event").await.ok().filter(|s| ready(s)) }
+    })
+    .await;
+    // The rollout arrives later: the EcsService applies the blue/green settings (ECS redeploys
+    // the same revision for that), the rollout lets that redeployment through its gate.
+    sb.apply(&ecs_native_rollout(&sb.sim, "event", "BLUE_GREEN", MANUAL))
+        .await
+        .unwrap();
+    wait_healthy_on(&sb, "event", ":1").await;
+    let sim = sb.sim.clone();
+    sb.wait_for("EcsService Ready again, one deployment", WAIT, || {
+        let api = api.clone();
+        let settled = sim
+            .service("event-booking", "event")
+            .is_some_and(|s| s.deployments.len() == 1);
+        async move {
+            let svc = api.get("event").await.ok()?;
+            (ready(&svc) && settled).then_some(())
+        }
+    })
+    .await;
+    let svc = sb.sim.service("event-booking", "event").unwrap();
+    let dc = svc.config.deployment_configuration.unwrap();
+    assert_eq!(dc.strategy.as_deref(), Some("BLUE_GREEN"));
+    assert!(live_revision(&sb, "event").ends_with(":1"));
+    let r = rollouts(&sb).get("event").await.unwrap();
+    assert_eq!(phase(&r), Some(RolloutPhase::Healthy));
+    assert!(
+        r.status.unwrap().release.is_none(),
+        "no release for a configuration change"
+    );
+    assert_eq!(
+        sb.sim.call_count("ecs:ContinueServiceDeployment"),
+        1,
+        "the redeployment let through"
+    );
+    sb.shutdown().await;
+}

@@ -2,6 +2,7 @@
 //! account seeded from a readable file, the CRDs installed, a kubeconfig for the real kubectl,
 //! the example manifests applied, and every object's progress shown live.
 
+pub mod demo;
 pub mod load;
 pub mod manifests;
 pub mod progress;
@@ -49,6 +50,10 @@ pub struct LocalArgs {
     /// in the service's namespace, data `NAME: "CPU[/MEMORY]"` (kubectl apply, then patch).
     #[arg(long = "load", value_parser = load::parse_flag)]
     pub loads: Vec<load::LoadFlag>,
+    /// Once everything is Ready, release a revision of this EcsService whose smoke test fails
+    /// on the test listener, and watch its BlueGreenRollout roll it back by itself.
+    #[arg(long, value_name = "SERVICE")]
+    pub demo_failure: Option<String>,
 }
 
 /// Runs the sandbox. Returns the process exit code.
@@ -135,7 +140,8 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
     }
 
     let mut knob = load::Knob::new(sim.clone(), args.loads.clone());
-    let code = watch(&client, &args, &sim_clock, &failed_applies, &mut knob).await;
+    let mut demo = demo::Demo::new(args.demo_failure.as_deref(), &manifests)?;
+    let code = watch(&client, &args, &sim_clock, &failed_applies, &mut knob, &mut demo).await;
     token.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(10), controllers).await;
     server.shutdown().await;
@@ -165,6 +171,7 @@ async fn watch(
     clock: &SimClock,
     failed_applies: &[String],
     knob: &mut load::Knob,
+    demo: &mut demo::Demo,
 ) -> i32 {
     let started = Instant::now();
     let sim_start = clock_now(clock);
@@ -176,13 +183,27 @@ async fn watch(
         match progress::snapshot(client).await {
             Ok(states) => {
                 last = progress::print_changes(&last, states, &elapsed);
+                demo.tick(client, &last).await;
                 if args.exit_when_ready {
-                    let all_ready = !last.is_empty() && last.values().all(|s| s.ready);
+                    let all_ready = !last.is_empty()
+                        && last.values().all(|s| s.ready || demo.excused(&s.id))
+                        && !demo.pending();
                     if all_ready && failed_applies.is_empty() {
-                        println!("All {} objects are Ready.", last.len());
+                        let excused = last.values().filter(|s| demo.excused(&s.id)).count();
+                        if excused == 0 {
+                            println!("All {} objects are Ready.", last.len());
+                        } else {
+                            println!(
+                                "All {} other objects are Ready; the demo release was rolled back.",
+                                last.len() - excused
+                            );
+                        }
                         return 0;
                     }
-                    let stalled: Vec<_> = last.values().filter(|s| s.stalled).collect();
+                    let stalled: Vec<_> = last
+                        .values()
+                        .filter(|s| s.stalled && !demo.excused(&s.id))
+                        .collect();
                     if !failed_applies.is_empty()
                         || Instant::now() > deadline
                         || (!stalled.is_empty() && last.values().all(|s| s.ready || s.stalled))

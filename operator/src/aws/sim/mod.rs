@@ -25,9 +25,11 @@ mod cloudwatch_api;
 mod codedeploy;
 mod codedeploy_api;
 mod codedeploy_appspec;
+mod codedeploy_deployments;
 mod codedeploy_ops;
 mod ecs_api;
 mod ecs_bluegreen;
+mod ecs_bluegreen_model;
 mod ecs_bluegreen_start;
 mod ecs_deploy;
 mod ecs_engine;
@@ -62,7 +64,7 @@ pub use alarms::{ALARM_ALARM, ALARM_INSUFFICIENT_DATA, ALARM_OK};
 pub use autoscaling_api::ActivityRecord;
 pub use autoscaling_engine::{SCALE_IN_DATAPOINTS, SCALE_OUT_DATAPOINTS};
 pub use codedeploy_api::CODEDEPLOY_BUCKET;
-pub use ecs_bluegreen::LAMBDA_HOOK_SECS;
+pub use ecs_bluegreen_model::LAMBDA_HOOK_SECS;
 pub use ecs_engine::DRAIN_MIN_SECS;
 pub use ecs_tasks::{
     EXIT_SECS, LB_HEALTHY_SECS, LB_UNHEALTHY_SECS, PROVISIONING_MIN_SECS, RUNNING_MIN_SECS,

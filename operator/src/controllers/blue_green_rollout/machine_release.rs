@@ -86,6 +86,15 @@ fn check_gates(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
 }
 
 fn starting(t: &mut Transition, inputs: &Inputs) {
+    if let EngineView::Busy { deployment } = &inputs.engine {
+        // Wait for it (the progress deadline still runs).
+        let step = format!("waiting for deployment {deployment}");
+        let r = t.release_mut();
+        if r.step.as_deref() != Some(step.as_str()) {
+            r.step = Some(step);
+        }
+        return;
+    }
     if inputs.engine.is_active() || inputs.engine == EngineView::Pending {
         // The deployment exists already (created before a restart): adopt it.
         t.enter(ReleaseState::Deploying, inputs.now);
@@ -242,7 +251,7 @@ fn baking(t: &mut Transition, inputs: &Inputs) {
 fn aborting(t: &mut Transition, inputs: &Inputs) {
     let now = inputs.now;
     match &inputs.engine {
-        EngineView::None => {
+        EngineView::None | EngineView::Busy { .. } => {
             let reason = t
                 .release_mut()
                 .abort_reason

@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod engine;
 pub mod machine;
+mod machine_memory;
 mod machine_release;
 pub mod observe;
 pub mod plan;
@@ -16,9 +17,9 @@ pub mod verbs;
 pub mod view;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crds::rollout::{BlueGreenRolloutStatus, CodeDeployStatus, TrafficWeights};
+use crds::rollout::{BlueGreenRolloutStatus, CodeDeployStatus, RolloutPhase, TrafficWeights};
 use crds::{BlueGreenRollout, EcsService};
 use futures::StreamExt;
 use kube::api::Api;
@@ -32,7 +33,7 @@ use self::machine::Revision;
 use self::plan::Step;
 use self::validate::Engine;
 use crate::aws::AwsError;
-use crate::controllers::shared::{publish, write_status};
+use crate::controllers::shared::{self, publish, write_status};
 use crate::controllers::{Context, Stores};
 
 /// Controller name in metrics and logs.
@@ -63,29 +64,14 @@ impl Error {
     }
 }
 
-fn key(obj: &BlueGreenRollout) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
-}
-
 /// Reconciles one BlueGreenRollout.
 pub async fn reconcile(obj: Arc<BlueGreenRollout>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let started = Instant::now();
-    let result = reconcile_inner(&obj, &ctx).await;
-    let outcome = if result.is_ok() { "ok" } else { "error" };
-    ctx.metrics
-        .reconciled(CONTROLLER, outcome, started.elapsed().as_secs_f64());
-    if result.is_ok() {
-        ctx.backoff.reset(&key(&obj));
-    }
-    result
+    shared::instrumented(CONTROLLER, &*obj, &ctx, reconcile_inner(&obj, &ctx)).await
 }
 
 /// Backs off per object on errors.
 pub fn error_policy(obj: Arc<BlueGreenRollout>, error: &Error, ctx: Arc<Context>) -> Action {
-    ctx.metrics.reconcile_error(CONTROLLER, error.category());
-    let delay = ctx.backoff.next_delay(&key(&obj));
-    tracing::warn!(object = %key(&obj), error = %error, source = ?std::error::Error::source(error).map(ToString::to_string), retry_in = ?delay, "reconcile failed");
-    Action::requeue(ctx.wall(delay))
+    shared::back_off(CONTROLLER, &*obj, error.category(), error, &ctx)
 }
 
 /// The revision the EcsService publishes for its current generation.
@@ -237,6 +223,7 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
     write_status(&api, obj, obj.status.as_ref(), &new)
         .await
         .map_err(Error::Kube)?;
+    record_phases(ctx, obj, new.phase);
     if let Some(t) = &plan.transition {
         for e in &t.events {
             publish(ctx, obj, e.warning, e.reason, e.message.clone()).await;
@@ -359,6 +346,26 @@ fn next_action(
         wait = wait.min(Duration::from_secs(until as u64));
     }
     Action::requeue(ctx.wall(wait))
+}
+
+/// The `rollout_phase` gauge: rollouts per phase, this one counted with its new phase.
+fn record_phases(ctx: &Context, obj: &BlueGreenRollout, phase: Option<RolloutPhase>) {
+    let key = shared::object_key(obj);
+    let mut counts = std::collections::BTreeMap::new();
+    for r in ctx.stores.rollouts.state() {
+        let p = if shared::object_key(r.as_ref()) == key {
+            phase
+        } else {
+            r.status.as_ref().and_then(|s| s.phase)
+        };
+        if let Some(p) = p {
+            *counts.entry(format!("{p:?}")).or_insert(0) += 1;
+        }
+    }
+    for p in ["Healthy", "Progressing", "Paused", "Degraded"] {
+        ctx.metrics
+            .set_rollout_phase(p, counts.get(p).copied().unwrap_or(0));
+    }
 }
 
 /// The rollouts that reference an EcsService (its changes wake them).

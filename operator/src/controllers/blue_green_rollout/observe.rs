@@ -12,7 +12,9 @@ use super::machine::{self, EngineView, Memory};
 use super::validate::{Engine, ValidatedSpec};
 use super::view;
 use crate::aws::accounts::AwsClients;
-use crate::aws::codedeploy::{ApplicationInfo, DeploymentGroupInfo, DeploymentInfo};
+use crate::aws::codedeploy::{
+    ACTIVE_DEPLOYMENT_STATUSES, ApplicationInfo, DeploymentGroupInfo, DeploymentInfo,
+};
 use crate::aws::ecs::{Service, ServiceLookup};
 use crate::aws::elb::Rule;
 use crate::aws::{AwsError, AwsResult, ErrorKind};
@@ -56,6 +58,9 @@ pub struct Observed {
     pub alarms_firing: Vec<String>,
     /// HTTP checks sent: (index, passed, what they got).
     pub probes: Vec<(usize, bool, String)>,
+    /// With no release in flight: a service deployment of the live revision waiting at the
+    /// operator's gate (ECS started it for a configuration change): (ARN, hook id).
+    pub stray_gate: Option<(String, String)>,
 }
 
 fn not_found_is_none<T>(result: AwsResult<T>) -> AwsResult<Option<T>> {
@@ -113,6 +118,7 @@ pub async fn observe(
         stable_target_group: stable_target_group.map(str::to_owned),
         alarms_firing: Vec::new(),
         probes: Vec::new(),
+        stray_gate: None,
     };
     if let Engine::CodeDeploy(plan) = &spec.engine
         && !synced
@@ -140,6 +146,9 @@ pub async fn observe(
     }
     let Some(release) = memory.release.as_ref() else {
         observed.deployment = None;
+        if spec.engine == Engine::EcsNative {
+            observed.stray_gate = stray_gate(spec, aws, observed.service.as_ref()).await?;
+        }
         return Ok(observed);
     };
     let plan = match &spec.engine {
@@ -166,6 +175,15 @@ pub async fn observe(
                 Some(id) => Some(id.to_owned()),
                 None => adopt_code_deploy(aws, (app, group), target, release.started_at).await?,
             };
+            if id.is_none() {
+                let active = aws
+                    .codedeploy
+                    .list_deployments(app, group, &ACTIVE_DEPLOYMENT_STATUSES, None)
+                    .await?;
+                if let Some(deployment) = active.into_iter().next() {
+                    observed.engine = EngineView::Busy { deployment };
+                }
+            }
             if let Some(id) = id {
                 let canary = observed.canary_percent();
                 match not_found_is_none(aws.codedeploy.get_deployment(&id).await)? {
@@ -353,4 +371,52 @@ async fn find_service_deployment(
                 .any(|d| &d.service_revision_arn == r && d.task_definition == target)
         })
     }))
+}
+
+/// A service deployment of the live revision at the operator's gate while no release is in
+/// flight: ECS redeploys the same revision after a configuration change (adding the
+/// blue/green settings to an existing service, for one), and nothing else would answer it.
+async fn stray_gate(
+    spec: &ValidatedSpec,
+    aws: &Arc<AwsClients>,
+    service: Option<&Service>,
+) -> AwsResult<Option<(String, String)>> {
+    let Some(service) = service.filter(|s| s.deployments.len() > 1) else {
+        return Ok(None);
+    };
+    let Some(live) = service.task_definition.as_deref() else {
+        return Ok(None);
+    };
+    let arns = aws
+        .ecs
+        .list_service_deployments(&spec.service.cluster, &spec.service.service_name)
+        .await?;
+    let Some(newest) = arns.into_iter().next() else {
+        return Ok(None);
+    };
+    let Some(sd) = aws
+        .ecs
+        .describe_service_deployments(std::slice::from_ref(&newest))
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let EngineView::AtGate {
+        hook_id: Some(hook_id),
+    } = view::ecs_native(&sd)
+    else {
+        return Ok(None);
+    };
+    let Some(revision) = sd.target_service_revision_arn.clone() else {
+        return Ok(None);
+    };
+    let same_revision = aws
+        .ecs
+        .describe_service_revisions(&[revision])
+        .await?
+        .iter()
+        .any(|r| r.task_definition == live);
+    Ok(same_revision.then_some((sd.service_deployment_arn, hook_id)))
 }

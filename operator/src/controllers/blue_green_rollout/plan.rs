@@ -156,6 +156,16 @@ pub fn plan(
         .action
         .as_ref()
         .and_then(|a| engine_step(spec, observed, a));
+    if plan.step.is_none()
+        && transition.memory.release.is_none()
+        && let Some((arn, hook_id)) = &observed.stray_gate
+    {
+        // Not a release: the same revision redeployed for a configuration change.
+        plan.step = Some(Step::ContinueServiceDeployment {
+            arn: arn.clone(),
+            hook_id: hook_id.clone(),
+        });
+    }
     plan.transition = Some(transition);
     plan
 }

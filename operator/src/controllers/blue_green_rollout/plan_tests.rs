@@ -7,10 +7,10 @@ use crate::aws::codedeploy::{ApplicationInfo, DeploymentGroupInfo};
 use crate::aws::ecs::Service;
 use crate::controllers::blue_green_rollout::machine::{EngineView, Release};
 use crate::controllers::blue_green_rollout::observe::Setup;
-use crate::controllers::blue_green_rollout::validate::validate;
 use crate::controllers::blue_green_rollout::validate::tests::{
     TG_GREEN, code_deploy, ecs_native, rollout, service,
 };
+use crate::controllers::blue_green_rollout::validate::validate;
 
 const TD1: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:1";
 const TD2: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:2";
@@ -75,6 +75,7 @@ fn observed(service: Option<Service>, setup: Setup, engine: EngineView) -> Obser
         stable_target_group: None,
         alarms_firing: Vec::new(),
         probes: Vec::new(),
+        stray_gate: None,
     }
 }
 
@@ -123,17 +124,50 @@ fn code_deploy_resources_are_created_one_per_reconcile_then_kept_in_sync() {
         read: true,
         ..Setup::default()
     };
-    let p = plan(&spec, &stable_memory(), &observed(svc.clone(), setup.clone(), EngineView::None), desired(), vec![], now());
+    let p = plan(
+        &spec,
+        &stable_memory(),
+        &observed(svc.clone(), setup.clone(), EngineView::None),
+        desired(),
+        vec![],
+        now(),
+    );
     assert!(matches!(p.step, Some(Step::CreateApplication { .. })));
     assert_eq!(p.transition, None, "the machine waits for the setup");
     setup.application = Some(ApplicationInfo::default());
-    let p = plan(&spec, &stable_memory(), &observed(svc.clone(), setup.clone(), EngineView::None), desired(), vec![], now());
+    let p = plan(
+        &spec,
+        &stable_memory(),
+        &observed(svc.clone(), setup.clone(), EngineView::None),
+        desired(),
+        vec![],
+        now(),
+    );
     assert!(matches!(p.step, Some(Step::CreateDeploymentGroup { .. })));
     let mut drifted = synced_setup(&spec);
-    drifted.group.as_mut().unwrap().spec.termination_wait_time_in_minutes = 60;
-    let p = plan(&spec, &stable_memory(), &observed(svc.clone(), drifted, EngineView::None), desired(), vec![], now());
+    drifted
+        .group
+        .as_mut()
+        .unwrap()
+        .spec
+        .termination_wait_time_in_minutes = 60;
+    let p = plan(
+        &spec,
+        &stable_memory(),
+        &observed(svc.clone(), drifted, EngineView::None),
+        desired(),
+        vec![],
+        now(),
+    );
     assert!(matches!(p.step, Some(Step::UpdateDeploymentGroup(_))));
-    let p = plan(&spec, &stable_memory(), &observed(svc, synced_setup(&spec), EngineView::None), desired(), vec![], now());
+    let p = plan(
+        &spec,
+        &stable_memory(),
+        &observed(svc, synced_setup(&spec), EngineView::None),
+        desired(),
+        vec![],
+        now(),
+    );
     assert_eq!(p.synced_hash, code_deploy_hash(&spec));
     assert_eq!(p.step, None, "a release is recorded before it is created");
     let t = p.transition.unwrap();
@@ -144,32 +178,89 @@ fn code_deploy_resources_are_created_one_per_reconcile_then_kept_in_sync() {
 fn what_blocks_a_release() {
     let spec = cd_spec();
     // No ECS service yet: wait, nothing starts.
-    let p = plan(&spec, &stable_memory(), &observed(None, Setup::default(), EngineView::None), desired(), vec![], now());
+    let p = plan(
+        &spec,
+        &stable_memory(),
+        &observed(None, Setup::default(), EngineView::None),
+        desired(),
+        vec![],
+        now(),
+    );
     assert_eq!(p.waiting.as_ref().unwrap().0, "WaitingForService");
     assert_eq!(p.transition.unwrap().memory.release, None);
     // A service created with the ECS controller cannot be deployed by CodeDeploy.
-    let p = plan(&spec, &stable_memory(), &observed(Some(live("ECS", &spec)), Setup::default(), EngineView::None), desired(), vec![], now());
+    let p = plan(
+        &spec,
+        &stable_memory(),
+        &observed(Some(live("ECS", &spec)), Setup::default(), EngineView::None),
+        desired(),
+        vec![],
+        now(),
+    );
     assert_eq!(p.stalled.as_ref().unwrap().0, "WrongDeploymentController");
     // A group of the same name that deploys another service is not taken over.
     let mut taken = synced_setup(&spec);
     taken.group.as_mut().unwrap().spec.ecs_service.service_name = "other".into();
-    let p = plan(&spec, &stable_memory(), &observed(Some(live("CODE_DEPLOY", &spec)), taken, EngineView::None), desired(), vec![], now());
+    let p = plan(
+        &spec,
+        &stable_memory(),
+        &observed(Some(live("CODE_DEPLOY", &spec)), taken, EngineView::None),
+        desired(),
+        vec![],
+        now(),
+    );
     assert_eq!(p.stalled.as_ref().unwrap().0, "DeploymentGroupTaken");
     assert_eq!(p.step, None);
     // ECS-native settings not applied by the EcsService yet: no release starts ...
     let native = native_spec();
     let mut bare = live("ECS", &native);
     bare.config.deployment_configuration = None;
-    let p = plan(&native, &stable_memory(), &observed(Some(bare.clone()), Setup::default(), EngineView::None), desired(), vec![], now());
+    let p = plan(
+        &native,
+        &stable_memory(),
+        &observed(Some(bare.clone()), Setup::default(), EngineView::None),
+        desired(),
+        vec![],
+        now(),
+    );
     assert_eq!(p.waiting.as_ref().unwrap().0, "WaitingForServiceSettings");
     assert_eq!(p.transition.as_ref().unwrap().memory.release, None);
     // ... but one in flight still finishes (here: aborts with a stop).
-    let mut i = observed(Some(bare), Setup::default(), EngineView::AtGate { hook_id: Some("h".into()) });
+    let mut i = observed(
+        Some(bare),
+        Setup::default(),
+        EngineView::AtGate {
+            hook_id: Some("h".into()),
+        },
+    );
     i.deployment = Some("arn:sd".into());
-    let p = plan(&native, &releasing(ReleaseState::Paused), &i, desired(), vec![Verb::Abort], now());
-    assert_eq!(p.step, Some(Step::StopServiceDeployment { arn: "arn:sd".into() }));
+    let p = plan(
+        &native,
+        &releasing(ReleaseState::Paused),
+        &i,
+        desired(),
+        vec![Verb::Abort],
+        now(),
+    );
+    assert_eq!(
+        p.step,
+        Some(Step::StopServiceDeployment {
+            arn: "arn:sd".into()
+        })
+    );
     // The EcsService has not published a revision yet.
-    let p = plan(&native, &stable_memory(), &observed(Some(live("ECS", &native)), Setup::default(), EngineView::None), None, vec![], now());
+    let p = plan(
+        &native,
+        &stable_memory(),
+        &observed(
+            Some(live("ECS", &native)),
+            Setup::default(),
+            EngineView::None,
+        ),
+        None,
+        vec![],
+        now(),
+    );
     assert_eq!(p.waiting.unwrap().0, "WaitingForRevision");
 }
 
@@ -183,28 +274,98 @@ fn machine_actions_become_engine_calls() {
         hook_id: hook.map(str::to_owned),
     };
     // Starting: CreateDeployment with the AppSpec / UpdateService to the revision.
-    let p = plan(&cd, &releasing(ReleaseState::Starting), &observed(cd_svc.clone(), synced_setup(&cd), EngineView::None), desired(), vec![], now());
+    let p = plan(
+        &cd,
+        &releasing(ReleaseState::Starting),
+        &observed(cd_svc.clone(), synced_setup(&cd), EngineView::None),
+        desired(),
+        vec![],
+        now(),
+    );
     let Some(Step::CreateDeployment(input)) = &p.step else {
         panic!("{:?}", p.step)
     };
     assert!(input.app_spec_content.contains(TD2));
-    assert!(input.app_spec_content.contains("ContainerName: \"app\"") && input.app_spec_content.contains("ContainerPort: 8080"));
-    let p = plan(&native, &releasing(ReleaseState::Starting), &observed(native_svc.clone(), Setup::default(), EngineView::None), desired(), vec![], now());
+    assert!(
+        input.app_spec_content.contains("ContainerName: \"app\"")
+            && input.app_spec_content.contains("ContainerPort: 8080")
+    );
+    let p = plan(
+        &native,
+        &releasing(ReleaseState::Starting),
+        &observed(native_svc.clone(), Setup::default(), EngineView::None),
+        desired(),
+        vec![],
+        now(),
+    );
     let Some(Step::UpdateServiceTaskDefinition(update)) = &p.step else {
         panic!("{:?}", p.step)
     };
-    assert_eq!((update.task_definition.as_deref(), update.config.is_none()), (Some(TD2), true));
+    assert_eq!(
+        (update.task_definition.as_deref(), update.config.is_none()),
+        (Some(TD2), true)
+    );
     // Promote at the gate: ContinueDeployment(READY_WAIT) / ContinueServiceDeployment(hook).
-    let p = plan(&cd, &releasing(ReleaseState::Paused), &observed(cd_svc.clone(), synced_setup(&cd), at_gate(None)), desired(), vec![Verb::Promote], now());
-    assert_eq!(p.step, Some(Step::ContinueDeployment { id: "d-123".into(), wait_type: "READY_WAIT" }));
-    let p = plan(&native, &releasing(ReleaseState::Paused), &observed(native_svc.clone(), Setup::default(), at_gate(Some("hook-9"))), desired(), vec![Verb::Promote], now());
-    assert_eq!(p.step, Some(Step::ContinueServiceDeployment { arn: "d-123".into(), hook_id: "hook-9".into() }));
+    let p = plan(
+        &cd,
+        &releasing(ReleaseState::Paused),
+        &observed(cd_svc.clone(), synced_setup(&cd), at_gate(None)),
+        desired(),
+        vec![Verb::Promote],
+        now(),
+    );
+    assert_eq!(
+        p.step,
+        Some(Step::ContinueDeployment {
+            id: "d-123".into(),
+            wait_type: "READY_WAIT"
+        })
+    );
+    let p = plan(
+        &native,
+        &releasing(ReleaseState::Paused),
+        &observed(
+            native_svc.clone(),
+            Setup::default(),
+            at_gate(Some("hook-9")),
+        ),
+        desired(),
+        vec![Verb::Promote],
+        now(),
+    );
+    assert_eq!(
+        p.step,
+        Some(Step::ContinueServiceDeployment {
+            arn: "d-123".into(),
+            hook_id: "hook-9".into()
+        })
+    );
     // promote --full while baking: only CodeDeploy can end the wait early.
     let baking = EngineView::Baking { can_skip: true };
-    let p = plan(&cd, &releasing(ReleaseState::Baking), &observed(cd_svc.clone(), synced_setup(&cd), baking), desired(), vec![Verb::PromoteFull], now());
-    assert_eq!(p.step, Some(Step::ContinueDeployment { id: "d-123".into(), wait_type: "TERMINATION_WAIT" }));
+    let p = plan(
+        &cd,
+        &releasing(ReleaseState::Baking),
+        &observed(cd_svc.clone(), synced_setup(&cd), baking),
+        desired(),
+        vec![Verb::PromoteFull],
+        now(),
+    );
+    assert_eq!(
+        p.step,
+        Some(Step::ContinueDeployment {
+            id: "d-123".into(),
+            wait_type: "TERMINATION_WAIT"
+        })
+    );
     // Abort: StopDeployment with rollback.
-    let p = plan(&cd, &releasing(ReleaseState::Verifying), &observed(cd_svc, synced_setup(&cd), at_gate(None)), desired(), vec![Verb::Abort], now());
+    let p = plan(
+        &cd,
+        &releasing(ReleaseState::Verifying),
+        &observed(cd_svc, synced_setup(&cd), at_gate(None)),
+        desired(),
+        vec![Verb::Abort],
+        now(),
+    );
     assert_eq!(p.step, Some(Step::StopDeployment { id: "d-123".into() }));
     assert_eq!(p.step.unwrap().name(), "StopDeployment");
 }

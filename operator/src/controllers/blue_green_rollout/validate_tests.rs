@@ -153,11 +153,20 @@ fn an_ecs_native_rollout_tests_through_its_test_rule_listener() {
     assert_eq!(advanced.alternate_target_group_arn, TG_GREEN);
 }
 
+/// A rollout, its service, the rollouts of that service, the reason and a hint of the message.
+type Case = (
+    BlueGreenRollout,
+    Option<EcsService>,
+    Vec<Arc<BlueGreenRollout>>,
+    &'static str,
+    &'static str,
+);
+
 #[test]
 fn bad_input_names_what_to_fix() {
     let good = code_deploy(("auth-blue", "auth-green"));
     let older = rollout("auth-first", &good, "");
-    let cases: Vec<(BlueGreenRollout, Option<EcsService>, Vec<Arc<BlueGreenRollout>>, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (rollout("auth", &good, ""), Some(service()), vec![Arc::new(older.clone())], "DuplicateRollout", "auth-first"),
         (rollout("auth", &good, ""), None, vec![], "ServiceNotFound", "EcsService auth does not exist"),
         (rollout("auth", &code_deploy(("auth-green", "auth-blue")), ""), Some(service()), vec![], "TargetGroupMismatch", "swap"),

@@ -105,7 +105,13 @@ pub async fn observe(
             }),
         })
         .collect();
-    let managing = ctx.stores.rollouts_for(namespace, name).into_iter().next();
+    let mut managing = ctx.stores.rollouts_for(namespace, name).into_iter().next();
+    if managing.is_none() && service.is_none() {
+        // Before creating the service, ask the API server too: a rollout applied just before
+        // its service may not have reached the store yet, and the deployment controller
+        // (CODE_DEPLOY) can only be chosen at creation.
+        managing = rollout_from_api(ctx, namespace, name).await;
+    }
     let rollout = managing.as_ref().and_then(|r| r.metadata.name.clone());
     let engine = managing
         .as_deref()
@@ -227,4 +233,24 @@ fn tag<'a>(td: &'a TaskDefinition, key: &str) -> Option<&'a str> {
         .iter()
         .find(|t| t.key == key)
         .map(|t| t.value.as_str())
+}
+
+/// The oldest BlueGreenRollout of `namespace` that releases EcsService `name`, read from the
+/// API server (None when there is none or the list fails).
+async fn rollout_from_api(
+    ctx: &Context,
+    namespace: &str,
+    name: &str,
+) -> Option<Arc<crds::BlueGreenRollout>> {
+    let api: kube::Api<crds::BlueGreenRollout> =
+        kube::Api::namespaced(ctx.client.clone(), namespace);
+    let list = api.list(&kube::api::ListParams::default()).await.ok()?;
+    list.items
+        .into_iter()
+        .filter(|r| r.spec.service_ref.name == name && r.metadata.deletion_timestamp.is_none())
+        .min_by(|a, b| {
+            (&a.metadata.creation_timestamp, &a.metadata.name)
+                .cmp(&(&b.metadata.creation_timestamp, &b.metadata.name))
+        })
+        .map(Arc::new)
 }

@@ -262,8 +262,9 @@ fn plan_manage(
             .map(short_arn)
             .unwrap_or("nothing");
         let message = format!(
-            "revision {} failed: {reason}; the service runs {live}. Change the spec to roll out again.",
-            short_arn(&desired)
+            "revision {} failed: {}; the service runs {live}. Change the spec to roll out again.",
+            short_arn(&desired),
+            reason.trim_end_matches('.')
         );
         report.conditions = vec![
             Desired::no(condition::READY, "DeploymentFailed", message.clone()),
@@ -550,3 +551,7 @@ pub fn short_arn(arn: &str) -> &str {
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "plan_engine_tests.rs"]
+mod engine_tests;

@@ -1,0 +1,248 @@
+//! The machine's transitions that change its memory: the verbs, starting a release, adopting
+//! the live revision, and finishing a release (success makes it stable; failure remembers the
+//! bad hash and the reason). Pure, like `machine`.
+
+use crds::rollout::ReleaseState;
+use jiff::Timestamp;
+
+use super::machine::{Event, Inputs, Release, Revision, Transition, Verb, short};
+
+impl Transition {
+    pub(super) fn event(
+        &mut self,
+        reason: &'static str,
+        message: impl Into<String>,
+        warning: bool,
+    ) {
+        self.events.push(Event {
+            reason,
+            message: message.into(),
+            warning,
+        });
+    }
+
+    pub(super) fn release_mut(&mut self) -> &mut Release {
+        self.memory.release.as_mut().expect("a release in flight")
+    }
+
+    /// Moves the release to `state` (progress counts from now).
+    pub(super) fn enter(&mut self, state: ReleaseState, now: Timestamp) {
+        let r = self.release_mut();
+        if r.state != state {
+            r.state = state;
+            r.state_since = now;
+            r.progressed_at = now;
+        }
+    }
+
+    /// Aborts the release in flight (no-op when already aborting).
+    pub(super) fn abort(&mut self, reason: String, now: Timestamp) {
+        let r = self.release_mut();
+        if r.state == ReleaseState::Aborting {
+            return;
+        }
+        r.abort_reason = Some(reason.clone());
+        self.enter(ReleaseState::Aborting, now);
+        self.event("RolloutAborting", reason, true);
+    }
+
+    pub(super) fn earliest(&mut self, at: Timestamp) {
+        self.next_check = Some(self.next_check.map_or(at, |t| t.min(at)));
+    }
+
+    pub(super) fn due_at(&mut self, at: Timestamp) {
+        self.earliest(at);
+    }
+
+    pub(super) fn verb(&mut self, verb: Verb, inputs: &Inputs) {
+        let now = inputs.now;
+        let state = self.memory.release.as_ref().map(|r| r.state);
+        match (verb, state) {
+            (Verb::Abort | Verb::Rollback, Some(ReleaseState::Aborting)) => {}
+            (Verb::Abort, Some(_)) => self.abort("aborted by request".to_owned(), now),
+            (Verb::Rollback, Some(_)) => self.abort("rollback requested".to_owned(), now),
+            (Verb::Abort, None) => self.event("NothingToAbort", "no release is in flight", false),
+            (Verb::Rollback, None) => self.rollback_to_previous(inputs),
+            (Verb::Retry, None) => {
+                if self.memory.bad_hash.take().is_some() {
+                    self.memory.failure = None;
+                    self.event(
+                        "RetryRequested",
+                        "the failed revision may be released again",
+                        false,
+                    );
+                }
+            }
+            (Verb::Retry, Some(_)) => {
+                self.event("NothingToRetry", "a release is in flight", false);
+            }
+            (Verb::Promote | Verb::PromoteFull, Some(state)) => {
+                let full = verb == Verb::PromoteFull;
+                let r = self.release_mut();
+                r.full |= full;
+                match state {
+                    ReleaseState::Starting | ReleaseState::Deploying => r.promoted = true,
+                    ReleaseState::Verifying | ReleaseState::Paused => {
+                        r.promoted = true;
+                        self.enter(ReleaseState::Promoting, now);
+                    }
+                    _ => {}
+                }
+                self.event(
+                    "PromotionRequested",
+                    format!("{verb:?} at {state:?}"),
+                    false,
+                );
+            }
+            (Verb::Promote | Verb::PromoteFull, None) => {
+                self.event("NothingToPromote", "no release is in flight", false);
+            }
+        }
+    }
+
+    /// `rollback` with nothing in flight: release the previous stable revision, and keep the
+    /// desired (current stable) hash from coming back.
+    pub(super) fn rollback_to_previous(&mut self, inputs: &Inputs) {
+        let Some(previous) = self.memory.previous_stable.clone() else {
+            self.event(
+                "NothingToRollBackTo",
+                "no previous stable revision is known",
+                false,
+            );
+            return;
+        };
+        self.memory.bad_hash = self
+            .memory
+            .stable
+            .as_ref()
+            .and_then(|s| s.content_hash.clone())
+            .or_else(|| inputs.desired.as_ref().and_then(|d| d.content_hash.clone()));
+        self.memory.failure = Some("rolled back by request".to_owned());
+        let target = Revision {
+            task_definition_arn: previous,
+            content_hash: None,
+        };
+        self.start(target, true, inputs.now);
+    }
+
+    pub(super) fn start(&mut self, target: Revision, rollback: bool, now: Timestamp) {
+        self.event(
+            if rollback {
+                "RollbackStarted"
+            } else {
+                "ReleaseStarted"
+            },
+            format!("releasing {}", short(&target.task_definition_arn)),
+            false,
+        );
+        self.memory.release = Some(Release {
+            state: ReleaseState::Starting,
+            target,
+            started_at: now,
+            state_since: now,
+            progressed_at: now,
+            step: None,
+            rollback,
+            // Going back to a revision that served before needs no gate.
+            promoted: rollback,
+            full: false,
+            bake_skipped: false,
+            abort_reason: None,
+            stop_sent: false,
+            checks: Vec::new(),
+        });
+    }
+
+    /// Nothing in flight: adopt the live revision as stable, start a release when the desired
+    /// revision differs and did not fail.
+    pub(super) fn idle(&mut self, inputs: &Inputs) {
+        if self.memory.stable.is_none()
+            && let Some(live) = &inputs.live
+        {
+            let hash = inputs
+                .desired
+                .as_ref()
+                .filter(|d| &d.task_definition_arn == live)
+                .and_then(|d| d.content_hash.clone());
+            self.memory.stable = Some(Revision {
+                task_definition_arn: live.clone(),
+                content_hash: hash,
+            });
+        }
+        let Some(desired) = inputs.desired.clone() else {
+            return;
+        };
+        let Some(stable) = self.memory.stable.as_mut() else {
+            return;
+        };
+        if stable.task_definition_arn == desired.task_definition_arn {
+            stable.content_hash = stable.content_hash.take().or(desired.content_hash);
+            return;
+        }
+        if self.memory.bad_hash.is_some() && self.memory.bad_hash == desired.content_hash {
+            return;
+        }
+        self.start(desired, false, inputs.now);
+    }
+
+    /// The release succeeded: its revision is stable now.
+    pub(super) fn succeed(&mut self, now: Timestamp) {
+        let Some(r) = self.memory.release.take() else {
+            return;
+        };
+        if r.state == ReleaseState::Aborting {
+            self.event(
+                "AbortTooLate",
+                "the deployment completed before the abort could roll it back",
+                true,
+            );
+        }
+        self.memory.previous_stable = self
+            .memory
+            .stable
+            .take()
+            .map(|s| s.task_definition_arn)
+            .filter(|p| *p != r.target.task_definition_arn);
+        if !r.rollback {
+            self.memory.failure = None;
+        }
+        if self.memory.bad_hash.is_some() && self.memory.bad_hash == r.target.content_hash {
+            self.memory.bad_hash = None;
+        }
+        let message = format!("{} serves production", short(&r.target.task_definition_arn));
+        self.memory.stable = Some(r.target);
+        let _ = now;
+        self.event(
+            if r.rollback {
+                "RollbackCompleted"
+            } else {
+                "RolloutCompleted"
+            },
+            message,
+            false,
+        );
+    }
+
+    /// The release failed or was aborted and the engine rolled back: the stable revision serves.
+    pub(super) fn fail(&mut self, reason: String, now: Timestamp) {
+        let Some(r) = self.memory.release.take() else {
+            return;
+        };
+        if !r.rollback {
+            self.memory.bad_hash = r.target.content_hash.clone();
+        }
+        let stable = self
+            .memory
+            .stable
+            .as_ref()
+            .map_or("the stable revision", |s| short(&s.task_definition_arn))
+            .to_owned();
+        let message = format!(
+            "{} was rolled back: {reason}; {stable} serves production",
+            short(&r.target.task_definition_arn)
+        );
+        self.memory.failure = Some(reason);
+        self.memory.aborted_at = Some(now);
+        self.event("RolloutRolledBack", message, true);
+    }
+}
