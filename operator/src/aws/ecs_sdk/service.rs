@@ -188,6 +188,16 @@ pub(super) fn service_from_sdk(s: sdk::Service) -> Service {
         .into_iter()
         .map(deployment_from_sdk)
         .collect();
+    if deployments.is_empty() {
+        // CODE_DEPLOY (and EXTERNAL) services report task sets instead of deployments.
+        deployments = s
+            .task_sets
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| t.status.as_deref() != Some("DRAINING"))
+            .map(task_set_from_sdk)
+            .collect();
+    }
     deployments.sort_by_key(|d| d.status != "PRIMARY");
     Service {
         service_arn: s.service_arn.unwrap_or_default(),
@@ -206,6 +216,25 @@ pub(super) fn service_from_sdk(s: sdk::Service) -> Service {
         deployments,
         tags: tags_from_sdk(s.tags.unwrap_or_default()),
         created_at: s.created_at.as_ref().and_then(timestamp),
+    }
+}
+
+/// A task set as a deployment: PRIMARY/ACTIVE as the task set says, COMPLETED once it reached
+/// steady state.
+fn task_set_from_sdk(t: sdk::TaskSet) -> Deployment {
+    let steady = t.stability_status == Some(sdk::StabilityStatus::SteadyState);
+    Deployment {
+        id: t.id.unwrap_or_default(),
+        status: t.status.unwrap_or_default(),
+        task_definition: t.task_definition.unwrap_or_default(),
+        desired_count: t.computed_desired_count,
+        running_count: t.running_count,
+        pending_count: t.pending_count,
+        failed_tasks: 0,
+        rollout_state: Some(if steady { "COMPLETED" } else { "IN_PROGRESS" }.to_owned()),
+        rollout_state_reason: None,
+        created_at: required_time(t.created_at.as_ref()),
+        updated_at: required_time(t.updated_at.as_ref()),
     }
 }
 

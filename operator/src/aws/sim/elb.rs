@@ -1,7 +1,6 @@
 //! ELBv2 state of the simulated account: target groups, load balancers, listeners and rules with
 //! their forward weights, as seeded. ECS reads it (target group checks, deregistration delay);
-//! the ELBv2 API and CodeDeploy/ECS-native traffic shifting are to be added as sibling modules
-//! that change the weights here.
+//! the ELBv2 API (`elb_api`) shows the weights blue/green runs hold on top of the seeded ones.
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,7 @@
 //! The simulated AWS account behind `ecs-operator local` and the controller tests: stateful,
 //! deterministic, with time taken from a `SimClock` (faster than the wall clock, or moved by
-//! hand). Implements the AWS traits (`EcsApi` so far), enforces the ECS token buckets, counts
+//! hand). Implements the AWS traits (`EcsApi`, `CodeDeployApi`, `ElbApi`, `CloudWatchApi`,
+//! `AutoScalingApi`, and the HTTP `TestTrafficProbe`), enforces the token buckets, counts
 //! every call, injects faults and latency on request. Never talks to the network.
 //!
 //! Layout: `seed` (what exists at start), `world` (state, lazy time), one state module per AWS
@@ -9,10 +10,16 @@
 //! the ROLLING strategy, `ecs_validate`, `ecs_services`, `ecs_taskdefs`,
 //! `ecs_service_deployments`), the call path (`gate`, `throttle`, `ecs_api`).
 //!
-//! Extension: ELBv2, CodeDeploy, Application Auto Scaling and CloudWatch behaviour go in sibling
-//! modules with their own state field in `World` and their own step in `World::advance`; the
-//! ECS blue/green strategies go in `ecs_bluegreen` next to `ecs_deploy`, dispatched from
-//! `ecs_engine::schedule`.
+//! Blue/green: `ecs_bluegreen` (runs through the lifecycle stages, hooks, traffic, rollback;
+//! data in `ecs_bluegreen_model`) and `ecs_bluegreen_start` (ECS-native runs, CodeDeploy task
+//! sets, the listener weights and target groups runs hold), dispatched from
+//! `ecs_engine::schedule`. CodeDeploy: `codedeploy` (state; a deployment's progress is its
+//! service's run), `codedeploy_ops` (applications, groups, configs), `codedeploy_deployments`,
+//! `codedeploy_appspec`, `codedeploy_api`. ELBv2 reads and the effective listener weights:
+//! `elb_api`; CloudWatch alarms: `cloudwatch_api`; HTTP checks through listeners: `probe`.
+//!
+//! Extension: another AWS service goes in sibling modules with its own state field in `World`
+//! and, when it acts on its own, its own step in `World::advance`.
 
 mod alarms;
 pub mod arn;

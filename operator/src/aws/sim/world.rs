@@ -1,7 +1,7 @@
 //! The simulated account's state: one sub-state per AWS service (EC2 network, IAM, ELBv2,
-//! CloudWatch alarms, ECS), and lazy time. Every call first advances the world to the clock's
-//! `now`; services with nothing to do cost nothing. A new AWS service (CodeDeploy, Application
-//! Auto Scaling) adds its own state field here and its own step in `advance`.
+//! CloudWatch alarms, ECS, Application Auto Scaling, CodeDeploy), and lazy time. Every call
+//! first advances the world to the clock's `now`; services with nothing to do cost nothing.
+//! CodeDeploy deployments progress as ECS blue/green runs, so CodeDeploy has no step of its own.
 
 use jiff::Timestamp;
 

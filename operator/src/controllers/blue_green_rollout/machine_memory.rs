@@ -238,8 +238,9 @@ impl Transition {
             .map_or("the stable revision", |s| short(&s.task_definition_arn))
             .to_owned();
         let message = format!(
-            "{} was rolled back: {reason}; {stable} serves production",
-            short(&r.target.task_definition_arn)
+            "{} was rolled back: {}; {stable} serves production",
+            short(&r.target.task_definition_arn),
+            reason.trim_end_matches('.')
         );
         self.memory.failure = Some(reason);
         self.memory.aborted_at = Some(now);

@@ -169,7 +169,10 @@ pub fn summarize(
                 ),
                 ReleaseState::Aborting => format!(
                     "aborting {target}: {}; rolling back to {stable}",
-                    r.abort_reason.as_deref().unwrap_or("aborted")
+                    r.abort_reason
+                        .as_deref()
+                        .unwrap_or("aborted")
+                        .trim_end_matches('.')
                 ),
                 state => format!(
                     "{state:?} {target}{}{weights}",
@@ -186,7 +189,11 @@ pub fn summarize(
             format!(
                 "{} was rolled back: {}; {stable} serves production. Change the spec or run `kubectl ecs retry` to release it again",
                 desired.map_or("the release", |d| machine::short(&d.task_definition_arn)),
-                memory.failure.as_deref().unwrap_or("it failed"),
+                memory
+                    .failure
+                    .as_deref()
+                    .unwrap_or("it failed")
+                    .trim_end_matches('.'),
             ),
         ),
         (None, _) => match &waiting {
