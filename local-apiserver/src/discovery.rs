@@ -195,8 +195,10 @@ mod tests {
             groups,
             [
                 "apiextensions.k8s.io",
+                "apps",
                 "coordination.k8s.io",
-                "events.k8s.io"
+                "events.k8s.io",
+                "rbac.authorization.k8s.io"
             ]
         );
         let crd = &agg["items"][0]["versions"][0]["resources"][0];

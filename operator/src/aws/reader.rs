@@ -141,7 +141,12 @@ impl ServiceReader {
         let Some(state) = clusters.get(cluster) else {
             return Vec::new();
         };
-        let asked: HashSet<&str> = batch.iter().map(|(n, _)| n.as_str()).collect();
+        // Names in this batch or waiting for the next one are read anyway.
+        let asked: HashSet<&str> = batch
+            .iter()
+            .chain(state.pending.iter())
+            .map(|(n, _)| n.as_str())
+            .collect();
         let mut candidates: Vec<(&String, Option<Timestamp>)> = state
             .neighbours
             .iter()
@@ -166,6 +171,15 @@ impl ServiceReader {
         let extra = self.fill(cluster, &batch);
         let mut names: Vec<String> = batch.iter().map(|(n, _)| n.clone()).collect();
         names.extend(extra.iter().cloned());
+        {
+            // Marked read when the call leaves, so concurrent calls do not read them ahead too.
+            let now = self.clock.now();
+            let mut clusters = self.clusters.lock().expect("reader lock");
+            let state = clusters.entry(cluster.to_string()).or_default();
+            for name in &names {
+                state.last_read.insert(name.clone(), now);
+            }
+        }
         let result = self.api.describe_services(cluster, &names).await;
         let now = self.clock.now();
         match result {
@@ -174,9 +188,6 @@ impl ServiceReader {
                 {
                     let mut clusters = self.clusters.lock().expect("reader lock");
                     let state = clusters.entry(cluster.to_string()).or_default();
-                    for name in &names {
-                        state.last_read.insert(name.clone(), now);
-                    }
                     for (name, lookup) in extra.into_iter().zip(prefetched) {
                         state.prefetched.insert(name, (now, lookup));
                     }

@@ -141,7 +141,15 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
 
     let mut knob = load::Knob::new(sim.clone(), args.loads.clone());
     let mut demo = demo::Demo::new(args.demo_failure.as_deref(), &manifests)?;
-    let code = watch(&client, &args, &sim_clock, &failed_applies, &mut knob, &mut demo).await;
+    let code = watch(
+        &client,
+        &args,
+        &sim_clock,
+        &failed_applies,
+        &mut knob,
+        &mut demo,
+    )
+    .await;
     token.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(10), controllers).await;
     server.shutdown().await;
