@@ -98,7 +98,7 @@ async fn wait_all_ready(api: &Api<EcsService>, n: usize, suffix: &str) {
         if ready == n {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
@@ -120,7 +120,8 @@ async fn serve_api() {
     server.shutdown().await;
 }
 
-async fn start_api_child() -> (std::process::Child, kube::Client) {
+/// The API server child and a client configuration for it.
+async fn start_api_child() -> (std::process::Child, kube::Config) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(std::env::current_exe().expect("own path"))
         .env("BENCH_ROLE", "apiserver")
@@ -136,7 +137,7 @@ async fn start_api_child() -> (std::process::Child, kube::Client) {
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
         .await
         .expect("config");
-    (child, kube::Client::try_from(config).expect("client"))
+    (child, config)
 }
 
 async fn resource_version(api: &Api<EcsService>) -> String {
@@ -224,7 +225,11 @@ async fn main() {
         SimSeed::minimal("123456789012", "eu-west-1", &CLUSTERS),
     );
     sim.set_latency(Duration::from_millis(20));
-    let (mut child, client) = start_api_child().await;
+    let (mut child, kube_config) = start_api_child().await;
+    // The benchmark's own calls (creates, patches, readiness polls) use a client of their own,
+    // so the operator's connection pool holds only what the operator asked for.
+    let client = kube::Client::try_from(kube_config.clone()).expect("client");
+    let operator_client = kube::Client::try_from(kube_config).expect("client");
     let child_pid = child.id().to_string();
     let crd_api: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
         Api::all(client.clone());
@@ -282,7 +287,7 @@ async fn main() {
     };
     let wall = Instant::now();
     let operator = tokio::spawn(manager::run(
-        client.clone(),
+        operator_client,
         aws,
         shared,
         metrics.clone(),

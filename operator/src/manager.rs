@@ -1,21 +1,21 @@
-//! Starts everything the controllers need — reflectors for the stores, the shared context —
-//! and runs every controller until shutdown. Used by `ecs-operator run` and `local`.
+//! Starts everything the controllers need — one watch per kind for the stores and triggers, the
+//! shared context — and runs every controller until shutdown. Used by `ecs-operator run` and
+//! `local`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
-use futures::StreamExt;
 use kube::api::Api;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::accounts::AwsAccounts;
 use crate::clock::SharedClock;
 use crate::controllers::backoff::Backoff;
 use crate::controllers::context::TaskDefinitionCache;
+use crate::controllers::sources::Source;
 use crate::controllers::{
     Context, Settings, Stores, blue_green_rollout, ecs_service, scaling_policy,
 };
@@ -75,35 +75,6 @@ fn watcher_config(scope: &Scope) -> watcher::Config {
     }
 }
 
-fn start_store<K>(
-    api: Api<K>,
-    config: watcher::Config,
-    token: &CancellationToken,
-) -> (Store<K>, tokio::task::JoinHandle<()>)
-where
-    K: kube::Resource<DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
-{
-    let (store, writer) = reflector::store();
-    let token = token.clone();
-    let stream = watcher(api, config)
-        .default_backoff()
-        .reflect(writer)
-        .for_each(|_| futures::future::ready(()));
-    let task = tokio::spawn(async move {
-        tokio::select! {
-            () = stream => {}
-            () = token.cancelled() => {}
-        }
-    });
-    (store, task)
-}
-
 /// Runs every controller until `token` is cancelled.
 pub async fn run(
     client: kube::Client,
@@ -113,27 +84,33 @@ pub async fn run(
     config: ManagerConfig,
     token: CancellationToken,
 ) {
+    // One watch per kind feeds its store and every controller that reacts to the kind.
     let wc = watcher_config(&config.scope);
-    let (services, t1) = start_store(
-        api::<EcsService>(&client, &config.scope),
-        wc.clone(),
-        &token,
-    );
-    let (rollouts, t2) = start_store(
-        api::<BlueGreenRollout>(&client, &config.scope),
-        wc.clone(),
-        &token,
-    );
-    let (scaling, t3) = start_store(
-        api::<ScalingPolicy>(&client, &config.scope),
-        wc.clone(),
-        &token,
-    );
-    for store in [services.clone()] {
-        let _ = tokio::time::timeout(Duration::from_secs(30), store.wait_until_ready()).await;
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(30), rollouts.wait_until_ready()).await;
-    let _ = tokio::time::timeout(Duration::from_secs(30), scaling.wait_until_ready()).await;
+    let mut services = Source::new(api::<EcsService>(&client, &config.scope), wc.clone());
+    let mut rollouts = Source::new(api::<BlueGreenRollout>(&client, &config.scope), wc.clone());
+    let mut scaling = Source::new(api::<ScalingPolicy>(&client, &config.scope), wc);
+    let stores = Stores {
+        services: services.store(),
+        rollouts: rollouts.store(),
+        scaling: scaling.store(),
+    };
+    let for_services = (services.applied(), rollouts.touched(), scaling.touched());
+    let for_rollouts = (rollouts.applied(), services.touched());
+    let for_scaling = (scaling.applied(), services.touched(), rollouts.touched());
+    let watches = [
+        services.spawn(&token),
+        rollouts.spawn(&token),
+        scaling.spawn(&token),
+    ];
+    // Every controller reads the other kinds' stores: start once all three are filled.
+    let _ = tokio::time::timeout(Duration::from_secs(30), async {
+        let _ = tokio::join!(
+            stores.services.wait_until_ready(),
+            stores.rollouts.wait_until_ready(),
+            stores.scaling.wait_until_ready(),
+        );
+    })
+    .await;
     let reporter = Reporter {
         controller: config.reporter.clone(),
         instance: std::env::var("POD_NAME").ok(),
@@ -147,42 +124,35 @@ pub async fn run(
         backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(300)),
         settings: config.settings.clone(),
         task_definitions: TaskDefinitionCache::default(),
-        stores: Stores {
-            services,
-            rollouts,
-            scaling,
-        },
+        stores,
     });
     let shutdown = token.clone().cancelled_owned();
     let services = ecs_service::run(
         ctx.clone(),
-        api::<EcsService>(&client, &config.scope),
-        api::<BlueGreenRollout>(&client, &config.scope),
-        api::<ScalingPolicy>(&client, &config.scope),
-        wc.clone(),
+        for_services.0,
+        for_services.1,
+        for_services.2,
         config.concurrency,
         shutdown,
     );
     let rollouts = blue_green_rollout::run(
         ctx.clone(),
-        api::<BlueGreenRollout>(&client, &config.scope),
-        api::<EcsService>(&client, &config.scope),
-        wc.clone(),
+        for_rollouts.0,
+        for_rollouts.1,
         config.concurrency,
         token.clone().cancelled_owned(),
     );
     let scaling = scaling_policy::run(
         ctx,
-        api::<ScalingPolicy>(&client, &config.scope),
-        api::<EcsService>(&client, &config.scope),
-        api::<BlueGreenRollout>(&client, &config.scope),
-        wc,
+        for_scaling.0,
+        for_scaling.1,
+        for_scaling.2,
         config.concurrency,
         token.clone().cancelled_owned(),
     );
     tokio::join!(services, rollouts, scaling);
     token.cancel();
-    for t in [t1, t2, t3] {
-        let _ = t.await;
+    for watch in watches {
+        let _ = watch.await;
     }
 }

@@ -88,16 +88,11 @@ async fn happy_path_checks_test_traffic_then_promotes_and_completes() {
     assert!(sb.sim.call_count("probe:HttpGet") >= 2);
     assert_eq!(sb.sim.call_count("codedeploy:ContinueDeployment"), 1);
     assert!(live_revision(&sb, "auth").ends_with(":2"));
-    // The EcsService is Ready on the released revision; a quiet period writes nothing.
+    // The EcsService turns Ready on the released revision once its task set is steady.
+    e2e_tests::scaling::wait_service_ready(&sb, "auth").await;
     let svc = services(&sb).get("auth").await.unwrap();
-    let ready = svc
-        .status
-        .as_ref()
-        .unwrap()
-        .conditions
-        .iter()
-        .any(|c| c.type_ == "Ready" && c.status == "True");
-    assert!(ready, "{:?}", svc.status);
+    let status = svc.status.unwrap();
+    assert!(status.task_definition_arn.unwrap().ends_with(":2"));
     sb.shutdown().await;
 }
 

@@ -8,6 +8,7 @@ pub mod context;
 pub mod ecs_service;
 pub mod scaling_policy;
 pub mod shared;
+pub mod sources;
 
 pub use context::{Context, Settings, Stores};
 

@@ -19,13 +19,13 @@ pub mod view;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::controllers::sources::Feed;
 use crds::rollout::{BlueGreenRolloutStatus, CodeDeployStatus, RolloutPhase, TrafficWeights};
 use crds::{BlueGreenRollout, EcsService};
 use futures::StreamExt;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use self::apply::{Applied, ApplyError};
@@ -383,9 +383,8 @@ fn rollouts_of(stores: &Stores, svc: &EcsService) -> Vec<ObjectRef<BlueGreenRoll
 /// Runs the BlueGreenRollout controller until `shutdown` resolves.
 pub async fn run(
     ctx: Arc<Context>,
-    api: Api<BlueGreenRollout>,
-    services: Api<EcsService>,
-    config: watcher::Config,
+    rollouts: Feed<BlueGreenRollout>,
+    services: Feed<EcsService>,
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
@@ -395,10 +394,8 @@ pub async fn run(
         Some(((), ()))
     });
     let stores = ctx.stores.clone();
-    Controller::new(api, config.clone())
-        .watches(services, config, move |svc: EcsService| {
-            rollouts_of(&stores, &svc)
-        })
+    Controller::for_stream(rollouts, ctx.stores.rollouts.clone())
+        .watches_stream(services, move |svc: EcsService| rollouts_of(&stores, &svc))
         .reconcile_all_on(ticks)
         .with_config(ControllerConfig::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)

@@ -129,6 +129,20 @@ pub fn plan(
     if plan.stalled.is_some() {
         return plan;
     }
+    let live = settled_revision(observed);
+    if plan.waiting.is_none()
+        && memory.stable.is_none()
+        && memory.release.is_none()
+        && live.is_none()
+    {
+        plan.waiting = Some((
+            "WaitingForInitialDeployment",
+            format!(
+                "EcsService {} is still deploying the service's first revision; releases start once it completes",
+                spec.service.object
+            ),
+        ));
+    }
     let ready_to_start = plan.waiting.is_none();
     if ready_to_start && desired.is_none() {
         plan.waiting = Some((
@@ -142,10 +156,7 @@ pub fn plan(
     let inputs = Inputs {
         now,
         desired: desired.filter(|_| ready_to_start),
-        live: observed
-            .service
-            .as_ref()
-            .and_then(|s| s.task_definition.clone()),
+        live,
         engine: observed.engine.clone(),
         alarms_firing: observed.alarms_firing.clone(),
         probes: observed.probes.clone(),
@@ -168,6 +179,20 @@ pub fn plan(
     }
     plan.transition = Some(transition);
     plan
+}
+
+/// The revision the ECS service runs once no deployment of it is in progress: the one a
+/// rollout adopts as stable (before that, nothing serves production for certain).
+fn settled_revision(observed: &Observed) -> Option<String> {
+    let service = observed.service.as_ref()?;
+    let deploying = service
+        .deployments
+        .iter()
+        .any(|d| d.rollout_state.as_deref() == Some("IN_PROGRESS"));
+    if deploying {
+        return None;
+    }
+    service.task_definition.clone()
 }
 
 /// CodeDeploy resources to create or correct, and whether the ECS service is ready for the

@@ -369,3 +369,51 @@ fn machine_actions_become_engine_calls() {
     assert_eq!(p.step, Some(Step::StopDeployment { id: "d-123".into() }));
     assert_eq!(p.step.unwrap().name(), "StopDeployment");
 }
+
+#[test]
+fn the_first_revision_becomes_stable_only_once_its_deployment_completes() {
+    let spec = native_spec();
+    let mut svc = live("ECS", &spec);
+    svc.deployments = vec![crate::aws::ecs::Deployment {
+        status: "PRIMARY".into(),
+        task_definition: TD1.into(),
+        rollout_state: Some("IN_PROGRESS".into()),
+        ..Default::default()
+    }];
+    let first = Some(Revision {
+        task_definition_arn: TD1.into(),
+        content_hash: Some("h1".into()),
+    });
+    let p = plan(
+        &spec,
+        &Memory::default(),
+        &observed(Some(svc.clone()), Setup::default(), EngineView::None),
+        first.clone(),
+        vec![],
+        now(),
+    );
+    assert_eq!(
+        p.waiting.as_ref().map(|w| w.0),
+        Some("WaitingForInitialDeployment")
+    );
+    let t = p.transition.expect("the machine steps");
+    assert_eq!(
+        t.memory.stable, None,
+        "nothing serves production for certain"
+    );
+    assert_eq!(t.action, None);
+
+    svc.deployments[0].rollout_state = Some("COMPLETED".into());
+    let p = plan(
+        &spec,
+        &Memory::default(),
+        &observed(Some(svc), Setup::default(), EngineView::None),
+        first.clone(),
+        vec![],
+        now(),
+    );
+    assert_eq!(p.waiting, None);
+    let t = p.transition.expect("the machine steps");
+    assert_eq!(t.memory.stable, first, "the completed revision is adopted");
+    assert_eq!(t.action, None, "no release of the revision that serves");
+}

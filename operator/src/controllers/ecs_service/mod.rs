@@ -12,13 +12,13 @@ pub mod validate;
 
 use std::sync::Arc;
 
+use crate::controllers::sources::Feed;
 use crds::common::{ManagementPolicy, condition};
 use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
 use futures::StreamExt;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use self::apply::{Applied, ApplyError};
@@ -229,10 +229,9 @@ fn step_name(step: &plan::Step) -> &'static str {
 /// Runs the EcsService controller until `shutdown` resolves.
 pub async fn run(
     ctx: Arc<Context>,
-    api: Api<EcsService>,
-    rollouts: Api<BlueGreenRollout>,
-    scaling: Api<ScalingPolicy>,
-    config: watcher::Config,
+    services: Feed<EcsService>,
+    rollouts: Feed<BlueGreenRollout>,
+    scaling: Feed<ScalingPolicy>,
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
@@ -241,11 +240,11 @@ pub async fn run(
         tokio::time::sleep(resync).await;
         Some(((), ()))
     });
-    Controller::new(api, config.clone())
-        .watches(scaling, config.clone(), |p: ScalingPolicy| {
+    Controller::for_stream(services, ctx.stores.services.clone())
+        .watches_stream(scaling, |p: ScalingPolicy| {
             Some(ObjectRef::<EcsService>::new(&p.spec.service_ref.name).within(&p.namespace()?))
         })
-        .watches(rollouts, config, |r: BlueGreenRollout| {
+        .watches_stream(rollouts, |r: BlueGreenRollout| {
             Some(ObjectRef::<EcsService>::new(&r.spec.service_ref.name).within(&r.namespace()?))
         })
         .reconcile_all_on(ticks)

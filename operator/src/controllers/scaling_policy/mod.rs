@@ -15,6 +15,7 @@ pub mod validate;
 
 use std::sync::Arc;
 
+use crate::controllers::sources::Feed;
 use crds::common::condition;
 use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
 use futures::StreamExt;
@@ -22,7 +23,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use self::apply::{Applied, ApplyError};
@@ -287,10 +287,9 @@ fn policies_for(
 /// the service appears).
 pub async fn run(
     ctx: Arc<Context>,
-    api: Api<ScalingPolicy>,
-    services: Api<EcsService>,
-    rollouts: Api<BlueGreenRollout>,
-    config: watcher::Config,
+    policies: Feed<ScalingPolicy>,
+    services: Feed<EcsService>,
+    rollouts: Feed<BlueGreenRollout>,
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
@@ -300,11 +299,11 @@ pub async fn run(
         Some(((), ()))
     });
     let (for_services, for_rollouts) = (ctx.clone(), ctx.clone());
-    Controller::new(api, config.clone())
-        .watches(services, config.clone(), move |s: EcsService| {
+    Controller::for_stream(policies, ctx.stores.scaling.clone())
+        .watches_stream(services, move |s: EcsService| {
             policies_for(&for_services, s.namespace(), &s.name_any())
         })
-        .watches(rollouts, config, move |r: BlueGreenRollout| {
+        .watches_stream(rollouts, move |r: BlueGreenRollout| {
             policies_for(&for_rollouts, r.namespace(), &r.spec.service_ref.name)
         })
         .reconcile_all_on(ticks)
