@@ -368,7 +368,8 @@ pub struct LifecycleHook {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Analysis {
-    /// CloudWatch alarms watched during the rollout and the bake window: ALARM aborts and rolls back.
+    /// CloudWatch alarms watched during the rollout and the bake window: one in ALARM, or one that
+    /// does not exist, aborts the release and rolls it back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alarm_names: Vec<String>,
     /// HTTP checks against the test listener before production traffic moves.

@@ -160,6 +160,23 @@ async fn an_alarm_during_bake_time_rolls_back() {
 }
 
 #[tokio::test]
+async fn an_alarm_that_does_not_exist_rolls_the_release_back_naming_it() {
+    let sb = Sandbox::start().await;
+    let extra = "  analysis:\n    alarmNames: [event-latency-hihg]\n";
+    start(&sb, "event", "BLUE_GREEN", extra).await;
+    release(&sb, "event", "repo/event:2").await;
+    let degraded = wait_degraded(&sb, "event").await;
+    let reason = degraded.status.unwrap().failure_reason.unwrap();
+    assert!(
+        reason.contains("no alarm named event-latency-hihg"),
+        "{reason}"
+    );
+    assert!(live_revision(&sb, "event").ends_with(":1"));
+    assert_eq!(sb.sim.call_count("ecs:StopServiceDeployment"), 1);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_failing_http_check_rolls_back_and_is_not_retried_by_itself() {
     let sb = Sandbox::start().await;
     start(&sb, "event", "BLUE_GREEN", &checks("event")).await;

@@ -211,6 +211,8 @@ pub struct Inputs {
     pub engine: EngineView,
     /// Watched alarms in ALARM.
     pub alarms_firing: Vec<String>,
+    /// Watched alarms CloudWatch does not know (a release they cannot guard is not let through).
+    pub alarms_missing: Vec<String>,
     /// HTTP checks sent this reconcile: (index, passed, what it got).
     pub probes: Vec<(usize, bool, String)>,
     /// Pending verbs.

@@ -75,6 +75,13 @@ fn check_gates(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
         let reason = format!("alarm {} is in ALARM", inputs.alarms_firing.join(", "));
         return t.abort(reason, now);
     }
+    if watched && !inputs.alarms_missing.is_empty() {
+        let reason = format!(
+            "CloudWatch has no alarm named {}, so the release cannot be guarded by it; create the alarm or remove it from the rollout's alarms",
+            inputs.alarms_missing.join(", ")
+        );
+        return t.abort(reason, now);
+    }
     let stalled_for = now.duration_since(r.progressed_at).as_secs();
     if r.state.has_deadline() && stalled_for > gates.progress_deadline_secs {
         let reason = format!(

@@ -37,6 +37,7 @@ fn inputs(now: i64, engine: EngineView) -> Inputs {
         live: Some(rev(1).task_definition_arn),
         engine,
         alarms_firing: Vec::new(),
+        alarms_missing: Vec::new(),
         probes: Vec::new(),
         verbs: Vec::new(),
     }
@@ -336,6 +337,24 @@ fn success_makes_the_release_stable_and_remembers_the_previous_one() {
     assert_eq!(t.memory.previous_stable, Some(rev(1).task_definition_arn));
     assert_eq!(reasons(&t), ["RolloutCompleted"]);
     assert_eq!(phase(&t.memory, Some(&rev(2))), P::Healthy);
+}
+
+#[test]
+fn a_release_whose_alarm_does_not_exist_is_rolled_back_with_the_name() {
+    let mut i = inputs(1, gate());
+    i.alarms_missing = vec!["app-5xx-typo".into()];
+    let t = step(&in_state(S::Deploying), &gates(), &i);
+    assert_eq!(state(&t), Some(S::Aborting));
+    let Some(Action::Stop { reason }) = &t.action else {
+        panic!("a stop: {:?}", t.action)
+    };
+    assert!(reason.contains("no alarm named app-5xx-typo"), "{reason}");
+    let t = step(&in_state(S::Starting), &gates(), &i);
+    assert_ne!(
+        state(&t),
+        Some(S::Aborting),
+        "alarms are read once deploying"
+    );
 }
 
 #[test]

@@ -56,6 +56,8 @@ pub struct Observed {
     pub stable_target_group: Option<String>,
     /// Watched alarms in ALARM.
     pub alarms_firing: Vec<String>,
+    /// Watched alarms that do not exist.
+    pub alarms_missing: Vec<String>,
     /// HTTP checks sent: (index, passed, what they got).
     pub probes: Vec<(usize, bool, String)>,
     /// With no release in flight: a service deployment of the live revision waiting at the
@@ -117,6 +119,7 @@ pub async fn observe(
         production_rule: None,
         stable_target_group: stable_target_group.map(str::to_owned),
         alarms_firing: Vec::new(),
+        alarms_missing: Vec::new(),
         probes: Vec::new(),
         stray_gate: None,
     };
@@ -219,10 +222,14 @@ pub async fn observe(
         }
     }
     if machine::watches_alarms(memory) && !spec.alarm_names.is_empty() {
-        observed.alarms_firing = aws
-            .cloudwatch
-            .describe_alarms(&spec.alarm_names)
-            .await?
+        let alarms = aws.cloudwatch.describe_alarms(&spec.alarm_names).await?;
+        observed.alarms_missing = spec
+            .alarm_names
+            .iter()
+            .filter(|name| !alarms.iter().any(|a| &a.alarm_name == *name))
+            .cloned()
+            .collect();
+        observed.alarms_firing = alarms
             .into_iter()
             .filter(|a| a.state_value == "ALARM")
             .map(|a| a.alarm_name)

@@ -159,6 +159,7 @@ pub fn plan(
         live,
         engine: observed.engine.clone(),
         alarms_firing: observed.alarms_firing.clone(),
+        alarms_missing: observed.alarms_missing.clone(),
         probes: observed.probes.clone(),
         verbs,
     };

@@ -74,6 +74,7 @@ fn observed(service: Option<Service>, setup: Setup, engine: EngineView) -> Obser
         production_rule: None,
         stable_target_group: None,
         alarms_firing: Vec::new(),
+        alarms_missing: Vec::new(),
         probes: Vec::new(),
         stray_gate: None,
     }
