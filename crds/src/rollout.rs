@@ -3,7 +3,7 @@
 
 pub use crate::rollout_status::*;
 
-use crate::common::LocalObjectReference;
+use crate::common::{DeletionPolicy, LocalObjectReference};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,11 @@ pub struct BlueGreenRolloutSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 60, max = 172800))]
     pub progress_deadline_seconds: Option<i64>,
+    /// Delete (default): deleting the rollout deletes the CodeDeploy deployment group it created,
+    /// and the application it created once no other group is left in it, after any running
+    /// deployment has finished. Retain: leave them. ECS-native rollouts create nothing to delete.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
 }
 
 fn default_true() -> bool {

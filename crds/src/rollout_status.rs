@@ -176,6 +176,12 @@ pub struct CodeDeployStatus {
     /// Hash of the configuration last found in sync (skips the reads until the spec changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synced_hash: Option<String>,
+    /// The operator created the application (deletionPolicy Delete may delete it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub created_application: bool,
+    /// The operator created the deployment group (deletionPolicy Delete deletes it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub created_deployment_group: bool,
 }
 
 /// Production traffic weights.

@@ -244,6 +244,8 @@ async fn code_deploy_application_group_and_deployment_round_trip() {
         spec.deployment_config_name
     );
     assert_eq!(read.spec.service_role_arn, spec.service_role_arn);
+    let groups = call(cd.list_deployment_groups("cdwire-app")).await.unwrap();
+    assert_eq!(groups, ["cdwire"]);
 
     let app_spec = ecs_operator::controllers::blue_green_rollout::engine::app_spec(
         "arn:aws:ecs:us-east-1:123456789012:task-definition/cdwire:2",

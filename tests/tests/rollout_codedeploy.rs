@@ -464,3 +464,63 @@ async fn another_active_deployment_in_the_group_is_waited_for_not_doubled() {
     );
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn deleting_a_rollout_deletes_what_it_created_unless_retained() {
+    let sb = Sandbox::start().await;
+    start(&sb, "auth", "").await;
+    start(&sb, "event", "  deletionPolicy: Retain\n").await;
+    let api = rollouts(&sb);
+    let cd = api.get("auth").await.unwrap().status.unwrap().code_deploy;
+    let cd = cd.expect("CodeDeploy status");
+    assert!(cd.created_application && cd.created_deployment_group);
+    for name in ["auth", "event"] {
+        api.delete(name, &Default::default()).await.unwrap();
+    }
+    sb.wait_for("both rollouts gone", WAIT, || {
+        let api = api.clone();
+        async move {
+            let left = api.list(&Default::default()).await.ok()?.items.len();
+            (left == 0).then_some(())
+        }
+    })
+    .await;
+    let gone = sb.sim.get_application("default-auth").await.unwrap_err();
+    assert_eq!(gone.kind, ErrorKind::NotFound);
+    assert_eq!(sb.sim.call_count("codedeploy:DeleteDeploymentGroup"), 1);
+    assert_eq!(sb.sim.call_count("codedeploy:DeleteApplication"), 1);
+    let kept = sb.sim.get_deployment_group("default-event", "event").await;
+    assert!(kept.is_ok(), "Retain keeps the group: {kept:?}");
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rollout_deleted_mid_deployment_keeps_its_group_until_the_deployment_ends() {
+    let sb = Sandbox::start().await;
+    start(&sb, "auth", MANUAL).await;
+    release(&sb, "auth", "repo/auth:2").await;
+    wait_rollout(&sb, "auth", "Paused", |r| {
+        phase(r) == Some(RolloutPhase::Paused)
+    })
+    .await;
+    let api = rollouts(&sb);
+    let lists = sb.sim.call_count("codedeploy:ListDeployments");
+    api.delete("auth", &Default::default()).await.unwrap();
+    // The deletion is seen and waits: the object stays, the group is not touched.
+    sb.wait_for("the deletion to look for running deployments", WAIT, || {
+        let sim = sb.sim.clone();
+        async move { (sim.call_count("codedeploy:ListDeployments") > lists).then_some(()) }
+    })
+    .await;
+    assert!(api.get_opt("auth").await.unwrap().is_some());
+    assert_eq!(sb.sim.call_count("codedeploy:DeleteDeploymentGroup"), 0);
+    let running = group_deployments(&sb, "auth").await;
+    sb.sim.stop_deployment(&running[0], true).await.unwrap();
+    sb.wait_for("the rollout gone", WAIT, || {
+        let api = api.clone();
+        async move { api.get_opt("auth").await.ok()?.is_none().then_some(()) }
+    })
+    .await;
+    assert_eq!(sb.sim.call_count("codedeploy:DeleteDeploymentGroup"), 1);
+    sb.shutdown().await;
+}

@@ -260,6 +260,8 @@ pub trait CodeDeployApi: Send + Sync {
     async fn delete_deployment_group(&self, application: &str, group: &str) -> AwsResult<()>;
     /// DeleteApplication.
     async fn delete_application(&self, name: &str) -> AwsResult<()>;
+    /// ListDeploymentGroups of an application (all pages): the group names.
+    async fn list_deployment_groups(&self, application: &str) -> AwsResult<Vec<String>>;
     /// GetDeploymentConfig.
     async fn get_deployment_config(&self, name: &str) -> AwsResult<DeploymentConfigSpec>;
     /// CreateDeploymentConfig (compute platform ECS); the config id.

@@ -428,6 +428,27 @@ impl CodeDeployApi for SdkCodeDeploy {
         Ok(())
     }
 
+    async fn list_deployment_groups(&self, application: &str) -> AwsResult<Vec<String>> {
+        let mut groups = Vec::new();
+        let mut next_token = None;
+        loop {
+            let out = self
+                .client
+                .list_deployment_groups()
+                .application_name(application)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(aws_error)?;
+            groups.extend(out.deployment_groups.unwrap_or_default());
+            // Some endpoints echo an empty token on the last page.
+            next_token = out.next_token.filter(|t| !t.is_empty());
+            if next_token.is_none() {
+                return Ok(groups);
+            }
+        }
+    }
+
     async fn get_deployment_config(&self, name: &str) -> AwsResult<DeploymentConfigSpec> {
         let out = self
             .client

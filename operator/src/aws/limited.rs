@@ -305,6 +305,13 @@ impl CodeDeployApi for LimitedCodeDeploy {
         self.call("DeleteApplication", self.inner.delete_application(name))
             .await
     }
+    async fn list_deployment_groups(&self, application: &str) -> AwsResult<Vec<String>> {
+        self.call(
+            "ListDeploymentGroups",
+            self.inner.list_deployment_groups(application),
+        )
+        .await
+    }
     async fn get_deployment_config(&self, name: &str) -> AwsResult<DeploymentConfigSpec> {
         self.call(
             "GetDeploymentConfig",

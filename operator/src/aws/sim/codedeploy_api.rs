@@ -33,6 +33,7 @@ const fn op(key: &'static str, mutating: bool) -> Operation {
 const GET_APPLICATION: Operation = op("codedeploy:GetApplication", false);
 const CREATE_APPLICATION: Operation = op("codedeploy:CreateApplication", true);
 const DELETE_APPLICATION: Operation = op("codedeploy:DeleteApplication", true);
+const LIST_DEPLOYMENT_GROUPS: Operation = op("codedeploy:ListDeploymentGroups", false);
 const GET_DEPLOYMENT_GROUP: Operation = op("codedeploy:GetDeploymentGroup", false);
 const CREATE_DEPLOYMENT_GROUP: Operation = op("codedeploy:CreateDeploymentGroup", true);
 const UPDATE_DEPLOYMENT_GROUP: Operation = op("codedeploy:UpdateDeploymentGroup", true);
@@ -110,6 +111,13 @@ impl CodeDeployApi for SimAws {
     async fn delete_application(&self, name: &str) -> AwsResult<()> {
         self.cd(&DELETE_APPLICATION, |w, _| w.cd_delete_application(name))
             .await
+    }
+
+    async fn list_deployment_groups(&self, application: &str) -> AwsResult<Vec<String>> {
+        self.cd(&LIST_DEPLOYMENT_GROUPS, |w, _| {
+            w.cd_list_groups(application)
+        })
+        .await
     }
 
     async fn get_deployment_config(&self, name: &str) -> AwsResult<DeploymentConfigSpec> {

@@ -77,6 +77,19 @@ impl World {
         Ok(())
     }
 
+    pub(crate) fn cd_list_groups(&self, app: &str) -> AwsResult<Vec<String>> {
+        if !self.codedeploy.applications.contains_key(app) {
+            return Err(app_missing(app));
+        }
+        Ok(self
+            .codedeploy
+            .groups
+            .keys()
+            .filter(|(a, _)| a == app)
+            .map(|(_, group)| group.clone())
+            .collect())
+    }
+
     pub(crate) fn cd_get_group(&self, app: &str, group: &str) -> AwsResult<DeploymentGroupInfo> {
         if !self.codedeploy.applications.contains_key(app) {
             return Err(app_missing(app));

@@ -3,8 +3,10 @@
 //! HTTP checks on the test listener, progress deadline) and verbs (promote, abort, retry,
 //! rollback as annotations). Pipeline per reconcile: validate → observe → plan (engine setup,
 //! then one step of the pure state machine) → apply (at most one AWS mutation) → status.
+//! Deletion (`cleanup`) removes the CodeDeploy resources the rollout created.
 
 pub mod apply;
+pub mod cleanup;
 pub mod engine;
 pub mod machine;
 mod machine_memory;
@@ -20,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::controllers::sources::Feed;
+use crds::common::DeletionPolicy;
 use crds::rollout::{BlueGreenRolloutStatus, CodeDeployStatus, RolloutPhase, TrafficWeights};
 use crds::{BlueGreenRollout, EcsService};
 use futures::StreamExt;
@@ -34,7 +37,7 @@ use self::plan::Step;
 use self::validate::Engine;
 use crate::aws::AwsError;
 use crate::controllers::shared::{self, publish, write_status};
-use crate::controllers::{Context, Stores};
+use crate::controllers::{Context, FINALIZER, Stores};
 
 /// Controller name in metrics and logs.
 pub const CONTROLLER: &str = "bluegreenrollout";
@@ -48,6 +51,9 @@ pub enum Error {
     /// A mutating AWS call failed with a retryable error.
     #[error("AWS step failed")]
     Apply(#[source] ApplyError),
+    /// Deleting the CodeDeploy resources failed.
+    #[error("deleting AWS resources failed")]
+    Cleanup(#[source] AwsError),
     /// Writing to Kubernetes failed.
     #[error("writing to Kubernetes failed")]
     Kube(#[source] kube::Error),
@@ -57,7 +63,7 @@ impl Error {
     /// Metric label and event reason.
     pub fn category(&self) -> &'static str {
         match self {
-            Error::Observe(e) => e.kind.as_str(),
+            Error::Observe(e) | Error::Cleanup(e) => e.kind.as_str(),
             Error::Apply(e) => e.source.kind.as_str(),
             Error::Kube(_) => "Kubernetes",
         }
@@ -88,11 +94,11 @@ fn desired(service: Option<&EcsService>) -> Option<Revision> {
 }
 
 async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action, Error> {
-    if obj.metadata.deletion_timestamp.is_some() {
-        return Ok(Action::await_change());
-    }
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<BlueGreenRollout> = Api::namespaced(ctx.client.clone(), &namespace);
+    if obj.metadata.deletion_timestamp.is_some() {
+        return delete(obj, ctx, &api).await;
+    }
     let prev = obj.status.clone().unwrap_or_default();
     let generation = obj.metadata.generation;
     let now = ctx.clock.now();
@@ -120,6 +126,15 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
         }
     };
     let aws = ctx.aws.clients(spec.service.region.as_deref());
+    if matches!(spec.engine, Engine::CodeDeploy(_))
+        && obj.spec.deletion_policy == DeletionPolicy::Delete
+        && shared::ensure_finalizer(&api, obj)
+            .await
+            .map_err(Error::Kube)?
+    {
+        // Before the first CodeDeploy write; the changed object triggers the next reconcile.
+        return Ok(Action::await_change());
+    }
     let mut memory = status::memory(&prev);
     if prev.observed_generation.is_some() && prev.observed_generation != generation {
         // A changed rollout spec may fix what made the last release fail.
@@ -232,6 +247,41 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
     Ok(next_action(ctx, &plan, &memory_after, now))
 }
 
+/// Deletes what the rollout created in CodeDeploy (deletionPolicy Delete), then lets the object go.
+async fn delete(
+    obj: &BlueGreenRollout,
+    ctx: &Context,
+    api: &Api<BlueGreenRollout>,
+) -> Result<Action, Error> {
+    if !obj.finalizers().iter().any(|f| f == FINALIZER) {
+        return Ok(Action::await_change());
+    }
+    let namespace = obj.namespace().unwrap_or_default();
+    let region = ctx
+        .stores
+        .service(&namespace, &obj.spec.service_ref.name)
+        .and_then(|s| s.spec.region.clone());
+    let aws = ctx.aws.clients(region.as_deref());
+    match cleanup::cleanup(obj, aws.codedeploy.as_ref())
+        .await
+        .map_err(Error::Cleanup)?
+    {
+        cleanup::Cleanup::Waiting(message) => {
+            tracing::info!(object = %obj.name_any(), %message, "deletion waits");
+            Ok(Action::requeue(ctx.wall(ctx.settings.poll)))
+        }
+        cleanup::Cleanup::Done(events) => {
+            for (reason, note) in events {
+                publish(ctx, obj, false, reason, note).await;
+            }
+            shared::remove_finalizer(api, obj)
+                .await
+                .map_err(Error::Kube)?;
+            Ok(Action::await_change())
+        }
+    }
+}
+
 /// Setup steps refused by AWS stall the rollout; engine control steps are retried (the
 /// deployment may just have moved on).
 fn is_setup(step: &Step) -> bool {
@@ -286,11 +336,25 @@ fn record_ids(
                 (None, true) => None,
                 (None, false) => previous,
             };
+            // What the operator created (and may delete): remembered while the names stay.
+            let before = new
+                .code_deploy
+                .as_ref()
+                .filter(|c| c.application_name == cd.application_name);
+            let created_application = before.is_some_and(|c| c.created_application)
+                || matches!(plan.step, Some(Step::CreateApplication { .. }));
+            let created_deployment_group =
+                before.is_some_and(|c| {
+                    c.created_deployment_group
+                        && c.deployment_group_name == cd.group.deployment_group_name
+                }) || matches!(plan.step, Some(Step::CreateDeploymentGroup { .. }));
             new.code_deploy = Some(CodeDeployStatus {
                 application_name: cd.application_name.clone(),
                 deployment_group_name: cd.group.deployment_group_name.clone(),
                 deployment_config_name: cd.group.deployment_config_name.clone(),
                 synced_hash,
+                created_application,
+                created_deployment_group,
             });
         }
         Engine::EcsNative => {
