@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::{Context, FIELD_MANAGER, FINALIZER};
+use crate::aws::AwsError;
 
 /// Writes `status` with server-side apply on `/status` unless it equals `current`.
 /// Returns whether a write was sent.
@@ -37,6 +38,28 @@ where
     )
     .await?;
     Ok(true)
+}
+
+/// Writes a status that reports a problem and, when that changed the status, publishes a
+/// Warning event with the same reason and message: a problem is announced once, not on every
+/// reconcile.
+pub async fn report_problem<K, S>(
+    ctx: &Context,
+    api: &Api<K>,
+    obj: &K,
+    current: Option<&S>,
+    status: &S,
+    reason: &str,
+    message: String,
+) -> Result<(), kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+    S: Serialize + PartialEq,
+{
+    if write_status(api, obj, current, status).await? {
+        publish(ctx, obj, true, reason, message).await;
+    }
+    Ok(())
 }
 
 /// Adds the finalizer (before any AWS write). Returns whether a write was sent.
@@ -135,6 +158,41 @@ pub fn object_key<K: Resource>(obj: &K) -> String {
         obj.meta().namespace.as_deref().unwrap_or_default(),
         obj.meta().name.as_deref().unwrap_or_default()
     )
+}
+
+/// A failed AWS step of a controller's `apply`: which AWS answer made it fail.
+pub trait FailedStep: std::error::Error + Send + Sync + 'static {
+    /// AWS's answer.
+    fn aws_error(&self) -> &AwsError;
+}
+
+/// Why a reconcile failed (retried with per-object backoff); `A` is the controller's failed
+/// step.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError<A: FailedStep> {
+    /// Reading AWS failed.
+    #[error("reading AWS failed")]
+    Observe(#[source] AwsError),
+    /// A mutating AWS call failed with a retryable error.
+    #[error("AWS step failed")]
+    Apply(#[source] A),
+    /// Deleting AWS resources failed.
+    #[error("deleting AWS resources failed")]
+    Cleanup(#[source] AwsError),
+    /// Writing to Kubernetes failed.
+    #[error("writing to Kubernetes failed")]
+    Kube(#[source] kube::Error),
+}
+
+impl<A: FailedStep> ReconcileError<A> {
+    /// Metric label and event reason.
+    pub fn category(&self) -> &'static str {
+        match self {
+            ReconcileError::Observe(e) | ReconcileError::Cleanup(e) => e.kind.as_str(),
+            ReconcileError::Apply(e) => e.aws_error().kind.as_str(),
+            ReconcileError::Kube(_) => "Kubernetes",
+        }
+    }
 }
 
 /// Runs one reconcile with the bookkeeping every controller shares: its duration and result in

@@ -28,6 +28,12 @@ pub struct ApplyError {
     pub source: AwsError,
 }
 
+impl crate::controllers::shared::FailedStep for ApplyError {
+    fn aws_error(&self) -> &AwsError {
+        &self.source
+    }
+}
+
 /// Runs one step.
 pub async fn apply(step: &Step, aws: &Arc<AwsClients>) -> Result<Applied, ApplyError> {
     let name = step.name();

@@ -35,40 +35,14 @@ use self::apply::{Applied, ApplyError};
 use self::machine::Revision;
 use self::plan::Step;
 use self::validate::Engine;
-use crate::aws::AwsError;
-use crate::controllers::shared::{self, publish, write_status};
+use crate::controllers::shared::{self, publish, report_problem, write_status};
 use crate::controllers::{Context, FINALIZER, Stores};
 
 /// Controller name in metrics and logs.
 pub const CONTROLLER: &str = "bluegreenrollout";
 
 /// Why a reconcile failed (retried with per-object backoff).
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// Reading AWS failed.
-    #[error("reading AWS failed")]
-    Observe(#[source] AwsError),
-    /// A mutating AWS call failed with a retryable error.
-    #[error("AWS step failed")]
-    Apply(#[source] ApplyError),
-    /// Deleting the CodeDeploy resources failed.
-    #[error("deleting AWS resources failed")]
-    Cleanup(#[source] AwsError),
-    /// Writing to Kubernetes failed.
-    #[error("writing to Kubernetes failed")]
-    Kube(#[source] kube::Error),
-}
-
-impl Error {
-    /// Metric label and event reason.
-    pub fn category(&self) -> &'static str {
-        match self {
-            Error::Observe(e) | Error::Cleanup(e) => e.kind.as_str(),
-            Error::Apply(e) => e.source.kind.as_str(),
-            Error::Kube(_) => "Kubernetes",
-        }
-    }
-}
+pub type Error = crate::controllers::shared::ReconcileError<ApplyError>;
 
 /// Reconciles one BlueGreenRollout.
 pub async fn reconcile(obj: Arc<BlueGreenRollout>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -116,12 +90,17 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
                 generation,
                 now,
             );
-            if write_status(&api, obj, obj.status.as_ref(), &new)
-                .await
-                .map_err(Error::Kube)?
-            {
-                publish(ctx, obj, true, invalid.reason, invalid.message).await;
-            }
+            report_problem(
+                ctx,
+                &api,
+                obj,
+                obj.status.as_ref(),
+                &new,
+                invalid.reason,
+                invalid.message,
+            )
+            .await
+            .map_err(Error::Kube)?;
             return Ok(Action::await_change());
         }
     };
@@ -177,12 +156,17 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
     tracing::debug!(object = %obj.name_any(), step = ?plan.step.as_ref().map(Step::name), "planned");
     if let Some((reason, message)) = &plan.stalled {
         let new = status::stalled(&prev, reason, message.clone(), generation, now);
-        if write_status(&api, obj, obj.status.as_ref(), &new)
-            .await
-            .map_err(Error::Kube)?
-        {
-            publish(ctx, obj, true, reason, message.clone()).await;
-        }
+        report_problem(
+            ctx,
+            &api,
+            obj,
+            obj.status.as_ref(),
+            &new,
+            reason,
+            message.clone(),
+        )
+        .await
+        .map_err(Error::Kube)?;
         return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
     }
     let applied = match &plan.step {
@@ -198,12 +182,9 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
                     generation,
                     now,
                 );
-                if write_status(&api, obj, obj.status.as_ref(), &new)
+                report_problem(ctx, &api, obj, obj.status.as_ref(), &new, e.step, message)
                     .await
-                    .map_err(Error::Kube)?
-                {
-                    publish(ctx, obj, true, e.step, message).await;
-                }
+                    .map_err(Error::Kube)?;
                 return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
             }
             Err(e) => return Err(Error::Apply(e)),

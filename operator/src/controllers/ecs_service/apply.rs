@@ -30,6 +30,12 @@ pub struct ApplyError {
     pub source: AwsError,
 }
 
+impl crate::controllers::shared::FailedStep for ApplyError {
+    fn aws_error(&self) -> &AwsError {
+        &self.source
+    }
+}
+
 impl ApplyError {
     fn new(step: &'static str) -> impl FnOnce(AwsError) -> ApplyError {
         move |source| ApplyError { step, source }

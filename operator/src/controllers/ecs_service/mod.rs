@@ -23,41 +23,17 @@ use kube::{Resource, ResourceExt};
 
 use self::apply::{Applied, ApplyError};
 use self::cleanup::Cleanup;
-use crate::aws::AwsError;
 use crate::controllers::conditions::{Desired, merge};
-use crate::controllers::shared::{ensure_finalizer, publish, remove_finalizer, write_status};
+use crate::controllers::shared::{
+    ensure_finalizer, publish, remove_finalizer, report_problem, write_status,
+};
 use crate::controllers::{Context, FINALIZER, Requeue};
 
 /// Controller name in metrics and logs.
 pub const CONTROLLER: &str = "ecsservice";
 
 /// Why a reconcile failed (retried with per-object backoff).
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// Reading AWS failed.
-    #[error("reading AWS failed")]
-    Observe(#[source] AwsError),
-    /// A mutating AWS call failed with a retryable error.
-    #[error("AWS step failed")]
-    Apply(#[source] ApplyError),
-    /// Deleting AWS resources failed.
-    #[error("deleting AWS resources failed")]
-    Cleanup(#[source] AwsError),
-    /// Writing to Kubernetes failed.
-    #[error("writing to Kubernetes failed")]
-    Kube(#[source] kube::Error),
-}
-
-impl Error {
-    /// Metric label and event reason.
-    pub fn category(&self) -> &'static str {
-        match self {
-            Error::Observe(e) | Error::Cleanup(e) => e.kind.as_str(),
-            Error::Apply(e) => e.source.kind.as_str(),
-            Error::Kube(_) => "Kubernetes",
-        }
-    }
-}
+pub type Error = crate::controllers::shared::ReconcileError<ApplyError>;
 
 /// Reconciles one EcsService.
 pub async fn reconcile(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -84,12 +60,17 @@ async fn reconcile_inner(obj: &EcsService, ctx: &Context) -> Result<Action, Erro
         Err(invalid) => {
             let message = format!("invalid spec: {invalid}");
             let new = status::invalid(&prev, message.clone(), generation, now);
-            if write_status(&api, obj, obj.status.as_ref(), &new)
-                .await
-                .map_err(Error::Kube)?
-            {
-                publish(ctx, obj, true, "InvalidSpec", message).await;
-            }
+            report_problem(
+                ctx,
+                &api,
+                obj,
+                obj.status.as_ref(),
+                &new,
+                "InvalidSpec",
+                message,
+            )
+            .await
+            .map_err(Error::Kube)?;
             return Ok(Action::await_change());
         }
     };
@@ -115,12 +96,9 @@ async fn reconcile_inner(obj: &EcsService, ctx: &Context) -> Result<Action, Erro
                     generation,
                     now,
                 );
-                if write_status(&api, obj, obj.status.as_ref(), &new)
+                report_problem(ctx, &api, obj, obj.status.as_ref(), &new, e.step, message)
                     .await
-                    .map_err(Error::Kube)?
-                {
-                    publish(ctx, obj, true, e.step, message).await;
-                }
+                    .map_err(Error::Kube)?;
                 return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
             }
             Err(e) => return Err(Error::Apply(e)),

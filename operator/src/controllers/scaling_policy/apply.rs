@@ -34,6 +34,12 @@ pub struct ApplyError {
     pub applied: Box<Applied>,
 }
 
+impl crate::controllers::shared::FailedStep for ApplyError {
+    fn aws_error(&self) -> &AwsError {
+        &self.source
+    }
+}
+
 /// The AWS operation of a step.
 pub fn step_name(step: &Step) -> &'static str {
     match step {
