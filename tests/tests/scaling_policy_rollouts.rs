@@ -170,3 +170,57 @@ async fn scale_in_is_resumed_when_the_operator_restarts_mid_rollout() {
     );
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn scale_in_is_suspended_while_a_blue_green_release_waits_for_promotion() {
+    use crds::rollout::RolloutPhase;
+    use e2e_tests::rollouts;
+    let sb = Sandbox::start().await;
+    let manual = "  autoPromotionEnabled: false\n";
+    sb.apply(&rollouts::ecs_native_rollout(
+        &sb.sim,
+        "event",
+        "BLUE_GREEN",
+        manual,
+    ))
+    .await
+    .unwrap();
+    sb.apply(&rollouts::service_manifest(
+        &sb.sim,
+        "event",
+        "repo/event:1",
+    ))
+    .await
+    .unwrap();
+    sb.apply(&policy_manifest("event", "event", 2, 10, ""))
+        .await
+        .unwrap();
+    rollouts::wait_healthy_on(&sb, "event", ":1").await;
+    wait_policy(&sb, "event", "scale-in active", |o| {
+        is(o, "Ready") && o.status.as_ref().and_then(|s| s.scale_in_suspended) == Some(false)
+    })
+    .await;
+
+    sb.apply(&rollouts::service_manifest(
+        &sb.sim,
+        "event",
+        "repo/event:2",
+    ))
+    .await
+    .unwrap();
+    rollouts::wait_rollout(&sb, "event", "Paused", |r| {
+        rollouts::phase(r) == Some(RolloutPhase::Paused)
+    })
+    .await;
+    sb.wait_for("scale-in suspended while paused", WAIT, || async {
+        (suspended(&sb, "event") == Some(true)).then_some(())
+    })
+    .await;
+    rollouts::request(&sb, "event", "promote").await;
+    rollouts::wait_healthy_on(&sb, "event", ":2").await;
+    sb.wait_for("scale-in resumed after the release", WAIT, || async {
+        (suspended(&sb, "event") == Some(false)).then_some(())
+    })
+    .await;
+    sb.shutdown().await;
+}
