@@ -21,7 +21,6 @@ pub mod view;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::controllers::sources::Feed;
 use crds::common::DeletionPolicy;
 use crds::rollout::{BlueGreenRolloutStatus, CodeDeployStatus, RolloutPhase, TrafficWeights};
 use crds::{BlueGreenRollout, EcsService};
@@ -36,6 +35,7 @@ use self::machine::Revision;
 use self::plan::Step;
 use self::validate::Engine;
 use crate::controllers::shared::{self, publish, report_problem, write_status};
+use crate::controllers::sources::Feed;
 use crate::controllers::{Context, FINALIZER, Stores};
 
 /// Controller name in metrics and logs.

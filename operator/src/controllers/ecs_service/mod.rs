@@ -12,7 +12,6 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use crate::controllers::sources::Feed;
 use crds::common::{ManagementPolicy, condition};
 use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
 use futures::StreamExt;
@@ -27,6 +26,7 @@ use crate::controllers::conditions::{Desired, merge};
 use crate::controllers::shared::{
     ensure_finalizer, publish, remove_finalizer, report_problem, write_status,
 };
+use crate::controllers::sources::Feed;
 use crate::controllers::{Context, FINALIZER, Requeue};
 
 /// Controller name in metrics and logs.

@@ -15,7 +15,6 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use crate::controllers::sources::Feed;
 use crds::common::condition;
 use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
 use futures::StreamExt;
@@ -29,6 +28,7 @@ use self::apply::{Applied, ApplyError};
 use crate::controllers::shared::{
     ensure_finalizer, publish, remove_finalizer, report_problem, write_status,
 };
+use crate::controllers::sources::Feed;
 use crate::controllers::{Context, FINALIZER, Requeue};
 
 /// Controller name in metrics and logs.
