@@ -260,11 +260,12 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         ..ManagerConfig::default()
     };
     let controllers_token = CancellationToken::new();
+    metrics.set_leader(true);
     let mut controllers = tokio::spawn(manager::run(
         client,
         aws,
         clock,
-        metrics,
+        metrics.clone(),
         config,
         controllers_token.clone(),
     ));
@@ -285,6 +286,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         Stop::ControllersEnded => tracing::error!("the controllers stopped unexpectedly"),
     }
     health.set_ready(false);
+    metrics.set_leader(false);
     controllers_token.cancel();
     if !controllers.is_finished()
         && tokio::time::timeout(

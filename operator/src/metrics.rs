@@ -19,6 +19,7 @@ pub struct Metrics {
     aws_requests_total: Family<Labels, Counter>,
     aws_throttles_total: Family<Labels, Counter>,
     rollout_phase: Family<Labels, Gauge>,
+    leader: Gauge,
 }
 
 impl Default for Metrics {
@@ -39,6 +40,7 @@ impl Metrics {
         let aws_requests_total = Family::<Labels, Counter>::default();
         let aws_throttles_total = Family::<Labels, Counter>::default();
         let rollout_phase = Family::<Labels, Gauge>::default();
+        let leader = Gauge::default();
         registry.register(
             "reconcile",
             "Reconciles by controller and result",
@@ -69,6 +71,11 @@ impl Metrics {
             "BlueGreenRollouts per phase",
             rollout_phase.clone(),
         );
+        registry.register(
+            "leader",
+            "1 while this process runs the controllers (holds the Lease, or runs without election)",
+            leader.clone(),
+        );
         Self {
             registry,
             reconcile_total,
@@ -77,6 +84,7 @@ impl Metrics {
             aws_requests_total,
             aws_throttles_total,
             rollout_phase,
+            leader,
         }
     }
 
@@ -129,6 +137,11 @@ impl Metrics {
             .set(count);
     }
 
+    /// Whether this process runs the controllers.
+    pub fn set_leader(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
+    }
+
     /// The text exposition format of every metric.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -148,7 +161,9 @@ mod tests {
         m.reconcile_error("ecsservice", "Throttled");
         m.aws_request("ecs", "UpdateService", "Throttled");
         m.set_rollout_phase("Healthy", 2);
+        m.set_leader(true);
         let text = m.encode();
+        assert!(text.contains("\necs_operator_leader 1\n"), "{text}");
         for name in [
             "ecs_operator_reconcile_total{",
             "ecs_operator_reconcile_errors_total{",

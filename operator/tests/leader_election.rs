@@ -217,6 +217,14 @@ async fn metrics(op: &Operator) -> Vec<Sample> {
     parse_metrics(&body).unwrap_or_else(|e| panic!("{} /metrics: {e}\n{body}", op.name))
 }
 
+/// `ecs_operator_leader`: 1 while the process runs the controllers.
+fn leader_gauge(samples: &[Sample]) -> Option<f64> {
+    samples
+        .iter()
+        .find(|s| s.name == "ecs_operator_leader")
+        .map(|s| s.value)
+}
+
 fn reconciles(samples: &[Sample]) -> f64 {
     samples
         .iter()
@@ -333,11 +341,10 @@ async fn one_replica_leads_a_standby_takes_over_and_sigterm_releases_the_lease()
             "{family} missing on the leader: {leader_samples:?}"
         );
     }
-    assert_eq!(
-        reconciles(&metrics(&ops[standby]).await),
-        0.0,
-        "the standby reconciled"
-    );
+    let standby_samples = metrics(&ops[standby]).await;
+    assert_eq!(reconciles(&standby_samples), 0.0, "the standby reconciled");
+    assert_eq!(leader_gauge(&leader_samples), Some(1.0));
+    assert_eq!(leader_gauge(&standby_samples), Some(0.0));
     assert_eq!(holder(&leases).await.as_deref(), Some(first.as_str()));
 
     // Kill the leader: the standby takes over within the lease duration plus a few seconds.
