@@ -491,6 +491,28 @@ async fn deleting_a_rollout_deletes_what_it_created_unless_retained() {
     assert_eq!(sb.sim.call_count("codedeploy:DeleteApplication"), 1);
     let kept = sb.sim.get_deployment_group("default-event", "event").await;
     assert!(kept.is_ok(), "Retain keeps the group: {kept:?}");
+
+    // Without its rollout a CODE_DEPLOY service cannot take a new revision: the EcsService says
+    // so instead of sending an UpdateService that ECS would refuse.
+    let updates = sb.sim.call_count("ecs:UpdateService");
+    release(&sb, "auth", "repo/auth:2").await;
+    let svcs = services(&sb);
+    sb.wait_for("the EcsService stalled", WAIT, || {
+        let svcs = svcs.clone();
+        async move {
+            let svc = svcs.get("auth").await.ok()?;
+            let status = svc.status?;
+            status
+                .conditions
+                .iter()
+                .any(|c| {
+                    c.type_ == "Stalled" && c.status == "True" && c.reason == "NoCodeDeployRollout"
+                })
+                .then_some(())
+        }
+    })
+    .await;
+    assert_eq!(sb.sim.call_count("ecs:UpdateService"), updates);
     sb.shutdown().await;
 }
 

@@ -216,6 +216,15 @@ fn plan_manage(
         && !hash_failed
         && service.task_definition.as_deref() != Some(desired.as_str())
     {
+        if service.deployment_controller == "CODE_DEPLOY" {
+            // ECS refuses the call: only a CodeDeploy deployment changes the revision.
+            let message = format!(
+                "ECS service {} uses the CODE_DEPLOY deployment controller and no BlueGreenRollout releases it, so {} cannot be deployed: create a BlueGreenRollout with strategy.codeDeploy for this EcsService, or delete and re-create it to use rolling updates",
+                spec.service_name,
+                short_arn(&desired)
+            );
+            return stalled(report, "NoCodeDeployRollout", message);
+        }
         update.task_definition = Some(desired.clone());
         why.push(format!("taskDefinition {}", short_arn(&desired)));
     }

@@ -227,3 +227,21 @@ fn a_revision_the_rollout_rolled_back_is_degraded_here_too() {
     );
     assert_eq!(p.report.failed_content_hash, None);
 }
+
+#[test]
+fn a_code_deploy_service_without_a_rollout_stalls_instead_of_calling_ecs() {
+    let s = spec(LB);
+    let mut observed = settled(&s, TD1);
+    observed.desired_revision = Some(TD2.into());
+    observed.service.as_mut().unwrap().deployment_controller = "CODE_DEPLOY".into();
+    let p = plan(&s, &EcsServiceStatus::default(), &observed);
+    assert_eq!(p.step, None, "no UpdateService ECS would refuse");
+    let stalled = p
+        .report
+        .conditions
+        .iter()
+        .find(|c| c.type_ == condition::STALLED)
+        .expect("a Stalled condition");
+    assert_eq!(stalled.reason, "NoCodeDeployRollout");
+    assert!(stalled.message.contains("create a BlueGreenRollout"));
+}
