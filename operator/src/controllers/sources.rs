@@ -105,7 +105,9 @@ where
                 };
                 match event {
                     None => break,
-                    Some(Err(error)) => tracing::debug!(%error, "watch error; retrying"),
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "watch failed; retrying with backoff")
+                    }
                     Some(Ok(watcher::Event::Apply(obj) | watcher::Event::InitApply(obj))) => {
                         for feed in applied.iter().chain(&touched) {
                             let _ = feed.unbounded_send(Ok(obj.clone()));
