@@ -2,6 +2,7 @@
 //! when nothing changed), the finalizer by JSON patch, and events.
 
 use kube::api::{Api, Patch, PatchParams};
+use kube::core::object::HasStatus;
 use kube::runtime::events::{Event, EventType};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
@@ -11,19 +12,18 @@ use serde_json::json;
 use super::{Context, FIELD_MANAGER, FINALIZER};
 use crate::aws::AwsError;
 
-/// Writes `status` with server-side apply on `/status` unless it equals `current`.
+/// Writes `status` with server-side apply on `/status` unless it equals the object's.
 /// Returns whether a write was sent.
-pub async fn write_status<K, S>(
-    api: &Api<K>,
-    obj: &K,
-    current: Option<&S>,
-    status: &S,
-) -> Result<bool, kube::Error>
+pub async fn write_status<K, S>(api: &Api<K>, obj: &K, status: &S) -> Result<bool, kube::Error>
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+    K: Resource<DynamicType = ()>
+        + HasStatus<Status = S>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
     S: Serialize + PartialEq,
 {
-    if current == Some(status) {
+    if obj.status() == Some(status) {
         return Ok(false);
     }
     let body = json!({
@@ -47,16 +47,19 @@ pub async fn report_problem<K, S>(
     ctx: &Context,
     api: &Api<K>,
     obj: &K,
-    current: Option<&S>,
     status: &S,
     reason: &str,
     message: String,
 ) -> Result<(), kube::Error>
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+    K: Resource<DynamicType = ()>
+        + HasStatus<Status = S>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
     S: Serialize + PartialEq,
 {
-    if write_status(api, obj, current, status).await? {
+    if write_status(api, obj, status).await? {
         publish(ctx, obj, true, reason, message).await;
     }
     Ok(())

@@ -90,17 +90,9 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
                 generation,
                 now,
             );
-            report_problem(
-                ctx,
-                &api,
-                obj,
-                obj.status.as_ref(),
-                &new,
-                invalid.reason,
-                invalid.message,
-            )
-            .await
-            .map_err(Error::Kube)?;
+            report_problem(ctx, &api, obj, &new, invalid.reason, invalid.message)
+                .await
+                .map_err(Error::Kube)?;
             return Ok(Action::await_change());
         }
     };
@@ -156,17 +148,9 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
     tracing::debug!(object = %obj.name_any(), step = ?plan.step.as_ref().map(Step::name), "planned");
     if let Some((reason, message)) = &plan.stalled {
         let new = status::stalled(&prev, reason, message.clone(), generation, now);
-        report_problem(
-            ctx,
-            &api,
-            obj,
-            obj.status.as_ref(),
-            &new,
-            reason,
-            message.clone(),
-        )
-        .await
-        .map_err(Error::Kube)?;
+        report_problem(ctx, &api, obj, &new, reason, message.clone())
+            .await
+            .map_err(Error::Kube)?;
         return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
     }
     let applied = match &plan.step {
@@ -182,7 +166,7 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
                     generation,
                     now,
                 );
-                report_problem(ctx, &api, obj, obj.status.as_ref(), &new, e.step, message)
+                report_problem(ctx, &api, obj, &new, e.step, message)
                     .await
                     .map_err(Error::Kube)?;
                 return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
@@ -216,9 +200,7 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
         generation,
         now,
     );
-    write_status(&api, obj, obj.status.as_ref(), &new)
-        .await
-        .map_err(Error::Kube)?;
+    write_status(&api, obj, &new).await.map_err(Error::Kube)?;
     record_phases(ctx, obj, new.phase);
     if let Some(t) = &plan.transition {
         for e in &t.events {

@@ -60,17 +60,9 @@ async fn reconcile_inner(obj: &EcsService, ctx: &Context) -> Result<Action, Erro
         Err(invalid) => {
             let message = format!("invalid spec: {invalid}");
             let new = status::invalid(&prev, message.clone(), generation, now);
-            report_problem(
-                ctx,
-                &api,
-                obj,
-                obj.status.as_ref(),
-                &new,
-                "InvalidSpec",
-                message,
-            )
-            .await
-            .map_err(Error::Kube)?;
+            report_problem(ctx, &api, obj, &new, "InvalidSpec", message)
+                .await
+                .map_err(Error::Kube)?;
             return Ok(Action::await_change());
         }
     };
@@ -96,7 +88,7 @@ async fn reconcile_inner(obj: &EcsService, ctx: &Context) -> Result<Action, Erro
                     generation,
                     now,
                 );
-                report_problem(ctx, &api, obj, obj.status.as_ref(), &new, e.step, message)
+                report_problem(ctx, &api, obj, &new, e.step, message)
                     .await
                     .map_err(Error::Kube)?;
                 return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
@@ -117,9 +109,7 @@ async fn reconcile_inner(obj: &EcsService, ctx: &Context) -> Result<Action, Erro
         now,
     );
     publish_transitions(ctx, obj, &prev.conditions, &new.conditions).await;
-    write_status(&api, obj, obj.status.as_ref(), &new)
-        .await
-        .map_err(Error::Kube)?;
+    write_status(&api, obj, &new).await.map_err(Error::Kube)?;
     Ok(action(plan.report.requeue, ctx))
 }
 
@@ -152,9 +142,7 @@ async fn delete(obj: &EcsService, ctx: &Context, api: &Api<EcsService>) -> Resul
                 ),
                 ..prev.clone()
             };
-            write_status(api, obj, obj.status.as_ref(), &new)
-                .await
-                .map_err(Error::Kube)?;
+            write_status(api, obj, &new).await.map_err(Error::Kube)?;
             Ok(action(Requeue::Poll, ctx))
         }
     }

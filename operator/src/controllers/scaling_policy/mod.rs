@@ -62,17 +62,9 @@ async fn reconcile_inner(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, E
         Err(invalid) => {
             let message = format!("invalid spec: {invalid}");
             let new = status::invalid(&prev, message.clone(), generation, now);
-            report_problem(
-                ctx,
-                &api,
-                obj,
-                obj.status.as_ref(),
-                &new,
-                "InvalidSpec",
-                message,
-            )
-            .await
-            .map_err(Error::Kube)?;
+            report_problem(ctx, &api, obj, &new, "InvalidSpec", message)
+                .await
+                .map_err(Error::Kube)?;
             return Ok(Action::await_change());
         }
     };
@@ -96,9 +88,7 @@ async fn reconcile_inner(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, E
                 resource_id: plan.report.resource_id.clone(),
                 ..prev.clone()
             };
-            write_status(&api, obj, obj.status.as_ref(), &early)
-                .await
-                .map_err(Error::Kube)?;
+            write_status(&api, obj, &early).await.map_err(Error::Kube)?;
         }
         match apply::apply(&plan.steps, &aws).await {
             Ok(applied) => applied,
@@ -117,7 +107,7 @@ async fn reconcile_inner(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, E
                     generation,
                     now,
                 );
-                report_problem(ctx, &api, obj, obj.status.as_ref(), &new, e.step, message)
+                report_problem(ctx, &api, obj, &new, e.step, message)
                     .await
                     .map_err(Error::Kube)?;
                 return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
@@ -137,9 +127,7 @@ async fn reconcile_inner(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, E
         now,
     );
     publish_transitions(ctx, obj, &prev, &new).await;
-    write_status(&api, obj, obj.status.as_ref(), &new)
-        .await
-        .map_err(Error::Kube)?;
+    write_status(&api, obj, &new).await.map_err(Error::Kube)?;
     Ok(action(plan.report.requeue, ctx))
 }
 
@@ -156,9 +144,7 @@ async fn delete(
         let prev = obj.status.clone().unwrap_or_default();
         let note = format!("deleting the autoscaling of {resource_id}");
         let new = status::deleting(&prev, note, obj.metadata.generation, ctx.clock.now());
-        write_status(api, obj, obj.status.as_ref(), &new)
-            .await
-            .map_err(Error::Kube)?;
+        write_status(api, obj, &new).await.map_err(Error::Kube)?;
         let events = cleanup::cleanup(obj, &aws, &resource_id)
             .await
             .map_err(Error::Cleanup)?;
