@@ -2,7 +2,8 @@
 # ecs-operator: a static, stripped musl binary on distroless/static, running as non-root.
 #   docker build -t ecs-operator .        (CI: .github/workflows/ci.yml, job `image`)
 # Builds natively for the platform being built (use buildx for arm64); no C toolchain beyond
-# musl-gcc is needed: TLS is rustls with ring, shared by kube and the AWS SDK.
+# musl-gcc is needed: TLS is rustls with ring, shared by kube and the AWS SDK. Built without
+# the `sandbox` feature: the image links neither the simulated AWS account nor local-apiserver.
 
 ARG RUST_VERSION=1.95
 
@@ -17,7 +18,7 @@ COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     target="$(uname -m)-unknown-linux-musl" \
- && cargo build --release --locked -p ecs-operator --bin ecs-operator --target "$target" \
+ && cargo build --release --locked -p ecs-operator --no-default-features --bin ecs-operator --target "$target" \
  && cp "target/$target/release/ecs-operator" /ecs-operator \
  # Fail the build if the binary needs a dynamic loader: distroless/static has none.
  && if readelf -l /ecs-operator | grep -q 'INTERP'; then echo "not static" >&2; exit 1; fi \

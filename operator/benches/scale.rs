@@ -15,10 +15,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aws::accounts::{AwsAccounts, RegionServices};
+use aws::clock::{Clock, SharedClock, SimClock};
+use aws_sim::{SimAws, SimSeed};
 use crds::EcsService;
-use ecs_operator::aws::accounts::{AwsAccounts, RegionServices};
-use ecs_operator::aws::sim::{SimAws, SimSeed};
-use ecs_operator::clock::{Clock, SharedClock, SimClock};
 use ecs_operator::controllers::Settings;
 use ecs_operator::manager::{self, ManagerConfig};
 use ecs_operator::metrics::Metrics;
@@ -152,7 +152,7 @@ async fn resource_version(api: &Api<EcsService>) -> String {
 /// The simulated account alone, driven through the same AWS calls the operator makes for the
 /// benchmark (create, then change image), with no controllers: its memory, measured apart.
 async fn simulator_only(n: usize) -> f64 {
-    use ecs_operator::aws::ecs::{CreateServiceInput, EcsApi, ServiceConfig, UpdateServiceInput};
+    use aws::ecs::{CreateServiceInput, EcsApi, ServiceConfig, UpdateServiceInput};
     let clock = Arc::new(SimClock::new(jiff::Timestamp::now(), 0.0));
     let sim = SimAws::new(
         clock.clone(),

@@ -5,11 +5,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws::accounts::AwsAccounts;
+use aws::clock::{SharedClock, SystemClock};
+use aws::factory;
+use aws::sdk::SdkOptions;
 use clap::{Parser, Subcommand, ValueEnum};
-use ecs_operator::aws::accounts::AwsAccounts;
-use ecs_operator::aws::factory;
-use ecs_operator::aws::sdk::SdkOptions;
-use ecs_operator::clock::{SharedClock, SystemClock};
 use ecs_operator::controllers::Settings;
 use ecs_operator::http::{self, Health};
 use ecs_operator::leader;
@@ -42,6 +42,7 @@ enum Command {
     /// Run the controllers against the cluster of the current kubeconfig or service account.
     Run(RunArgs),
     /// Start the sandbox: local API server, simulated AWS, the examples, live progress.
+    #[cfg(feature = "sandbox")]
     Local(ecs_operator::local::LocalArgs),
     /// Print the CustomResourceDefinitions as YAML.
     Crds,
@@ -136,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", crds::all_crds_yaml());
             Ok(())
         }
+        #[cfg(feature = "sandbox")]
         Command::Local(args) => {
             // The live progress view is the sandbox's output; logs only for warnings.
             init_logging(cli.log_format, "warn");

@@ -11,8 +11,6 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::watcher;
 use tokio_util::sync::CancellationToken;
 
-use crate::aws::accounts::AwsAccounts;
-use crate::clock::SharedClock;
 use crate::controllers::backoff::Backoff;
 use crate::controllers::context::TaskDefinitionCache;
 use crate::controllers::sources::Source;
@@ -20,6 +18,8 @@ use crate::controllers::{
     Context, Settings, Stores, blue_green_rollout, ecs_service, scaling_policy,
 };
 use crate::metrics::Metrics;
+use aws::accounts::AwsAccounts;
+use aws::clock::SharedClock;
 
 /// Which objects this operator instance manages.
 #[derive(Debug, Clone, Default)]

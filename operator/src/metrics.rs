@@ -150,6 +150,12 @@ impl Metrics {
     }
 }
 
+impl aws::metrics::CallMetrics for Metrics {
+    fn aws_request(&self, service: &'static str, operation: &'static str, outcome: &str) {
+        Metrics::aws_request(self, service, operation, outcome);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aws::sdk::{RetryMode, SdkOptions, config_loader};
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
-use ecs_operator::aws::sdk::{RetryMode, SdkOptions, config_loader};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::OnceCell;

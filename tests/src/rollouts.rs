@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
+use aws_sim::SimAws;
 use crds::rollout::{ReleaseState, RolloutPhase};
 use crds::{BlueGreenRollout, EcsService};
-use ecs_operator::aws::sim::SimAws;
 use kube::api::{Api, Patch, PatchParams};
 
 use crate::sandbox::Sandbox;

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ecs_operator::aws::accounts::{AwsAccounts, RegionServices};
-use ecs_operator::aws::sim::{SimAws, SimSeed};
-use ecs_operator::clock::{SharedClock, SimClock};
+use aws::accounts::{AwsAccounts, RegionServices};
+use aws::clock::{SharedClock, SimClock};
+use aws_sim::{SimAws, SimSeed};
 use ecs_operator::controllers::Settings;
 use ecs_operator::manager::{self, ManagerConfig};
 use ecs_operator::metrics::Metrics;

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use aws::autoscaling::ScalingActivity;
 use crds::{EcsService, ScalingPolicy};
-use ecs_operator::aws::autoscaling::ScalingActivity;
 use kube::api::Api;
 
 use crate::sandbox::Sandbox;

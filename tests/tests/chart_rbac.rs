@@ -7,11 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws::accounts::{AwsAccounts, RegionServices};
+use aws::clock::SharedClock;
 use crds::EcsService;
 use e2e_tests::chart::{Grants, NAMESPACE, ResourceRequest, chart_dir, template};
 use e2e_tests::sandbox::{Sandbox, workspace_root};
-use ecs_operator::aws::accounts::{AwsAccounts, RegionServices};
-use ecs_operator::clock::SharedClock;
 use ecs_operator::controllers::Settings;
 use ecs_operator::leader::{Elector, LeaderConfig, Leadership};
 use ecs_operator::manager::{self, ManagerConfig, Scope};

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
+use aws::AwsError;
+use aws::ErrorKind;
+use aws::clock::Clock;
+use aws::ecs::Tag;
+use aws_sim::SimFault;
 use crds::EcsService;
 use e2e_tests::sandbox::Sandbox;
-use ecs_operator::aws::AwsError;
-use ecs_operator::aws::ErrorKind;
-use ecs_operator::aws::ecs::Tag;
-use ecs_operator::aws::sim::SimFault;
-use ecs_operator::clock::Clock;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 
 const WAIT: Duration = Duration::from_secs(60);

@@ -6,14 +6,14 @@
 
 use std::time::Duration;
 
-use e2e_tests::moto::Moto;
-use ecs_operator::aws::autoscaling::{
+use aws::autoscaling::sdk::SdkAutoScaling;
+use aws::autoscaling::{
     AutoScalingApi, CustomizedMetric, MetricDimension, PolicyConfiguration, PredefinedMetric,
     PutScalingPolicyInput, RegisterScalableTargetInput, ScheduledAction, StepAdjustment,
     StepScalingConfiguration, SuspendedState, Tag, TargetTrackingConfiguration, ecs_resource_id,
 };
-use ecs_operator::aws::autoscaling_sdk::SdkAutoScaling;
-use ecs_operator::aws::{AwsResult, ErrorKind};
+use aws::{AwsResult, ErrorKind};
+use e2e_tests::moto::Moto;
 
 /// Longest any single adapter call may take here: an unimplemented call must fail, not hang.
 const CALL_DEADLINE: Duration = Duration::from_secs(20);

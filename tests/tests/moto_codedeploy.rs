@@ -6,16 +6,16 @@
 
 use std::time::Duration;
 
-use aws_sdk_elasticloadbalancingv2 as elbv2;
-use e2e_tests::moto::{Moto, MotoNetwork};
-use ecs_operator::aws::codedeploy::{
+use aws::codedeploy::sdk::SdkCodeDeploy;
+use aws::codedeploy::{
     AlarmSettings, AutoRollback, CodeDeployApi, CreateDeploymentInput, DeploymentGroupSpec,
     EcsServiceRef, ReadyOption, Tag, TargetGroupPair,
 };
-use ecs_operator::aws::codedeploy_sdk::SdkCodeDeploy;
-use ecs_operator::aws::elb::{ElbApi, listener_of_rule};
-use ecs_operator::aws::elb_sdk::SdkElb;
-use ecs_operator::aws::{AwsResult, ErrorKind};
+use aws::elb::sdk::SdkElb;
+use aws::elb::{ElbApi, listener_of_rule};
+use aws::{AwsResult, ErrorKind};
+use aws_sdk_elasticloadbalancingv2 as elbv2;
+use e2e_tests::moto::{Moto, MotoNetwork};
 
 /// Longest any single adapter call may take here.
 const CALL_DEADLINE: Duration = Duration::from_secs(20);

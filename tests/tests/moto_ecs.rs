@@ -6,19 +6,19 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws::ecs::sdk::SdkEcs;
+use aws::ecs::{
+    AwsVpcConfiguration, ContainerDefinition, CreateServiceInput, EcsApi, EphemeralStorage,
+    NetworkConfiguration, RuntimePlatform, Service, ServiceConfig, ServiceLookup, Tag,
+    TaskDefinitionInput, UpdateServiceInput, Volume,
+};
+use aws::{AwsError, AwsResult, ErrorKind};
 use crds::ecs_service::AssignPublicIp;
 use crds::task_definition::{
     ContainerDependency, EfsVolumeConfiguration, HealthCheck, HostVolume, KeyValuePair,
     LogConfiguration, MountPoint, PortMapping, Secret,
 };
 use e2e_tests::moto::{ACCOUNT_ID, Moto, MotoNetwork, REGION};
-use ecs_operator::aws::ecs::{
-    AwsVpcConfiguration, ContainerDefinition, CreateServiceInput, EcsApi, EphemeralStorage,
-    NetworkConfiguration, RuntimePlatform, Service, ServiceConfig, ServiceLookup, Tag,
-    TaskDefinitionInput, UpdateServiceInput, Volume,
-};
-use ecs_operator::aws::ecs_sdk::SdkEcs;
-use ecs_operator::aws::{AwsError, AwsResult, ErrorKind};
 
 /// Longest any single adapter call may take here: an unimplemented call must fail, not hang.
 const CALL_DEADLINE: Duration = Duration::from_secs(20);

@@ -2,12 +2,12 @@
 //! the local API server, the simulated AWS account. Asserts states, counts and orderings —
 //! never times.
 
+use aws::codedeploy::CodeDeployApi;
+use aws::{AwsError, ErrorKind};
+use aws_sim::SimFault;
 use crds::rollout::{ReleaseState, RolloutPhase};
 use e2e_tests::rollouts::*;
 use e2e_tests::sandbox::Sandbox;
-use ecs_operator::aws::codedeploy::CodeDeployApi;
-use ecs_operator::aws::sim::SimFault;
-use ecs_operator::aws::{AwsError, ErrorKind};
 use local_apiserver::Fault;
 
 const MANUAL: &str = "  autoPromotionEnabled: false\n";
@@ -416,8 +416,8 @@ async fn bad_input_stalls_with_a_message_and_writes_nothing_to_aws() {
 
 #[tokio::test]
 async fn another_active_deployment_in_the_group_is_waited_for_not_doubled() {
-    use ecs_operator::aws::codedeploy::CreateDeploymentInput;
-    use ecs_operator::aws::ecs::EcsApi;
+    use aws::codedeploy::CreateDeploymentInput;
+    use aws::ecs::EcsApi;
     let sb = Sandbox::start().await;
     start(&sb, "auth", "").await;
     // Someone starts a deployment of their own in the group (the old scripts, say).

@@ -2,10 +2,10 @@
 //! PAUSE hook as the gate), for real: kube-rs controllers on the local API server, the
 //! simulated AWS account. Asserts states, counts and orderings — never times.
 
+use aws::ecs::EcsApi;
 use crds::rollout::{ReleaseState, RolloutPhase};
 use e2e_tests::rollouts::*;
 use e2e_tests::sandbox::Sandbox;
-use ecs_operator::aws::ecs::EcsApi;
 
 const MANUAL: &str = "  autoPromotionEnabled: false\n";
 

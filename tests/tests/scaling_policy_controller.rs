@@ -3,9 +3,9 @@
 //! bad input. Asserts states, counts and orderings — never wall times. Load, rollouts and
 //! restarts are in `scaling_policy_rollouts.rs`.
 
+use aws::clock::Clock;
 use e2e_tests::sandbox::Sandbox;
 use e2e_tests::scaling::*;
-use ecs_operator::clock::Clock;
 use kube::api::DeleteParams;
 
 #[tokio::test]
@@ -325,7 +325,7 @@ async fn bad_input_is_rejected_or_stalled_without_aws_writes() {
 
 #[tokio::test]
 async fn step_policies_scale_through_their_alarm_and_are_cleaned_up() {
-    use ecs_operator::aws::cloudwatch::CloudWatchApi;
+    use aws::cloudwatch::CloudWatchApi;
     let sb = Sandbox::start().await;
     let step = |threshold: i32| {
         format!(

@@ -10,10 +10,10 @@ use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::backoff::Backoff;
-use crate::aws::accounts::AwsAccounts;
-use crate::aws::ecs::TaskDefinition;
-use crate::clock::SharedClock;
 use crate::metrics::Metrics;
+use aws::accounts::AwsAccounts;
+use aws::clock::SharedClock;
+use aws::ecs::TaskDefinition;
 
 /// Timing knobs, in the clock's time (the simulator's clock may run faster than the wall).
 #[derive(Debug, Clone)]

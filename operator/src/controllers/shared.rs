@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::{Context, FIELD_MANAGER, FINALIZER};
-use crate::aws::AwsError;
+use aws::AwsError;
 
 /// Writes `status` with server-side apply on `/status` unless it equals the object's.
 /// Returns whether a write was sent.

@@ -10,7 +10,7 @@ use crds::EcsService;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams};
 
-use crate::aws::sim::SimAws;
+use aws_sim::SimAws;
 
 /// Name of the ConfigMaps the knob reads.
 pub const CONFIG_MAP: &str = "sim-load";

@@ -12,12 +12,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::aws::accounts::{AwsAccounts, RegionServices};
-use crate::aws::sim::{SimAws, SimSeed};
-use crate::clock::{SharedClock, SimClock};
 use crate::controllers::Settings;
 use crate::manager::{self, ManagerConfig};
 use crate::metrics::Metrics;
+use aws::accounts::{AwsAccounts, RegionServices};
+use aws::clock::{SharedClock, SimClock};
+use aws_sim::{SimAws, SimSeed};
 use local_apiserver::LocalApiServer;
 use tokio_util::sync::CancellationToken;
 
@@ -240,7 +240,7 @@ async fn watch(
 }
 
 fn clock_now(clock: &SimClock) -> std::time::Duration {
-    use crate::clock::Clock;
+    use aws::clock::Clock;
     let t = clock.now();
     Duration::from_secs(t.as_second().max(0) as u64)
 }

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use super::plan::Step;
-use crate::aws::AwsError;
-use crate::aws::ErrorKind;
-use crate::aws::accounts::AwsClients;
+use aws::AwsError;
+use aws::ErrorKind;
+use aws::accounts::AwsClients;
 
 /// The result of a step.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -6,8 +6,8 @@
 use crds::BlueGreenRollout;
 use crds::common::DeletionPolicy;
 
-use crate::aws::codedeploy::{ACTIVE_DEPLOYMENT_STATUSES, CodeDeployApi};
-use crate::aws::{AwsError, AwsResult, ErrorKind};
+use aws::codedeploy::{ACTIVE_DEPLOYMENT_STATUSES, CodeDeployApi};
+use aws::{AwsError, AwsResult, ErrorKind};
 
 /// Where the clean-up stands.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,11 +12,11 @@ use crds::rollout::{
 use sha2::{Digest, Sha256};
 
 use super::machine::DEFAULT_PROGRESS_DEADLINE_SECS;
-use crate::aws::codedeploy::{
+use aws::codedeploy::{
     AlarmSettings, AutoRollback, DeploymentConfigSpec, DeploymentGroupSpec, EcsServiceRef,
     ReadyOption, TargetGroupPair, TrafficRoutingConfig,
 };
-use crate::aws::ecs::{
+use aws::ecs::{
     AdvancedConfiguration, CanaryConfiguration, DeploymentConfiguration, LifecycleHook,
     LinearConfiguration, ServiceConfig,
 };

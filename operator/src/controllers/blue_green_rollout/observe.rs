@@ -11,13 +11,13 @@ use jiff::{SignedDuration, Timestamp};
 use super::machine::{self, EngineView, Memory};
 use super::validate::{Engine, ValidatedSpec};
 use super::view;
-use crate::aws::accounts::AwsClients;
-use crate::aws::codedeploy::{
+use aws::accounts::AwsClients;
+use aws::codedeploy::{
     ACTIVE_DEPLOYMENT_STATUSES, ApplicationInfo, DeploymentGroupInfo, DeploymentInfo,
 };
-use crate::aws::ecs::{Service, ServiceLookup};
-use crate::aws::elb::Rule;
-use crate::aws::{AwsError, AwsResult, ErrorKind};
+use aws::ecs::{Service, ServiceLookup};
+use aws::elb::Rule;
+use aws::{AwsError, AwsResult, ErrorKind};
 
 /// Most recent service deployments looked at when finding a release's deployment again.
 const SERVICE_DEPLOYMENT_SCAN: usize = 10;
@@ -315,7 +315,7 @@ async fn production_rule(
             };
             let of_pair = |r: &Rule| {
                 r.forward.iter().any(|t| {
-                    crate::aws::elb::target_group_name(&t.target_group_arn)
+                    aws::elb::target_group_name(&t.target_group_arn)
                         .is_some_and(|n| names.iter().any(|p| p == n))
                 })
             };
@@ -336,7 +336,7 @@ async fn find_service_deployment(
     known: Option<&str>,
     target: &str,
     started_at: Timestamp,
-) -> AwsResult<Option<crate::aws::ecs::ServiceDeployment>> {
+) -> AwsResult<Option<aws::ecs::ServiceDeployment>> {
     if let Some(arn) = known {
         return Ok(aws
             .ecs

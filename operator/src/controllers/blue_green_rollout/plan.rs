@@ -9,10 +9,8 @@ use super::engine::{self, EngineSettings};
 use super::machine::{self, Action, Inputs, Memory, Revision, Transition, Verb};
 use super::observe::Observed;
 use super::validate::{Engine, ValidatedSpec};
-use crate::aws::codedeploy::{
-    CreateDeploymentInput, DeploymentConfigSpec, DeploymentGroupSpec, Tag,
-};
-use crate::aws::ecs::UpdateServiceInput;
+use aws::codedeploy::{CreateDeploymentInput, DeploymentConfigSpec, DeploymentGroupSpec, Tag};
+use aws::ecs::UpdateServiceInput;
 
 /// One AWS mutation.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,14 +3,14 @@
 //! another service) and how each machine action becomes the engine's call.
 
 use super::*;
-use crate::aws::codedeploy::{ApplicationInfo, DeploymentGroupInfo};
-use crate::aws::ecs::Service;
 use crate::controllers::blue_green_rollout::machine::{EngineView, Release};
 use crate::controllers::blue_green_rollout::observe::Setup;
 use crate::controllers::blue_green_rollout::validate::tests::{
     TG_GREEN, code_deploy, ecs_native, rollout, service,
 };
 use crate::controllers::blue_green_rollout::validate::validate;
+use aws::codedeploy::{ApplicationInfo, DeploymentGroupInfo};
+use aws::ecs::Service;
 
 const TD1: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:1";
 const TD2: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:2";
@@ -30,8 +30,8 @@ fn native_spec() -> ValidatedSpec {
 }
 
 fn live(controller: &str, spec: &ValidatedSpec) -> Service {
-    let mut config = crate::aws::ecs::ServiceConfig {
-        load_balancers: vec![crate::aws::ecs::LoadBalancer {
+    let mut config = aws::ecs::ServiceConfig {
+        load_balancers: vec![aws::ecs::LoadBalancer {
             target_group_arn: Some(spec.service.target_group_arn.clone()),
             container_name: "app".into(),
             container_port: 8080,
@@ -375,7 +375,7 @@ fn machine_actions_become_engine_calls() {
 fn the_first_revision_becomes_stable_only_once_its_deployment_completes() {
     let spec = native_spec();
     let mut svc = live("ECS", &spec);
-    svc.deployments = vec![crate::aws::ecs::Deployment {
+    svc.deployments = vec![aws::ecs::Deployment {
         status: "PRIMARY".into(),
         task_definition: TD1.into(),
         rollout_state: Some("IN_PROGRESS".into()),

@@ -10,8 +10,8 @@ use crds::{BlueGreenRollout, EcsService};
 
 use super::engine::{self, EngineSettings};
 use super::machine::{CheckSpec, Gates};
-use crate::aws::codedeploy::{DeploymentConfigSpec, DeploymentGroupSpec, Tag};
-use crate::aws::elb::{listener_of_rule, target_group_name};
+use aws::codedeploy::{DeploymentConfigSpec, DeploymentGroupSpec, Tag};
+use aws::elb::{listener_of_rule, target_group_name};
 use crds::common::OWNER_TAG;
 
 /// Default HTTP check interval (seconds) and count.

@@ -4,9 +4,9 @@
 
 use super::engine::GATE_STAGE;
 use super::machine::EngineView;
-use crate::aws::codedeploy::{DeploymentInfo, deployment_status as cd};
-use crate::aws::ecs::ServiceDeployment;
-use crate::aws::elb::Rule;
+use aws::codedeploy::{DeploymentInfo, deployment_status as cd};
+use aws::ecs::ServiceDeployment;
+use aws::elb::Rule;
 
 /// A CodeDeploy deployment, `rollback` being its rollback deployment when it has one (and it
 /// could be read). `canary_percent` is the production share of the new revision.
@@ -127,7 +127,7 @@ pub fn serving_target_group(rule: &Rule) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::ecs::LifecycleHookDetail;
+    use aws::ecs::LifecycleHookDetail;
 
     fn info(status: &str) -> DeploymentInfo {
         DeploymentInfo {

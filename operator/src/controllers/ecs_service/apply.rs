@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use super::plan::{Step, short_arn};
-use crate::aws::AwsError;
-use crate::aws::accounts::AwsClients;
-use crate::aws::ecs::{CreateServiceInput, Service, TaskDefinition};
 use crate::controllers::Context;
+use aws::AwsError;
+use aws::accounts::AwsClients;
+use aws::ecs::{CreateServiceInput, Service, TaskDefinition};
 
 /// The result of a step.
 #[derive(Debug, Default)]

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use crds::EcsService;
 use crds::common::{CONTENT_HASH_TAG, DeletionPolicy, ManagementPolicy, OWNER_TAG};
 
-use crate::aws::accounts::AwsClients;
-use crate::aws::ecs::{ServiceLookup, UpdateServiceInput};
-use crate::aws::{AwsError, ErrorKind};
 use crate::controllers::Context;
+use aws::accounts::AwsClients;
+use aws::ecs::{ServiceLookup, UpdateServiceInput};
+use aws::{AwsError, ErrorKind};
 
 /// Where deletion stands.
 #[derive(Debug, PartialEq, Eq)]

@@ -9,12 +9,12 @@ use crds::{EcsService, EcsServiceStatus};
 
 use super::render;
 use super::validate::ValidatedSpec;
-use crate::aws::accounts::AwsClients;
-use crate::aws::ecs::{Service, ServiceLookup, TaskDefinition};
-use crate::aws::{AwsError, ErrorKind};
 use crate::controllers::blue_green_rollout::engine::{self as rollout_engine, EngineSettings};
 use crate::controllers::conditions::is_true_for;
 use crate::controllers::context::Context;
+use aws::accounts::AwsClients;
+use aws::ecs::{Service, ServiceLookup, TaskDefinition};
+use aws::{AwsError, ErrorKind};
 
 /// Newest revisions of a family looked at when searching for a content hash or cleaning up.
 const REVISION_SCAN_LIMIT: usize = 50;

@@ -7,9 +7,9 @@ use crds::ecs_service::{DeploymentStatus, EcsServiceStatus};
 use super::observe::Observed;
 use super::render;
 use super::validate::ValidatedSpec;
-use crate::aws::ecs::{CreateServiceInput, Service, Tag, TaskDefinitionInput, UpdateServiceInput};
 use crate::controllers::Requeue;
 use crate::controllers::conditions::Desired;
+use aws::ecs::{CreateServiceInput, Service, Tag, TaskDefinitionInput, UpdateServiceInput};
 
 /// One AWS mutation.
 #[derive(Debug, Clone, PartialEq)]

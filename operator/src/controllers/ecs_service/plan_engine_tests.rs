@@ -3,9 +3,9 @@
 //! never send the revision, network or load balancers, and the rollout's failures reported.
 
 use super::*;
-use crate::aws::ecs::{Deployment, ServiceConfig};
 use crate::controllers::blue_green_rollout::engine::EngineSettings;
 use crate::controllers::ecs_service::validate::validate;
+use aws::ecs::{Deployment, ServiceConfig};
 use crds::EcsService;
 
 const TD1: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:1";
@@ -82,7 +82,7 @@ fn cond<'a>(plan: &'a Plan, type_: &str) -> &'a Desired {
 
 /// The settings of an ECS-native BLUE_GREEN rollout with a PAUSE gate.
 fn ecs_native_engine() -> EngineSettings {
-    use crate::aws::ecs::{AdvancedConfiguration, DeploymentConfiguration, LifecycleHook};
+    use aws::ecs::{AdvancedConfiguration, DeploymentConfiguration, LifecycleHook};
     EngineSettings::EcsNative {
         deployment: Box::new(DeploymentConfiguration {
             strategy: Some("BLUE_GREEN".into()),

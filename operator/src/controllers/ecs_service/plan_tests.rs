@@ -2,9 +2,9 @@
 //! outcome → conditions, ownership, dependsOn, observe-only.
 
 use super::*;
-use crate::aws::ecs::{Deployment, ServiceConfig};
 use crate::controllers::ecs_service::observe::{Dependency, RevisionInfo};
 use crate::controllers::ecs_service::validate::validate;
+use aws::ecs::{Deployment, ServiceConfig};
 use crds::EcsService;
 
 const TD1: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:1";

@@ -6,11 +6,11 @@ use crds::ecs_service::{EcsServiceSpec, PropagateTags};
 use crds::task_definition::{ContainerDefinition, NetworkMode, TaskDefinitionTemplate};
 use sha2::{Digest, Sha256};
 
-use crate::aws::ecs::{
+use crate::controllers::blue_green_rollout::engine::EngineSettings;
+use aws::ecs::{
     CircuitBreaker, DeploymentAlarms, DeploymentConfiguration, LoadBalancer, ServiceConfig,
     TaskDefinitionInput,
 };
-use crate::controllers::blue_green_rollout::engine::EngineSettings;
 
 /// Renders the task definition template into its normalised form: AWS defaults filled, lists
 /// in a stable order, CPU and memory in the units AWS returns. Tags are not part of it.

@@ -8,7 +8,7 @@ use crds::ecs_service::{EcsService, LaunchType};
 use crds::task_definition::NetworkMode;
 
 use super::render;
-use crate::aws::ecs::{ServiceConfig, TaskDefinitionInput};
+use aws::ecs::{ServiceConfig, TaskDefinitionInput};
 
 /// Default number of old revisions kept.
 pub const DEFAULT_REVISION_HISTORY_LIMIT: usize = 5;

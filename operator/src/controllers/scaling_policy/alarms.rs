@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use super::observe::{Observed, ServiceTarget};
 use super::plan::Step;
 use super::validate::{ValidatedSpec, enum_name};
-use crate::aws::cloudwatch::{Dimension, PutMetricAlarmInput};
-use crate::aws::ecs::Tag;
+use aws::cloudwatch::{Dimension, PutMetricAlarmInput};
+use aws::ecs::Tag;
 
 /// Seconds per period when the spec gives none.
 const DEFAULT_PERIOD: i32 = 60;

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use super::plan::Step;
-use crate::aws::AwsError;
-use crate::aws::accounts::AwsClients;
-use crate::aws::autoscaling::PutScalingPolicyOutput;
+use aws::AwsError;
+use aws::accounts::AwsClients;
+use aws::autoscaling::PutScalingPolicyOutput;
 
 /// What the steps did.
 #[derive(Debug, Default)]
@@ -92,7 +92,7 @@ async fn run(step: &Step, aws: &Arc<AwsClients>, applied: &mut Applied) -> Resul
             match api.delete_scaling_policy(resource_id, name).await {
                 Ok(()) => {}
                 // Already gone: nothing left to do.
-                Err(e) if e.kind == crate::aws::ErrorKind::NotFound => {}
+                Err(e) if e.kind == aws::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
             tracing::info!(resource_id = %resource_id, policy_name = %name, "deleted scaling policy");
@@ -134,7 +134,7 @@ async fn run(step: &Step, aws: &Arc<AwsClients>, applied: &mut Applied) -> Resul
                 .or_else(|| policy_arn.clone())
                 .ok_or_else(|| {
                     AwsError::new(
-                        crate::aws::ErrorKind::Conflict,
+                        aws::ErrorKind::Conflict,
                         "PolicyNotFound",
                         format!("step policy {policy_name} has no ARN yet"),
                     )
@@ -151,7 +151,7 @@ async fn run(step: &Step, aws: &Arc<AwsClients>, applied: &mut Applied) -> Resul
         Step::DeleteScheduledAction { resource_id, name } => {
             match api.delete_scheduled_action(resource_id, name).await {
                 Ok(()) => {}
-                Err(e) if e.kind == crate::aws::ErrorKind::NotFound => {}
+                Err(e) if e.kind == aws::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
             tracing::info!(resource_id = %resource_id, scheduled_action = %name, "deleted scheduled action");

@@ -10,10 +10,10 @@ use crds::common::{DeletionPolicy, OWNER_TAG};
 
 use super::alarms;
 use super::observe::service_target;
-use crate::aws::accounts::AwsClients;
-use crate::aws::autoscaling::{RegisterScalableTargetInput, SuspendedState};
-use crate::aws::{AwsError, ErrorKind};
 use crate::controllers::Context;
+use aws::accounts::AwsClients;
+use aws::autoscaling::{RegisterScalableTargetInput, SuspendedState};
+use aws::{AwsError, ErrorKind};
 
 /// The region and resource id of the policy's target, from the EcsService or, when that is
 /// gone, from the status (the region is the ARN's).

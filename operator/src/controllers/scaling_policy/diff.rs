@@ -5,7 +5,7 @@
 use super::observe::{Observed, ServiceTarget};
 use super::plan::Step;
 use super::validate::{DEFAULT_COOLDOWN, ValidatedSpec};
-use crate::aws::autoscaling::{PolicyConfiguration, PutScalingPolicyInput, ScheduledAction};
+use aws::autoscaling::{PolicyConfiguration, PutScalingPolicyInput, ScheduledAction};
 
 /// Deletes of policies the spec no longer has, puts of the ones that are missing or differ.
 pub fn policy_steps(
@@ -108,7 +108,7 @@ pub fn normalise(c: &PolicyConfiguration) -> PolicyConfiguration {
             s.metric_aggregation_type
                 .get_or_insert_with(|| "Average".into());
             s.step_adjustments.sort_by(|a, b| {
-                let key = |x: &crate::aws::autoscaling::StepAdjustment| {
+                let key = |x: &aws::autoscaling::StepAdjustment| {
                     x.metric_interval_lower_bound.unwrap_or(f64::NEG_INFINITY)
                 };
                 key(a).total_cmp(&key(b))

@@ -10,14 +10,14 @@ use crds::common::OWNER_TAG;
 use crds::rollout::RolloutPhase;
 use crds::{ScalingPolicy, ScalingPolicyStatus};
 
-use crate::aws::accounts::AwsClients;
-use crate::aws::autoscaling::{
+use crate::controllers::context::Context;
+use aws::accounts::AwsClients;
+use aws::autoscaling::{
     ScalableTarget, ScalingActivity, ScalingPolicy as AwsPolicy, ScheduledAction, ecs_resource_id,
 };
-use crate::aws::cloudwatch::MetricAlarm;
-use crate::aws::ecs::{Service, ServiceLookup};
-use crate::aws::{AwsError, ErrorKind};
-use crate::controllers::context::Context;
+use aws::cloudwatch::MetricAlarm;
+use aws::ecs::{Service, ServiceLookup};
+use aws::{AwsError, ErrorKind};
 
 /// The ECS service the policy scales, as the EcsService object names it.
 #[derive(Debug, Clone, PartialEq, Eq)]

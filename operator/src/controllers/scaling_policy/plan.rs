@@ -10,12 +10,12 @@ use super::alarms;
 use super::diff::{policy_steps, scheduled_steps};
 use super::observe::Observed;
 use super::validate::ValidatedSpec;
-use crate::aws::autoscaling::{
-    PutScalingPolicyInput, RegisterScalableTargetInput, ScheduledAction, SuspendedState, Tag,
-};
-use crate::aws::cloudwatch::PutMetricAlarmInput;
 use crate::controllers::Requeue;
 use crate::controllers::conditions::Desired;
+use aws::autoscaling::{
+    PutScalingPolicyInput, RegisterScalableTargetInput, ScheduledAction, SuspendedState, Tag,
+};
+use aws::cloudwatch::PutMetricAlarmInput;
 
 /// One AWS mutation. A plan's steps run in order; each is idempotent.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,7 @@ fn with_alarm(s: &ValidatedSpec) -> (ScalingPolicyStatus, Observed) {
     let target = observed.target.clone().unwrap();
     let p = s.policies.iter().find(|p| p.alarm.is_some()).unwrap();
     let input = alarms::alarm_input(&s.owner, &p.name, p.alarm.as_ref().unwrap(), &target);
-    observed.alarms = vec![crate::aws::cloudwatch::MetricAlarm {
+    observed.alarms = vec![aws::cloudwatch::MetricAlarm {
         alarm_name: input.alarm_name.clone(),
         alarm_arn: "arn:alarm:burst".into(),
         state_value: "OK".into(),

@@ -3,11 +3,11 @@
 //! suspension during rollouts.
 
 use super::*;
-use crate::aws::autoscaling::PolicyConfiguration;
-use crate::aws::autoscaling::{PolicyAlarm, ScalableTarget, ScalingPolicy as AwsPolicy};
-use crate::aws::ecs::{Deployment, Service};
 use crate::controllers::scaling_policy::observe::ServiceTarget;
 use crate::controllers::scaling_policy::validate::validate;
+use aws::autoscaling::PolicyConfiguration;
+use aws::autoscaling::{PolicyAlarm, ScalableTarget, ScalingPolicy as AwsPolicy};
+use aws::ecs::{Deployment, Service};
 use crds::ScalingPolicy;
 use crds::scaling::AlarmStatus;
 

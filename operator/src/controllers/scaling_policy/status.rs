@@ -78,7 +78,7 @@ fn policies(
     applied: &Applied,
     step_alarms: &[(String, AlarmStatus)],
 ) -> Vec<PolicyStatus> {
-    let aws_alarms = |a: &[crate::aws::autoscaling::PolicyAlarm]| -> Vec<AlarmStatus> {
+    let aws_alarms = |a: &[aws::autoscaling::PolicyAlarm]| -> Vec<AlarmStatus> {
         a.iter()
             .map(|a| AlarmStatus {
                 alarm_name: a.alarm_name.clone(),
@@ -87,7 +87,7 @@ fn policies(
             })
             .collect()
     };
-    let alarms = |name: &str, a: &[crate::aws::autoscaling::PolicyAlarm]| -> Vec<AlarmStatus> {
+    let alarms = |name: &str, a: &[aws::autoscaling::PolicyAlarm]| -> Vec<AlarmStatus> {
         let ours: Vec<AlarmStatus> = step_alarms
             .iter()
             .filter(|(policy, _)| policy == name)

@@ -10,8 +10,8 @@ use crds::scaling::{
 };
 use jiff::Timestamp;
 
-use crate::aws::autoscaling::schedule;
-use crate::aws::autoscaling::{
+use aws::autoscaling::schedule;
+use aws::autoscaling::{
     CustomizedMetric, PolicyConfiguration, PredefinedMetric, ScheduledAction,
     StepScalingConfiguration, TargetTrackingConfiguration,
 };

@@ -1,0 +1,394 @@
+//! The seed of the simulated account: what exists before the operator makes its first call
+//! (account, region, clusters, network, IAM roles, load balancers, alarms), read from a YAML
+//! file people edit. Parsing and validation only; the state lives in `world`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Everything that exists in the simulated account before the operator runs. Field names are
+/// the AWS API member names (camelCase) so a seed reads like `aws … describe-*` output.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SimSeed {
+    /// 12-digit AWS account id.
+    pub account_id: String,
+    /// Region, e.g. `eu-west-1`.
+    pub region: String,
+    /// ECS cluster names (each with FARGATE and FARGATE_SPOT capacity providers).
+    #[serde(default)]
+    pub clusters: Vec<String>,
+    /// VPCs.
+    #[serde(default)]
+    pub vpcs: Vec<SeedVpc>,
+    /// Subnets.
+    #[serde(default)]
+    pub subnets: Vec<SeedSubnet>,
+    /// Security groups.
+    #[serde(default)]
+    pub security_groups: Vec<SeedSecurityGroup>,
+    /// IAM roles (ARN `arn:aws:iam::ACCOUNT:role/NAME`).
+    #[serde(default)]
+    pub iam_roles: Vec<SeedRole>,
+    /// ELBv2 target groups.
+    #[serde(default)]
+    pub target_groups: Vec<SeedTargetGroup>,
+    /// Application load balancers with their listeners and rules.
+    #[serde(default)]
+    pub load_balancers: Vec<SeedLoadBalancer>,
+    /// CloudWatch alarms.
+    #[serde(default)]
+    pub alarms: Vec<SeedAlarm>,
+}
+
+/// A VPC.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedVpc {
+    /// `vpc-…` id.
+    pub vpc_id: String,
+    /// IPv4 CIDR block.
+    pub cidr_block: String,
+}
+
+/// A subnet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedSubnet {
+    /// `subnet-…` id.
+    pub subnet_id: String,
+    /// The VPC it belongs to.
+    pub vpc_id: String,
+    /// Availability zone, e.g. `eu-west-1a`.
+    pub availability_zone: String,
+    /// IPv4 CIDR block.
+    pub cidr_block: String,
+}
+
+/// A security group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedSecurityGroup {
+    /// `sg-…` id.
+    pub group_id: String,
+    /// Name.
+    pub group_name: String,
+    /// The VPC it belongs to.
+    pub vpc_id: String,
+}
+
+/// An IAM role.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedRole {
+    /// Role name; the ARN is derived.
+    pub role_name: String,
+}
+
+/// An ELBv2 target group; the ARN is derived from the name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedTargetGroup {
+    /// Name (unique in the account and region).
+    pub name: String,
+    /// Traffic port.
+    pub port: i32,
+    /// HTTP or HTTPS (default HTTP).
+    #[serde(default = "default_protocol")]
+    pub protocol: String,
+    /// Health check path (default `/`).
+    #[serde(default = "default_health_check_path")]
+    pub health_check_path: String,
+    /// The VPC (default: the first VPC of the seed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    /// `ip` (default; what awsvpc tasks need) or `instance`.
+    #[serde(default = "default_target_type")]
+    pub target_type: String,
+    /// How long a stopping task stays registered, draining (AWS default 300).
+    #[serde(default = "default_deregistration_delay")]
+    pub deregistration_delay_seconds: i64,
+}
+
+/// An application load balancer; the ARN is derived from the name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedLoadBalancer {
+    /// Name.
+    pub name: String,
+    /// Listeners.
+    #[serde(default)]
+    pub listeners: Vec<SeedListener>,
+}
+
+/// A listener of a load balancer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedListener {
+    /// Port.
+    pub port: i32,
+    /// HTTP or HTTPS.
+    pub protocol: String,
+    /// Target group (name) the default action forwards to.
+    pub default_target_group: String,
+    /// Rules.
+    #[serde(default)]
+    pub rules: Vec<SeedRule>,
+}
+
+/// A listener rule forwarding a path pattern to weighted target groups.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedRule {
+    /// Priority (1–50000, unique per listener).
+    pub priority: i32,
+    /// Path pattern, e.g. `/auth/*`.
+    pub path_pattern: String,
+    /// Forward action: target groups and weights.
+    pub target_groups: Vec<SeedWeightedTargetGroup>,
+}
+
+/// A target group of a forward action, with its weight.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedWeightedTargetGroup {
+    /// Target group name.
+    pub name: String,
+    /// Weight (0–999, default 1).
+    #[serde(default = "default_weight")]
+    pub weight: i32,
+}
+
+/// A CloudWatch alarm.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedAlarm {
+    /// Alarm name.
+    pub alarm_name: String,
+    /// Initial state: OK (default), ALARM or INSUFFICIENT_DATA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_value: Option<String>,
+}
+
+fn default_protocol() -> String {
+    "HTTP".to_owned()
+}
+fn default_health_check_path() -> String {
+    "/".to_owned()
+}
+fn default_target_type() -> String {
+    "ip".to_owned()
+}
+fn default_deregistration_delay() -> i64 {
+    300
+}
+fn default_weight() -> i32 {
+    1
+}
+
+/// Why a seed could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// The file could not be read.
+    #[error("cannot read seed file {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The YAML does not parse into a seed.
+    #[error("seed YAML does not parse")]
+    Parse {
+        /// The parser's error (with line and column).
+        source: serde_saphyr::Error,
+    },
+    /// The seed parses but is inconsistent.
+    #[error("invalid seed: {reason}")]
+    Invalid {
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The event-booking account of `examples/aws-state.yaml`, compiled in.
+const EVENT_BOOKING_YAML: &str = include_str!("../../examples/aws-state.yaml");
+
+impl SimSeed {
+    /// Parses and validates a seed.
+    pub fn from_yaml(yaml: &str) -> Result<SimSeed, SeedError> {
+        let seed: SimSeed =
+            serde_saphyr::from_str(yaml).map_err(|source| SeedError::Parse { source })?;
+        seed.validate()?;
+        Ok(seed)
+    }
+
+    /// Reads, parses and validates a seed file.
+    pub fn load(path: impl AsRef<Path>) -> Result<SimSeed, SeedError> {
+        let path = path.as_ref();
+        let yaml = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_yaml(&yaml)
+    }
+
+    /// The event-booking account (`examples/aws-state.yaml`), for `local` and tests.
+    pub fn event_booking() -> SimSeed {
+        Self::from_yaml(EVENT_BOOKING_YAML).expect("examples/aws-state.yaml is a valid seed")
+    }
+
+    /// An account with only clusters: no network, roles or load balancers (unit tests of
+    /// code that never launches awsvpc tasks).
+    pub fn minimal(account_id: &str, region: &str, clusters: &[&str]) -> SimSeed {
+        SimSeed {
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+            clusters: clusters.iter().map(|c| (*c).to_owned()).collect(),
+            ..SimSeed::default()
+        }
+    }
+
+    /// Checks references and uniqueness.
+    pub fn validate(&self) -> Result<(), SeedError> {
+        let invalid = |reason: String| Err(SeedError::Invalid { reason });
+        if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return invalid(format!("accountId {:?} is not 12 digits", self.account_id));
+        }
+        if self.region.is_empty() {
+            return invalid("region is empty".to_owned());
+        }
+        unique("cluster", self.clusters.iter())?;
+        unique("vpcId", self.vpcs.iter().map(|v| &v.vpc_id))?;
+        unique("subnetId", self.subnets.iter().map(|s| &s.subnet_id))?;
+        unique("groupId", self.security_groups.iter().map(|g| &g.group_id))?;
+        unique("roleName", self.iam_roles.iter().map(|r| &r.role_name))?;
+        unique("target group", self.target_groups.iter().map(|t| &t.name))?;
+        unique("load balancer", self.load_balancers.iter().map(|l| &l.name))?;
+        unique("alarmName", self.alarms.iter().map(|a| &a.alarm_name))?;
+        let vpcs: BTreeSet<&str> = self.vpcs.iter().map(|v| v.vpc_id.as_str()).collect();
+        for s in &self.subnets {
+            if !vpcs.contains(s.vpc_id.as_str()) {
+                return invalid(format!(
+                    "subnet {} names unknown VPC {}",
+                    s.subnet_id, s.vpc_id
+                ));
+            }
+        }
+        for g in &self.security_groups {
+            if !vpcs.contains(g.vpc_id.as_str()) {
+                return invalid(format!(
+                    "security group {} names unknown VPC {}",
+                    g.group_id, g.vpc_id
+                ));
+            }
+        }
+        for t in &self.target_groups {
+            if let Some(vpc) = &t.vpc_id
+                && !vpcs.contains(vpc.as_str())
+            {
+                return invalid(format!("target group {} names unknown VPC {vpc}", t.name));
+            }
+        }
+        let tgs: BTreeSet<&str> = self.target_groups.iter().map(|t| t.name.as_str()).collect();
+        for lb in &self.load_balancers {
+            unique("listener port", lb.listeners.iter().map(|l| l.port))?;
+            for l in &lb.listeners {
+                if !tgs.contains(l.default_target_group.as_str()) {
+                    return invalid(format!(
+                        "listener {}:{} forwards to unknown target group {}",
+                        lb.name, l.port, l.default_target_group
+                    ));
+                }
+                unique("rule priority", l.rules.iter().map(|r| r.priority))?;
+                for r in &l.rules {
+                    if r.target_groups.is_empty() {
+                        return invalid(format!(
+                            "rule {} of {}:{} has no target group",
+                            r.priority, lb.name, l.port
+                        ));
+                    }
+                    if let Some(tg) = r
+                        .target_groups
+                        .iter()
+                        .find(|t| !tgs.contains(t.name.as_str()))
+                    {
+                        return invalid(format!(
+                            "rule {} of {}:{} forwards to unknown target group {}",
+                            r.priority, lb.name, l.port, tg.name
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn unique<T: Ord + std::fmt::Display>(
+    what: &str,
+    items: impl Iterator<Item = T>,
+) -> Result<(), SeedError> {
+    let mut seen = BTreeSet::new();
+    for item in items {
+        if seen.contains(&item) {
+            return Err(SeedError::Invalid {
+                reason: format!("{what} {item} appears twice"),
+            });
+        }
+        seen.insert(item);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_parses() {
+        let seed = SimSeed::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/aws-state.yaml"
+        ))
+        .expect("examples/aws-state.yaml parses");
+        assert_eq!(seed.account_id, "123456789012");
+        assert_eq!(seed.region, "eu-west-1");
+        assert_eq!(seed.clusters, ["event-booking"]);
+        assert_eq!(seed.subnets.len(), 3);
+        assert_eq!(seed.target_groups.len(), 10);
+        assert_eq!(seed.alarms.len(), 10);
+        let alb = &seed.load_balancers[0];
+        assert_eq!(alb.listeners.len(), 2);
+        assert_eq!(alb.listeners[0].rules.len(), 5);
+        assert_eq!(seed, SimSeed::event_booking());
+    }
+
+    #[test]
+    fn typos_and_dangling_references_are_refused() {
+        let typo = "accountId: '123456789012'\nregion: eu-west-1\nclustrs: [a]\n";
+        assert!(matches!(
+            SimSeed::from_yaml(typo),
+            Err(SeedError::Parse { .. })
+        ));
+        let dangling = "accountId: '123456789012'\nregion: eu-west-1\nsubnets:\n  - {subnetId: subnet-1, vpcId: vpc-x, availabilityZone: eu-west-1a, cidrBlock: 10.0.0.0/24}\n";
+        let err = SimSeed::from_yaml(dangling).unwrap_err();
+        assert!(err.to_string().contains("unknown VPC vpc-x"), "{err}");
+        let bad_account = "accountId: '42'\nregion: eu-west-1\n";
+        assert!(SimSeed::from_yaml(bad_account).is_err());
+    }
+
+    #[test]
+    fn defaults_fill_target_groups() {
+        let yaml = "accountId: '123456789012'\nregion: eu-west-1\ntargetGroups:\n  - {name: web, port: 80}\n";
+        let seed = SimSeed::from_yaml(yaml).unwrap();
+        let tg = &seed.target_groups[0];
+        assert_eq!(
+            (tg.protocol.as_str(), tg.target_type.as_str()),
+            ("HTTP", "ip")
+        );
+        assert_eq!(tg.deregistration_delay_seconds, 300);
+        assert_eq!(tg.health_check_path, "/");
+    }
+}

@@ -1,0 +1,143 @@
+//! The simulated account's state: one sub-state per AWS service (EC2 network, IAM, ELBv2,
+//! CloudWatch alarms, ECS, Application Auto Scaling, CodeDeploy), and lazy time. Every call
+//! first advances the world to the clock's `now`; services with nothing to do cost nothing.
+//! CodeDeploy deployments progress as ECS blue/green runs, so CodeDeploy has no step of its own.
+
+use jiff::Timestamp;
+
+use crate::arn;
+use crate::autoscaling::AutoScalingState;
+use crate::cloudwatch::alarms::AlarmState;
+use crate::cloudwatch::metrics::MetricsState;
+use crate::codedeploy::CodeDeployState;
+use crate::ecs::engine::{EcsEnv, advance_service, next_event};
+use crate::ecs::model::{Cluster, EcsState};
+use crate::elb::ElbState;
+use crate::network::{IamState, NetworkState};
+use crate::seed::SimSeed;
+
+/// Simulated time in whole seconds since the Unix epoch: the world moves in 1 s steps.
+pub(crate) type Secs = i64;
+
+/// A simulated second as a timestamp.
+pub(crate) fn to_timestamp(secs: Secs) -> Timestamp {
+    Timestamp::from_second(secs).unwrap_or(Timestamp::MAX)
+}
+
+/// Everything in the simulated account.
+#[derive(Debug, Clone)]
+pub(crate) struct World {
+    /// Account id.
+    pub account_id: String,
+    /// Region.
+    pub region: String,
+    /// VPCs, subnets, security groups.
+    pub network: NetworkState,
+    /// IAM roles.
+    pub iam: IamState,
+    /// Target groups, load balancers, listeners, rules.
+    pub elb: ElbState,
+    /// CloudWatch alarms.
+    pub alarms: AlarmState,
+    /// ECS clusters, services, task definitions.
+    pub ecs: EcsState,
+    /// Application Auto Scaling targets, policies, scheduled actions.
+    pub autoscaling: AutoScalingState,
+    /// Simulated service metrics (CPU/memory load).
+    pub metrics: MetricsState,
+    /// CodeDeploy applications, deployment groups, configs and deployments (which progress as
+    /// ECS blue/green runs, so CodeDeploy needs no step in `advance`).
+    pub codedeploy: CodeDeployState,
+    /// Time the world has been advanced to.
+    pub advanced_to: Secs,
+}
+
+impl World {
+    /// The seeded account at `now`.
+    pub fn new(seed: &SimSeed, now: Secs) -> Self {
+        let clusters = seed
+            .clusters
+            .iter()
+            .map(|name| {
+                let cluster = Cluster {
+                    arn: arn::cluster_arn(&seed.region, &seed.account_id, name),
+                    tags: Vec::new(),
+                    services: Default::default(),
+                };
+                (name.clone(), cluster)
+            })
+            .collect();
+        Self {
+            account_id: seed.account_id.clone(),
+            region: seed.region.clone(),
+            network: NetworkState::from_seed(seed),
+            iam: IamState::from_seed(seed),
+            elb: ElbState::from_seed(seed),
+            alarms: AlarmState::from_seed(seed),
+            ecs: EcsState {
+                clusters,
+                ..EcsState::default()
+            },
+            autoscaling: AutoScalingState::default(),
+            metrics: MetricsState::default(),
+            codedeploy: CodeDeployState::default(),
+            advanced_to: now,
+        }
+    }
+
+    /// ECS clusters (mutable) and what the ECS engine reads from the rest of the account.
+    pub fn ecs_parts(&mut self) -> (&mut std::collections::BTreeMap<String, Cluster>, EcsEnv<'_>) {
+        let env = EcsEnv {
+            region: &self.region,
+            account: &self.account_id,
+            task_definitions: &self.ecs.task_definitions,
+            iam: &self.iam,
+            elb: &self.elb,
+            alarms: &self.alarms,
+        };
+        (&mut self.ecs.clusters, env)
+    }
+
+    /// Advances the account to `now`: Application Auto Scaling evaluates once a simulated
+    /// minute, with ECS advanced to each evaluation first.
+    pub fn advance(&mut self, now: Secs) {
+        while let Some(t) = self.autoscaling.due(self.advanced_to, now) {
+            self.advance_ecs(t);
+            self.autoscaling_tick(t);
+        }
+        self.advance_ecs(now);
+    }
+
+    /// Advances every service to `now`, event by event. Cheap when nothing is due.
+    fn advance_ecs(&mut self, now: Secs) {
+        if now < self.advanced_to {
+            return;
+        }
+        self.advanced_to = now;
+        if self.ecs.next_wake.is_some_and(|wake| wake > now) {
+            return;
+        }
+        let (clusters, env) = self.ecs_parts();
+        let mut wake = Secs::MAX;
+        for svc in clusters.values_mut().flat_map(|c| c.services.values_mut()) {
+            advance_service(svc, now, &env);
+            if let Some(t) = next_event(svc) {
+                wake = wake.min(t);
+            }
+        }
+        self.ecs.next_wake = Some(wake);
+    }
+
+    /// Resolves a cluster name or ARN of this account to its name.
+    pub fn cluster_name<'a>(&self, cluster: &'a str) -> Option<&'a str> {
+        let name = if cluster.is_empty() {
+            "default"
+        } else if cluster.starts_with("arn:") {
+            let prefix = arn::cluster_arn(&self.region, &self.account_id, "");
+            cluster.strip_prefix(prefix.as_str())?
+        } else {
+            cluster
+        };
+        self.ecs.clusters.contains_key(name).then_some(name)
+    }
+}
