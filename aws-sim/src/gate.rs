@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::throttle::{BucketSpec, Throttle};
+use crate::throttle::Throttle;
 use aws::error::{AwsError, AwsResult};
 
 /// An API operation of the simulated account.
@@ -13,10 +13,16 @@ use aws::error::{AwsError, AwsResult};
 pub(crate) struct Operation {
     /// `service:Action`, e.g. `ecs:DescribeServices` (the key of `SimAws::calls`).
     pub key: &'static str,
-    /// The token bucket it draws from (None: not throttled).
-    pub bucket: Option<BucketSpec>,
     /// Whether it changes AWS state (counted by `write_calls`).
     pub mutating: bool,
+}
+
+impl Operation {
+    /// The token bucket it draws from, from the AWS layer's limits table (None: not throttled).
+    pub fn category(&self) -> Option<aws::limits::Category> {
+        let (service, action) = self.key.split_once(':')?;
+        aws::limits::category_of(service, action)
+    }
 }
 
 /// A fault to inject: the next `count` calls of `operation` fail with `error` (before
@@ -84,8 +90,8 @@ impl Gate {
             }
             return Err(error);
         }
-        if let Some(spec) = op.bucket
-            && !self.throttle.try_acquire(spec, now_ms)
+        if let Some(category) = op.category()
+            && !self.throttle.try_acquire(category, now_ms)
         {
             return Err(AwsError::from_code(
                 "ThrottlingException",
@@ -126,17 +132,14 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::throttle::ECS_SERVICE_MODIFY;
     use aws::error::ErrorKind;
 
     const UPDATE: Operation = Operation {
         key: "ecs:UpdateService",
-        bucket: Some(ECS_SERVICE_MODIFY),
         mutating: true,
     };
     const DESCRIBE: Operation = Operation {
-        key: "ecs:DescribeServices",
-        bucket: None,
+        key: "probe:HttpGet",
         mutating: false,
     };
 

@@ -45,7 +45,6 @@ use jiff::Timestamp;
 pub use autoscaling::api::ActivityRecord;
 pub use autoscaling::engine::{SCALE_IN_DATAPOINTS, SCALE_OUT_DATAPOINTS};
 pub use cloudwatch::alarms::{ALARM_ALARM, ALARM_INSUFFICIENT_DATA, ALARM_OK};
-pub use codedeploy::api::CODEDEPLOY_BUCKET;
 pub use ecs::blue_green::model::LAMBDA_HOOK_SECS;
 pub use ecs::engine::DRAIN_MIN_SECS;
 pub use ecs::tasks::{

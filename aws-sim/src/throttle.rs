@@ -1,101 +1,32 @@
-//! Token buckets of the simulated account (AWS-LIMITS.md): one bucket per API category, shared
-//! by every operation of the category, refilled on the simulated clock so a faster clock refills
-//! faster. Pure bookkeeping: the gate asks, this answers.
+//! Token buckets of the simulated account, sized by the AWS layer's limits table: one bucket per
+//! category, shared by every operation of the category, refilled on the simulated clock so a
+//! faster clock refills faster. Pure bookkeeping: the gate asks, this answers.
 
 use std::collections::BTreeMap;
 
-/// A throttling category: burst capacity and refill rate per simulated second.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BucketSpec {
-    /// Category name (for messages and debugging).
-    pub name: &'static str,
-    /// Bucket size: how many calls can be made at once.
-    pub burst: u32,
-    /// Tokens added per second.
-    pub refill_per_sec: u32,
-}
+use aws::limits::Category;
 
-/// ECS service read: DescribeServices, ListServices.
-pub const ECS_SERVICE_READ: BucketSpec = BucketSpec {
-    name: "ecs:service-read",
-    burst: 100,
-    refill_per_sec: 20,
-};
-/// ECS service modify: CreateService, UpdateService, DeleteService (and, in the simulator,
-/// StopServiceDeployment and ContinueServiceDeployment, which have no published bucket).
-pub const ECS_SERVICE_MODIFY: BucketSpec = BucketSpec {
-    name: "ecs:service-modify",
-    burst: 50,
-    refill_per_sec: 5,
-};
-/// ECS task definition modify: RegisterTaskDefinition, DeregisterTaskDefinition.
-pub const ECS_TASK_DEFINITION_MODIFY: BucketSpec = BucketSpec {
-    name: "ecs:task-definition-modify",
-    burst: 20,
-    refill_per_sec: 1,
-};
-/// ECS task definition read: DescribeTaskDefinition, ListTaskDefinitions, ListTaskDefinitionFamilies.
-pub const ECS_TASK_DEFINITION_READ: BucketSpec = BucketSpec {
-    name: "ecs:task-definition-read",
-    burst: 50,
-    refill_per_sec: 20,
-};
-/// ECS task definition deletion: DeleteTaskDefinitions.
-pub const ECS_TASK_DEFINITION_DELETE: BucketSpec = BucketSpec {
-    name: "ecs:task-definition-delete",
-    burst: 5,
-    refill_per_sec: 1,
-};
-/// ECS service deployment: DescribeServiceDeployments, ListServiceDeployments.
-pub const ECS_SERVICE_DEPLOYMENT: BucketSpec = BucketSpec {
-    name: "ecs:service-deployment",
-    burst: 50,
-    refill_per_sec: 20,
-};
-/// ECS service revision: DescribeServiceRevisions.
-pub const ECS_SERVICE_REVISION: BucketSpec = BucketSpec {
-    name: "ecs:service-revision",
-    burst: 50,
-    refill_per_sec: 20,
-};
-/// ECS tag modify: TagResource, UntagResource.
-pub const ECS_TAG_MODIFY: BucketSpec = BucketSpec {
-    name: "ecs:tag-modify",
-    burst: 20,
-    refill_per_sec: 10,
-};
-/// ECS tag read: ListTagsForResource.
-pub const ECS_TAG_READ: BucketSpec = BucketSpec {
-    name: "ecs:tag-read",
-    burst: 50,
-    refill_per_sec: 20,
-};
-/// ECS cluster read: DescribeClusters, ListClusters.
-pub const ECS_CLUSTER_READ: BucketSpec = BucketSpec {
-    name: "ecs:cluster-read",
-    burst: 50,
-    refill_per_sec: 20,
-};
-/// ECS cluster resource read: DescribeTasks, ListTasks, ….
-pub const ECS_CLUSTER_RESOURCE_READ: BucketSpec = BucketSpec {
-    name: "ecs:cluster-resource-read",
-    burst: 100,
-    refill_per_sec: 20,
-};
+/// Millionths of a token: a refill rate with up to three decimals adds a whole number of them
+/// every simulated millisecond.
+const MICRO: u64 = 1_000_000;
 
-/// One bucket's level. Tokens are kept in thousandths so sub-second refills are exact integers.
+/// One bucket's level.
 #[derive(Debug, Clone)]
 struct Bucket {
-    spec: BucketSpec,
-    milli_tokens: u64,
+    capacity: u64,
+    added_per_ms: u64,
+    micro_tokens: u64,
     refilled_at_ms: i64,
 }
 
 impl Bucket {
-    fn new(spec: BucketSpec, now_ms: i64) -> Self {
+    fn new(category: Category, now_ms: i64) -> Self {
+        let spec = category.aws_bucket();
+        let capacity = u64::from(spec.burst) * MICRO;
         Self {
-            spec,
-            milli_tokens: u64::from(spec.burst) * 1000,
+            capacity,
+            added_per_ms: (spec.refill_per_sec * 1000.0).round() as u64,
+            micro_tokens: capacity,
             refilled_at_ms: now_ms,
         }
     }
@@ -105,9 +36,8 @@ impl Bucket {
         if elapsed_ms == 0 {
             return;
         }
-        let cap = u64::from(self.spec.burst) * 1000;
-        let added = elapsed_ms.saturating_mul(u64::from(self.spec.refill_per_sec));
-        self.milli_tokens = self.milli_tokens.saturating_add(added).min(cap);
+        let added = elapsed_ms.saturating_mul(self.added_per_ms);
+        self.micro_tokens = self.micro_tokens.saturating_add(added).min(self.capacity);
         self.refilled_at_ms = now_ms;
     }
 }
@@ -115,7 +45,7 @@ impl Bucket {
 /// The account's buckets, created full on first use.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Throttle {
-    buckets: BTreeMap<&'static str, Bucket>,
+    buckets: BTreeMap<Category, Bucket>,
     disabled: bool,
 }
 
@@ -129,17 +59,17 @@ impl Throttle {
     }
 
     /// Takes one token from the bucket at `now_ms` (simulated milliseconds); false when empty.
-    pub fn try_acquire(&mut self, spec: BucketSpec, now_ms: i64) -> bool {
+    pub fn try_acquire(&mut self, category: Category, now_ms: i64) -> bool {
         if self.disabled {
             return true;
         }
         let bucket = self
             .buckets
-            .entry(spec.name)
-            .or_insert_with(|| Bucket::new(spec, now_ms));
+            .entry(category)
+            .or_insert_with(|| Bucket::new(category, now_ms));
         bucket.refill(now_ms);
-        if bucket.milli_tokens >= 1000 {
-            bucket.milli_tokens -= 1000;
+        if bucket.micro_tokens >= MICRO {
+            bucket.micro_tokens -= MICRO;
             true
         } else {
             false
@@ -148,10 +78,12 @@ impl Throttle {
 
     /// Whole tokens left in a bucket (full when unused), without refilling.
     #[cfg(test)]
-    pub fn tokens(&self, spec: BucketSpec) -> u32 {
-        self.buckets.get(spec.name).map_or(spec.burst, |b| {
-            u32::try_from(b.milli_tokens / 1000).unwrap_or(u32::MAX)
-        })
+    pub fn tokens(&self, category: Category) -> u32 {
+        self.buckets
+            .get(&category)
+            .map_or(category.aws_bucket().burst, |b| {
+                u32::try_from(b.micro_tokens / MICRO).unwrap_or(u32::MAX)
+            })
     }
 }
 
@@ -163,31 +95,47 @@ mod tests {
     fn bucket_empties_at_burst_and_refills_at_its_rate() {
         let mut t = Throttle::default();
         for i in 0..50 {
-            assert!(t.try_acquire(ECS_SERVICE_MODIFY, 0), "call {i}");
+            assert!(t.try_acquire(Category::EcsServiceModify, 0), "call {i}");
         }
         assert!(
-            !t.try_acquire(ECS_SERVICE_MODIFY, 0),
+            !t.try_acquire(Category::EcsServiceModify, 0),
             "burst + 1 is throttled"
         );
         assert!(
-            !t.try_acquire(ECS_SERVICE_MODIFY, 199),
+            !t.try_acquire(Category::EcsServiceModify, 199),
             "0.2 s refills less than one token"
         );
         assert!(
-            t.try_acquire(ECS_SERVICE_MODIFY, 200),
+            t.try_acquire(Category::EcsServiceModify, 200),
             "0.2 s at 5/s refills one token"
         );
         // Other categories have their own buckets.
-        assert!(t.try_acquire(ECS_SERVICE_READ, 0));
+        assert!(t.try_acquire(Category::EcsServiceRead, 0));
         // A long pause refills to the burst, not beyond.
-        assert!(t.try_acquire(ECS_SERVICE_MODIFY, 3_600_000));
-        assert_eq!(t.tokens(ECS_SERVICE_MODIFY), 49);
+        assert!(t.try_acquire(Category::EcsServiceModify, 3_600_000));
+        assert_eq!(t.tokens(Category::EcsServiceModify), 49);
+    }
+
+    #[test]
+    fn fractional_rates_refill_exactly() {
+        let mut t = Throttle::default();
+        for _ in 0..20 {
+            assert!(t.try_acquire(Category::CodeDeploy, 0));
+        }
+        assert!(
+            !t.try_acquire(Category::CodeDeploy, 1428),
+            "0.7/s: not yet one token"
+        );
+        assert!(
+            t.try_acquire(Category::CodeDeploy, 1429),
+            "0.7/s: one token after 1.43 s"
+        );
     }
 
     #[test]
     fn disabled_throttle_never_refuses() {
         let mut t = Throttle::default();
         t.set_enabled(false);
-        assert!((0..1000).all(|_| t.try_acquire(ECS_TASK_DEFINITION_MODIFY, 0)));
+        assert!((0..1000).all(|_| t.try_acquire(Category::EcsTaskDefinitionModify, 0)));
     }
 }

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::autoscaling::AutoScalingApi;
-use crate::autoscaling::metered::MeteredAutoScaling;
 use crate::autoscaling::reader::ScalableTargetReader;
 use crate::clock::SharedClock;
 use crate::cloudwatch::CloudWatchApi;
@@ -14,7 +13,7 @@ use crate::codedeploy::CodeDeployApi;
 use crate::ecs::EcsApi;
 use crate::ecs::reader::ServiceReader;
 use crate::elb::ElbApi;
-use crate::limited::{LimitedCodeDeploy, LimitedEcs, MeteredCloudWatch, MeteredElb};
+use crate::limited::{CallGuard, Limited};
 use crate::limiter::Limiter;
 use crate::metrics::CallMetrics;
 use crate::probe::TestTrafficProbe;
@@ -102,24 +101,18 @@ impl AwsAccounts {
             .entry(region.clone())
             .or_insert_with(|| {
                 let raw = (self.factory)(&region);
-                let limiter = Arc::new(Limiter::new(self.clock.clone()));
-                let ecs: Arc<dyn EcsApi> = Arc::new(LimitedEcs::new(
-                    raw.ecs,
-                    limiter.clone(),
+                let guard = CallGuard::new(
+                    Arc::new(Limiter::new(self.clock.clone())),
                     self.metrics.clone(),
-                ));
-                let codedeploy: Arc<dyn CodeDeployApi> = Arc::new(LimitedCodeDeploy::new(
-                    raw.codedeploy,
-                    limiter,
-                    self.metrics.clone(),
-                ));
-                let elb: Arc<dyn ElbApi> = Arc::new(MeteredElb::new(raw.elb, self.metrics.clone()));
+                );
+                let ecs: Arc<dyn EcsApi> = Arc::new(Limited::new(raw.ecs, guard.clone()));
+                let codedeploy: Arc<dyn CodeDeployApi> =
+                    Arc::new(Limited::new(raw.codedeploy, guard.clone()));
+                let elb: Arc<dyn ElbApi> = Arc::new(Limited::new(raw.elb, guard.clone()));
                 let cloudwatch: Arc<dyn CloudWatchApi> =
-                    Arc::new(MeteredCloudWatch::new(raw.cloudwatch, self.metrics.clone()));
-                let autoscaling: Arc<dyn AutoScalingApi> = Arc::new(MeteredAutoScaling::new(
-                    raw.autoscaling,
-                    self.metrics.clone(),
-                ));
+                    Arc::new(Limited::new(raw.cloudwatch, guard.clone()));
+                let autoscaling: Arc<dyn AutoScalingApi> =
+                    Arc::new(Limited::new(raw.autoscaling, guard));
                 Arc::new(AwsClients {
                     region: region.clone(),
                     scalable_targets: ScalableTargetReader::new(

@@ -42,7 +42,9 @@ impl ErrorKind {
     }
 }
 
-/// A failed AWS call: the kind, AWS's own error code and message.
+/// A failed AWS call: the kind the controllers decide on, and everything AWS said about it —
+/// its error code and message, the HTTP status and request id when there was an answer, and
+/// the operation that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsError {
     /// Normalised kind.
@@ -51,6 +53,12 @@ pub struct AwsError {
     pub code: String,
     /// AWS's message, as AWS wrote it.
     pub message: String,
+    /// The HTTP status of AWS's answer (none when nothing answered).
+    pub http_status: Option<u16>,
+    /// AWS's request id, for a support case or CloudTrail.
+    pub request_id: Option<String>,
+    /// The AWS action that failed (`CreateService`), set by the call guard.
+    pub operation: Option<&'static str>,
 }
 
 impl AwsError {
@@ -60,13 +68,45 @@ impl AwsError {
             kind,
             code: code.into(),
             message: message.into(),
+            http_status: None,
+            request_id: None,
+            operation: None,
         }
     }
 
     /// Classifies an AWS error code into a kind (shared by the SDK adapters and the simulator).
     pub fn from_code(code: &str, message: impl Into<String>, http_status: Option<u16>) -> Self {
         let kind = classify(code, http_status);
-        Self::new(kind, code, message)
+        Self {
+            http_status,
+            ..Self::new(kind, code, message)
+        }
+    }
+
+    /// The same error, with AWS's request id.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    /// The same error, naming the action that failed (kept when already named).
+    pub fn during(mut self, operation: &'static str) -> Self {
+        self.operation.get_or_insert(operation);
+        self
+    }
+
+    /// What AWS answered, for a status message: `InternalFailure (HTTP 500): We encountered an
+    /// internal error`. The operation and request id are left to the caller and the log.
+    pub fn answer(&self) -> String {
+        let mut s = self.code.clone();
+        if let Some(status) = self.http_status {
+            s.push_str(&format!(" (HTTP {status})"));
+        }
+        if !self.message.is_empty() {
+            s.push_str(": ");
+            s.push_str(&self.message);
+        }
+        s
     }
 }
 
@@ -125,8 +165,16 @@ fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
 }
 
 impl fmt::Display for AwsError {
+    /// `CreateService failed: InternalFailure (HTTP 500): message (request id 1234)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        if let Some(operation) = self.operation {
+            write!(f, "{operation} failed: ")?;
+        }
+        f.write_str(&self.answer())?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
     }
 }
 
@@ -164,5 +212,27 @@ mod tests {
         for (code, status, kind) in cases {
             assert_eq!(AwsError::from_code(code, "m", status).kind, kind, "{code}");
         }
+    }
+
+    #[test]
+    fn display_says_everything_aws_said() {
+        let error = AwsError::from_code(
+            "InternalFailure",
+            "We encountered an internal error",
+            Some(500),
+        )
+        .with_request_id(Some("4f0c".into()))
+        .during("CreateService");
+        assert_eq!(
+            error.to_string(),
+            "CreateService failed: InternalFailure (HTTP 500): We encountered an internal error (request id 4f0c)"
+        );
+        assert_eq!(
+            error.answer(),
+            "InternalFailure (HTTP 500): We encountered an internal error"
+        );
+        let bare = AwsError::new(ErrorKind::Transient, "Timeout", "no answer in 30 s");
+        assert_eq!(bare.to_string(), "Timeout: no answer in 30 s");
+        assert_eq!(bare.during("A").during("B").operation, Some("A"));
     }
 }

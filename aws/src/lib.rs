@@ -14,6 +14,7 @@ pub mod error;
 pub mod factory;
 pub mod limited;
 pub mod limiter;
+pub mod limits;
 pub mod metrics;
 pub mod probe;
 pub mod sdk;

@@ -1,5 +1,6 @@
-//! Client-side token buckets per account × region × ECS throttling category, kept under the
-//! refill rates AWS documents so the operator never empties the account's shared buckets.
+//! Client-side token buckets per account × region × throttling category (sized from the limits
+//! table), kept under the rates AWS documents so the operator never empties the account's
+//! shared buckets.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,51 +9,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::clock::SharedClock;
-
-/// ECS API throttling categories (AWS-LIMITS.md); every action of a category shares one bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Category {
-    /// DescribeServices, ListServices.
-    ServiceRead,
-    /// CreateService, UpdateService, DeleteService.
-    ServiceModify,
-    /// RegisterTaskDefinition, DeregisterTaskDefinition.
-    TaskDefinitionModify,
-    /// DescribeTaskDefinition, ListTaskDefinitions.
-    TaskDefinitionRead,
-    /// DescribeServiceDeployments, ListServiceDeployments (and Stop/Continue).
-    ServiceDeployment,
-    /// DescribeServiceRevisions.
-    ServiceRevision,
-    /// TagResource, UntagResource.
-    TagModify,
-    /// Every CodeDeploy call (no published rates; field reports throttle around 41
-    /// GetDeployment calls a minute).
-    CodeDeploy,
-}
-
-impl Category {
-    /// AWS's bucket: (burst, refill per second).
-    pub fn aws_bucket(self) -> (f64, f64) {
-        match self {
-            Category::ServiceRead => (100.0, 20.0),
-            Category::ServiceModify => (50.0, 5.0),
-            Category::TaskDefinitionModify => (20.0, 1.0),
-            Category::TaskDefinitionRead => (50.0, 20.0),
-            Category::ServiceDeployment => (50.0, 20.0),
-            Category::ServiceRevision => (50.0, 20.0),
-            Category::TagModify => (20.0, 10.0),
-            Category::CodeDeploy => (20.0, 0.7),
-        }
-    }
-
-    /// The operator's own bucket: half AWS's burst and 90 % of its refill, leaving room for
-    /// every other caller in the account.
-    pub fn own_bucket(self) -> (f64, f64) {
-        let (burst, refill) = self.aws_bucket();
-        ((burst / 2.0).max(1.0), refill * 0.9)
-    }
-}
+use crate::limits::Category;
 
 #[derive(Debug)]
 struct Bucket {
@@ -141,34 +98,16 @@ mod tests {
         assert!(b.try_take(t2).is_ok());
     }
 
-    #[test]
-    fn own_buckets_stay_under_aws() {
-        for c in [
-            Category::ServiceRead,
-            Category::ServiceModify,
-            Category::TaskDefinitionModify,
-            Category::TaskDefinitionRead,
-            Category::ServiceDeployment,
-            Category::ServiceRevision,
-            Category::TagModify,
-            Category::CodeDeploy,
-        ] {
-            let (ab, ar) = c.aws_bucket();
-            let (ob, or) = c.own_bucket();
-            assert!(ob <= ab && or < ar, "{c:?}");
-        }
-    }
-
     #[tokio::test]
     async fn acquire_waits_on_the_given_clock() {
         let clock = Arc::new(SimClock::new(Timestamp::UNIX_EPOCH, 0.0));
         let limiter = Limiter::new(clock.clone());
         for _ in 0..10 {
-            limiter.acquire(Category::TaskDefinitionModify).await;
+            limiter.acquire(Category::EcsTaskDefinitionModify).await;
         }
         // The 11th token needs ~1.1 s of clock time; a frozen clock must be advanced.
         let waiter = tokio::spawn(async move {
-            limiter.acquire(Category::TaskDefinitionModify).await;
+            limiter.acquire(Category::EcsTaskDefinitionModify).await;
         });
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished());

@@ -99,19 +99,24 @@ where
             let code = meta.code().unwrap_or("Unknown");
             let message = match meta.message() {
                 Some(m) => m.to_owned(),
-                None => format!("HTTP {status}: {}", DisplayErrorContext(meta)),
+                None => DisplayErrorContext(meta).to_string(),
             };
             AwsError::from_code(code, message, Some(status))
+                .with_request_id(request_id(meta.meta().extra("aws_request_id"), ctx.raw()))
         }
         SdkError::TimeoutError(_) => transient("Timeout", &err),
         SdkError::DispatchFailure(_) => transient("Transport", &err),
         SdkError::ResponseError(ctx) => {
             let status = ctx.raw().status().as_u16();
-            AwsError::new(
-                ErrorKind::Transient,
-                "ResponseError",
-                format!("HTTP {status}: {}", DisplayErrorContext(&err)),
-            )
+            AwsError {
+                http_status: Some(status),
+                ..AwsError::new(
+                    ErrorKind::Transient,
+                    "ResponseError",
+                    DisplayErrorContext(&err).to_string(),
+                )
+            }
+            .with_request_id(request_id(None, ctx.raw()))
         }
         SdkError::ConstructionFailure(_) => AwsError::new(
             ErrorKind::InvalidRequest,
@@ -120,6 +125,17 @@ where
         ),
         _ => transient("Unknown", &err),
     }
+}
+
+/// AWS's request id: from the error's metadata, else the response headers the services use.
+fn request_id(from_meta: Option<&str>, raw: &HttpResponse) -> Option<String> {
+    from_meta
+        .or_else(|| {
+            ["x-amzn-requestid", "x-amz-request-id"]
+                .iter()
+                .find_map(|h| raw.headers().get(*h))
+        })
+        .map(str::to_owned)
 }
 
 /// Translates a request member the SDK refused to build (a required field missing) into an
@@ -192,6 +208,7 @@ mod tests {
             let err = aws_error(service_error(code, status));
             assert_eq!(err.kind, kind, "{code:?} {status}");
             assert_eq!(err.message, "boom");
+            assert_eq!(err.http_status, Some(status));
         }
     }
 

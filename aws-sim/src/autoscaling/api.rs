@@ -15,11 +15,7 @@ use aws::autoscaling::{
 use aws::error::AwsResult;
 
 const fn op(key: &'static str, mutating: bool) -> Operation {
-    Operation {
-        key,
-        bucket: None,
-        mutating,
-    }
+    Operation { key, mutating }
 }
 
 const DESCRIBE_TARGETS: Operation = op("application-autoscaling:DescribeScalableTargets", false);

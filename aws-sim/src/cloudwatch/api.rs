@@ -9,40 +9,23 @@ use crate::SimAws;
 use crate::arn;
 use crate::cloudwatch::alarms::{ALARM_INSUFFICIENT_DATA, Alarm};
 use crate::gate::Operation;
-use crate::throttle::BucketSpec;
 use crate::world::{Secs, World};
 use aws::cloudwatch::{CloudWatchApi, MetricAlarm, PutMetricAlarmInput};
 use aws::error::{AwsError, AwsResult};
 
-/// CloudWatch's DescribeAlarms rate (9 per second per account and region).
-const CLOUDWATCH_DESCRIBE: BucketSpec = BucketSpec {
-    name: "cloudwatch:describe-alarms",
-    burst: 9,
-    refill_per_sec: 9,
-};
-/// CloudWatch's PutMetricAlarm and DeleteAlarms rate (3 per second).
-const CLOUDWATCH_MODIFY: BucketSpec = BucketSpec {
-    name: "cloudwatch:modify-alarms",
-    burst: 3,
-    refill_per_sec: 3,
-};
-
 /// cloudwatch:DescribeAlarms.
 const DESCRIBE_ALARMS: Operation = Operation {
     key: "cloudwatch:DescribeAlarms",
-    bucket: Some(CLOUDWATCH_DESCRIBE),
     mutating: false,
 };
 /// cloudwatch:PutMetricAlarm.
 const PUT_METRIC_ALARM: Operation = Operation {
     key: "cloudwatch:PutMetricAlarm",
-    bucket: Some(CLOUDWATCH_MODIFY),
     mutating: true,
 };
 /// cloudwatch:DeleteAlarms.
 const DELETE_ALARMS: Operation = Operation {
     key: "cloudwatch:DeleteAlarms",
-    bucket: Some(CLOUDWATCH_MODIFY),
     mutating: true,
 };
 

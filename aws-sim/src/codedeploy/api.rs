@@ -6,7 +6,6 @@ use async_trait::async_trait;
 
 use crate::SimAws;
 use crate::gate::Operation;
-use crate::throttle::BucketSpec;
 use crate::world::{Secs, World};
 use aws::codedeploy::{
     ApplicationInfo, CodeDeployApi, CreateDeploymentInput, DeploymentConfigSpec,
@@ -14,20 +13,8 @@ use aws::codedeploy::{
 };
 use aws::error::AwsResult;
 
-/// CodeDeploy has no published rates; field reports see throttling around 41 calls a minute
-/// with bursts.
-pub const CODEDEPLOY_BUCKET: BucketSpec = BucketSpec {
-    name: "codedeploy",
-    burst: 20,
-    refill_per_sec: 1,
-};
-
 const fn op(key: &'static str, mutating: bool) -> Operation {
-    Operation {
-        key,
-        bucket: Some(CODEDEPLOY_BUCKET),
-        mutating,
-    }
+    Operation { key, mutating }
 }
 
 const GET_APPLICATION: Operation = op("codedeploy:GetApplication", false);

@@ -5,73 +5,45 @@ use async_trait::async_trait;
 
 use crate::SimAws;
 use crate::gate::Operation;
-use crate::throttle::{
-    ECS_SERVICE_DEPLOYMENT, ECS_SERVICE_MODIFY, ECS_SERVICE_READ, ECS_SERVICE_REVISION,
-    ECS_TAG_MODIFY, ECS_TASK_DEFINITION_MODIFY, ECS_TASK_DEFINITION_READ,
-};
 use aws::ecs::{
     CreateServiceInput, EcsApi, Service, ServiceDeployment, ServiceLookup, ServiceRevision, Tag,
     TaskDefinition, TaskDefinitionInput, UpdateServiceInput,
 };
 use aws::error::AwsResult;
 
-const fn op(key: &'static str, bucket: crate::throttle::BucketSpec, mutating: bool) -> Operation {
-    Operation {
-        key,
-        bucket: Some(bucket),
-        mutating,
-    }
+const fn op(key: &'static str, mutating: bool) -> Operation {
+    Operation { key, mutating }
 }
 
 /// ecs:DescribeServices.
-pub(crate) const DESCRIBE_SERVICES: Operation = op("ecs:DescribeServices", ECS_SERVICE_READ, false);
+pub(crate) const DESCRIBE_SERVICES: Operation = op("ecs:DescribeServices", false);
 /// ecs:CreateService.
-pub(crate) const CREATE_SERVICE: Operation = op("ecs:CreateService", ECS_SERVICE_MODIFY, true);
+pub(crate) const CREATE_SERVICE: Operation = op("ecs:CreateService", true);
 /// ecs:UpdateService.
-pub(crate) const UPDATE_SERVICE: Operation = op("ecs:UpdateService", ECS_SERVICE_MODIFY, true);
+pub(crate) const UPDATE_SERVICE: Operation = op("ecs:UpdateService", true);
 /// ecs:DeleteService.
-pub(crate) const DELETE_SERVICE: Operation = op("ecs:DeleteService", ECS_SERVICE_MODIFY, true);
+pub(crate) const DELETE_SERVICE: Operation = op("ecs:DeleteService", true);
 /// ecs:RegisterTaskDefinition.
-pub(crate) const REGISTER_TASK_DEFINITION: Operation = op(
-    "ecs:RegisterTaskDefinition",
-    ECS_TASK_DEFINITION_MODIFY,
-    true,
-);
+pub(crate) const REGISTER_TASK_DEFINITION: Operation = op("ecs:RegisterTaskDefinition", true);
 /// ecs:DeregisterTaskDefinition.
-pub(crate) const DEREGISTER_TASK_DEFINITION: Operation = op(
-    "ecs:DeregisterTaskDefinition",
-    ECS_TASK_DEFINITION_MODIFY,
-    true,
-);
+pub(crate) const DEREGISTER_TASK_DEFINITION: Operation = op("ecs:DeregisterTaskDefinition", true);
 /// ecs:DescribeTaskDefinition.
-pub(crate) const DESCRIBE_TASK_DEFINITION: Operation = op(
-    "ecs:DescribeTaskDefinition",
-    ECS_TASK_DEFINITION_READ,
-    false,
-);
+pub(crate) const DESCRIBE_TASK_DEFINITION: Operation = op("ecs:DescribeTaskDefinition", false);
 /// ecs:ListTaskDefinitions.
-pub(crate) const LIST_TASK_DEFINITIONS: Operation =
-    op("ecs:ListTaskDefinitions", ECS_TASK_DEFINITION_READ, false);
+pub(crate) const LIST_TASK_DEFINITIONS: Operation = op("ecs:ListTaskDefinitions", false);
 /// ecs:TagResource.
-pub(crate) const TAG_RESOURCE: Operation = op("ecs:TagResource", ECS_TAG_MODIFY, true);
+pub(crate) const TAG_RESOURCE: Operation = op("ecs:TagResource", true);
 /// ecs:ListServiceDeployments.
-pub(crate) const LIST_SERVICE_DEPLOYMENTS: Operation =
-    op("ecs:ListServiceDeployments", ECS_SERVICE_DEPLOYMENT, false);
+pub(crate) const LIST_SERVICE_DEPLOYMENTS: Operation = op("ecs:ListServiceDeployments", false);
 /// ecs:DescribeServiceDeployments.
-pub(crate) const DESCRIBE_SERVICE_DEPLOYMENTS: Operation = op(
-    "ecs:DescribeServiceDeployments",
-    ECS_SERVICE_DEPLOYMENT,
-    false,
-);
+pub(crate) const DESCRIBE_SERVICE_DEPLOYMENTS: Operation =
+    op("ecs:DescribeServiceDeployments", false);
 /// ecs:DescribeServiceRevisions.
-pub(crate) const DESCRIBE_SERVICE_REVISIONS: Operation =
-    op("ecs:DescribeServiceRevisions", ECS_SERVICE_REVISION, false);
-/// ecs:StopServiceDeployment (no published bucket: counted as service modify).
-pub(crate) const STOP_SERVICE_DEPLOYMENT: Operation =
-    op("ecs:StopServiceDeployment", ECS_SERVICE_MODIFY, true);
-/// ecs:ContinueServiceDeployment (no published bucket: counted as service modify).
-pub(crate) const CONTINUE_SERVICE_DEPLOYMENT: Operation =
-    op("ecs:ContinueServiceDeployment", ECS_SERVICE_MODIFY, true);
+pub(crate) const DESCRIBE_SERVICE_REVISIONS: Operation = op("ecs:DescribeServiceRevisions", false);
+/// ecs:StopServiceDeployment (no published bucket: see the limits table).
+pub(crate) const STOP_SERVICE_DEPLOYMENT: Operation = op("ecs:StopServiceDeployment", true);
+/// ecs:ContinueServiceDeployment (no published bucket: see the limits table).
+pub(crate) const CONTINUE_SERVICE_DEPLOYMENT: Operation = op("ecs:ContinueServiceDeployment", true);
 
 #[async_trait]
 impl EcsApi for SimAws {

@@ -20,7 +20,6 @@ use aws::error::{AwsError, AwsResult};
 const fn read(key: &'static str) -> Operation {
     Operation {
         key,
-        bucket: None,
         mutating: false,
     }
 }

@@ -22,7 +22,6 @@ use aws::probe::{ProbeResult, TestTrafficProbe};
 /// probe:HttpGet.
 const HTTP_GET: Operation = Operation {
     key: "probe:HttpGet",
-    bucket: None,
     mutating: false,
 };
 

@@ -83,12 +83,14 @@ async fn deploy(sim: &SimAws, image: &str) -> Result<String, aws::AwsError> {
     .await
 }
 
+/// Polls every 2 simulated seconds (CodeDeploy's bucket refills 0.7 tokens a second) for up
+/// to `limit` seconds.
 async fn until(sim: &SimAws, id: &str, limit: u64, done: impl Fn(&DeploymentInfo) -> bool) {
-    for _ in 0..=limit {
+    for _ in 0..=limit.div_ceil(2) {
         if done(&sim.get_deployment(id).await.unwrap()) {
             return;
         }
-        advance(sim, 1);
+        advance(sim, 2);
     }
     panic!("not reached: {:#?}", sim.get_deployment(id).await.unwrap());
 }

@@ -4,7 +4,6 @@
 //! simulator (`sim`). No SDK types here; every call is about the ECS namespace and the
 //! `ecs:service:DesiredCount` dimension.
 
-pub mod metered;
 pub mod reader;
 pub mod schedule;
 pub mod sdk;
