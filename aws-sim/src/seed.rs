@@ -143,7 +143,7 @@ pub struct SeedListener {
 pub struct SeedRule {
     /// Priority (1–50000, unique per listener).
     pub priority: i32,
-    /// Path pattern, e.g. `/auth/*`.
+    /// Path pattern, e.g. `/api/auth/*`.
     pub path_pattern: String,
     /// Forward action: target groups and weights.
     pub target_groups: Vec<SeedWeightedTargetGroup>,

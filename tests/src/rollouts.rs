@@ -26,7 +26,7 @@ pub fn rule_priority(name: &str) -> i32 {
     }
 }
 
-/// The health path of a service through the ALB (`/auth/actuator/health`).
+/// The health path of a service through the ALB (`/api/auth/actuator/health`).
 pub fn health_path(name: &str) -> String {
     let prefix = match name {
         "auth" => "auth",
@@ -35,7 +35,7 @@ pub fn health_path(name: &str) -> String {
         "payment" => "payments",
         _ => "notifications",
     };
-    format!("/{prefix}/actuator/health")
+    format!("/api/{prefix}/actuator/health")
 }
 
 /// An EcsService `name` running `image` behind `<name>-blue`.

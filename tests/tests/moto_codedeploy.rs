@@ -93,7 +93,7 @@ async fn alb(raw: &elbv2::Client, network: &MotoNetwork, prefix: &str) -> Alb {
         .conditions(
             RuleCondition::builder()
                 .field("path-pattern")
-                .values("/auth/*")
+                .values("/api/auth/*")
                 .build(),
         )
         .actions(forward(&tgs[0]))
@@ -184,7 +184,7 @@ async fn elb_reads_parse_listeners_rules_and_weights() {
         .iter()
         .find(|r| r.rule_arn == alb.rule)
         .expect("the path rule");
-    assert_eq!(path_rule.path_patterns, ["/auth/*"]);
+    assert_eq!(path_rule.path_patterns, ["/api/auth/*"]);
     assert_eq!(path_rule.percent_to(&alb.blue), 100);
     assert!(rules.iter().any(|r| r.is_default));
     let by_arn = call(elb.describe_rules(std::slice::from_ref(&alb.rule)))

@@ -195,7 +195,7 @@ async fn a_failing_http_check_rolls_back() {
     let degraded = wait_degraded(&sb, "auth").await;
     let reason = degraded.status.unwrap().failure_reason.unwrap();
     assert!(
-        reason.contains("/auth/actuator/health") && reason.contains("500"),
+        reason.contains("/api/auth/actuator/health") && reason.contains("500"),
         "{reason}"
     );
     assert!(live_revision(&sb, "auth").ends_with(":1"));

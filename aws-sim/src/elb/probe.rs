@@ -146,11 +146,65 @@ mod tests {
 
     #[test]
     fn path_patterns_match_like_an_alb() {
-        assert!(glob("/auth/*", "/auth/actuator/health"));
-        assert!(glob("/auth/*", "/auth/"));
-        assert!(!glob("/auth/*", "/events/x"));
+        assert!(glob("/api/auth/*", "/api/auth/actuator/health"));
+        assert!(glob("/api/auth/*", "/api/auth/"));
+        assert!(!glob("/api/auth/*", "/api/events/x"));
+        assert!(!glob("/api/auth/*", "/auth/actuator/health"));
         assert!(glob("/a?c", "/abc"));
         assert!(glob("*", "/anything"));
         assert_eq!(image_tag("repo/app:1.0-smokefail"), "1.0-smokefail");
+    }
+
+    /// Every HTTP check of the example rollouts is routed, on every seeded listener, by the path
+    /// rule that forwards to its own service's target groups, never by another service's rule
+    /// or the default rule.
+    #[test]
+    fn example_http_checks_reach_their_own_service() {
+        let seed = crate::SimSeed::event_booking();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/event-booking");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).expect("examples/event-booking is readable") {
+            let file = entry.expect("a directory entry").path();
+            if !file.to_string_lossy().ends_with("-rollout.yaml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).expect("a readable rollout");
+            let rollout: serde_json::Value = serde_saphyr::from_str(&text).expect("valid YAML");
+            let service = rollout["spec"]["serviceRef"]["name"]
+                .as_str()
+                .expect("spec.serviceRef.name");
+            let checks = rollout["spec"]["analysis"]["httpChecks"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for check in &checks {
+                let path = check["path"].as_str().expect("httpChecks[].path");
+                for listener in seed.load_balancers.iter().flat_map(|lb| &lb.listeners) {
+                    let mut rules: Vec<_> = listener.rules.iter().collect();
+                    rules.sort_by_key(|r| r.priority);
+                    let rule = rules
+                        .into_iter()
+                        .find(|r| glob(&r.path_pattern, path))
+                        .unwrap_or_else(|| {
+                            panic!(
+                                "{}: {path} matches no path rule on port {}",
+                                file.display(),
+                                listener.port
+                            )
+                        });
+                    assert!(
+                        rule.target_groups
+                            .iter()
+                            .all(|tg| tg.name.starts_with(&format!("{service}-"))),
+                        "{}: {path} is routed by {} on port {}, not to {service}",
+                        file.display(),
+                        rule.path_pattern,
+                        listener.port
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 10, "five rollouts, one check each, two listeners");
     }
 }

@@ -95,7 +95,9 @@ async fn probe_test(sim: &SimAws) -> Option<u16> {
     let listener = sim
         .listener_arn("event-booking-alb", TEST_LISTENER_PORT)
         .unwrap();
-    sim.probe(&listener, "/auth/actuator/health").await.status
+    sim.probe(&listener, "/api/auth/actuator/health")
+        .await
+        .status
 }
 
 #[tokio::test]
