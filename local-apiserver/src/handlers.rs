@@ -9,14 +9,14 @@ use http::Method;
 use serde_json::{Value, json};
 
 use crate::apply::{self, ApplyRequest};
+use crate::context::Shared;
 use crate::delete::{self, DeleteOptions};
 use crate::error::ApiError;
 use crate::managed::{ManagedFields, Operation};
 use crate::objects::{self, Target, WriteOptions, Written, view};
 use crate::patch::{self, PatchType};
-use crate::routing::ResourcePath;
-use crate::selectors::{FieldSelector, LabelSelector};
-use crate::server::Shared;
+use crate::paths::ResourcePath;
+use crate::selectors::{self, FieldSelector, LabelSelector};
 use crate::store::{ObjectKey, State};
 use crate::table::{self, IncludeObject};
 use crate::validation::FieldValidation;
@@ -128,14 +128,6 @@ fn get(
     Ok(present(req, t, &obj, 200, &[]))
 }
 
-/// Selectors of a list or watch request.
-pub(crate) fn selectors(req: &Request) -> Result<(LabelSelector, FieldSelector), ApiError> {
-    Ok((
-        LabelSelector::parse(req.query.get("labelSelector").unwrap_or_default())?,
-        FieldSelector::parse(req.query.get("fieldSelector").unwrap_or_default())?,
-    ))
-}
-
 fn encode_continue(rv: u64, key: &ObjectKey) -> String {
     hex::encode(json!({"rv": rv, "start": [key.0, key.1]}).to_string())
 }
@@ -161,7 +153,7 @@ fn decode_continue(token: &str) -> Result<(u64, ObjectKey), ApiError> {
 }
 
 fn list(shared: &Shared, req: &Request, t: &Target) -> Result<http::Response<Body>, ApiError> {
-    let (labels, fields) = selectors(req)?;
+    let (labels, fields) = selectors::from_query(&req.query)?;
     let limit = req
         .query
         .number("limit")?
@@ -285,7 +277,8 @@ fn create(shared: &Shared, req: &Request, t: &Target) -> Result<http::Response<B
     }
     let body = required_body(req)?;
     let opts = write_options(req)?;
-    let written = objects::create(&mut shared.state(), t, body, &opts, Operation::Update, None)?;
+    let written =
+        objects::create::create(&mut shared.state(), t, body, &opts, Operation::Update, None)?;
     Ok(present(req, t, &written.object, 201, &written.warnings))
 }
 
@@ -297,7 +290,7 @@ fn update(
 ) -> Result<http::Response<Body>, ApiError> {
     let body = required_body(req)?;
     let opts = write_options(req)?;
-    let written = objects::update(&mut shared.state(), t, name, body, &opts, None)?;
+    let written = objects::update::update(&mut shared.state(), t, name, body, &opts, None)?;
     Ok(present(req, t, &written.object, 200, &written.warnings))
 }
 
@@ -353,7 +346,7 @@ fn patch(
                 current
             }
         };
-        objects::update(&mut state, t, name, patched, &opts, None)?
+        objects::update::update(&mut state, t, name, patched, &opts, None)?
     };
     let code = if written.created { 201 } else { 200 };
     Ok(present(req, t, &written.object, code, &written.warnings))
@@ -408,7 +401,7 @@ pub(crate) fn apply_locked(
         }
         let mut applied = apply::apply(&json!({}), &ManagedFields::default(), config, &request)?;
         applied.object["metadata"]["name"] = json!(name);
-        return objects::create(
+        return objects::create::create(
             state,
             t,
             applied.object,
@@ -430,7 +423,7 @@ pub(crate) fn apply_locked(
         return Err(ApiError::stale(&t.info.group, &t.info.plural, name));
     }
     let applied = apply::apply(&live, &stored.managed, config, &request)?;
-    objects::update(state, t, name, applied.object, opts, Some(applied.managed))
+    objects::update::update(state, t, name, applied.object, opts, Some(applied.managed))
 }
 
 fn delete(
@@ -458,7 +451,7 @@ fn delete_collection(
     req: &Request,
     t: &Target,
 ) -> Result<http::Response<Body>, ApiError> {
-    let (labels, fields) = selectors(req)?;
+    let (labels, fields) = selectors::from_query(&req.query)?;
     let opts = DeleteOptions::from_body(req.json_body()?.as_ref(), req.dry_run()?)?;
     let deleted = delete::delete_collection(&mut shared.state(), t, &labels, &fields, &opts)?;
     let items: Vec<Value> = deleted

@@ -14,16 +14,18 @@
 //! server.shutdown().await;
 //! ```
 //!
-//! Modules, one concern each: `server` (accept loop, connections, request pipeline), `routing`
-//! (paths → routes), `handlers` (verbs), `wire` (query, media types, responses), `discovery` and
-//! `openapi`, `registry` and `crd` (served resources), `store` (objects, resourceVersion,
-//! history), `objects` and `delete` (write rules), `builtins` (namespaces, Secrets, CRDs),
-//! `events` (core ↔ events.k8s.io), `patch`, `apply` and `managed` (server-side apply and field
+//! Modules, one concern each: `server` (accept loop, connections, request pipeline), `context`
+//! (what connections share), `routing` (dispatch by route), `paths` (URL paths → routes),
+//! `handlers` (verbs), `wire` (query, media types, responses), `discovery` and `openapi`,
+//! `registry` and `crd` (served resources), `store` (objects, resourceVersion, history),
+//! `objects` and `delete` (write rules), `builtins` (namespaces, Secrets, CRDs), `events`
+//! (core ↔ events.k8s.io), `patch`, `apply` and `managed` (server-side apply and field
 //! ownership), `watch`, `selectors`, `table`, `schema`, `validation` and `cel`, `faults`, `error`.
 
 mod apply;
 mod builtins;
 mod cel;
+mod context;
 mod crd;
 mod delete;
 mod discovery;
@@ -35,6 +37,7 @@ mod managed;
 mod objects;
 mod openapi;
 mod patch;
+mod paths;
 mod registry;
 mod routing;
 mod schema;
@@ -57,11 +60,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
+pub use context::{RequestRecord, ServerConfig};
 pub use faults::Fault;
-pub use server::{RequestRecord, ServerConfig};
 
+use context::{Shared, lock};
 use objects::{Target, WriteOptions};
-use server::{Shared, lock};
 use store::{State, Store};
 
 /// Starting the server failed.

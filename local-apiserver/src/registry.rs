@@ -1,6 +1,6 @@
 //! The resource registry: which group/version/resource triples are served, with their names,
-//! scope, verbs, subresources, printer columns and schemas. Built-ins are seeded here; `crd`
-//! turns CRDs into entries. Holds no objects.
+//! scope, verbs, subresources, CRD printer columns and schemas. Built-ins are seeded here (their
+//! Table columns are `table`'s); `crd` turns CRDs into entries. Holds no objects.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,7 +31,7 @@ pub(crate) enum Builtin {
     Workload,
 }
 
-/// One additionalPrinterColumn of a CRD version (or a built-in's table column).
+/// One additionalPrinterColumn of a CRD version, or a Table column `table` gives a built-in.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PrinterColumn {
     pub name: String,
@@ -46,6 +46,7 @@ pub(crate) struct PrinterColumn {
 #[derive(Debug, Clone)]
 pub(crate) struct VersionInfo {
     pub name: String,
+    /// The CRD version's additionalPrinterColumns (empty for built-ins).
     pub printer_columns: Vec<PrinterColumn>,
     /// The structural schema custom resources of this version are validated against.
     pub schema: Option<Arc<Schema>>,
@@ -270,7 +271,8 @@ impl Registry {
                 group: group.into(),
                 versions: vec![VersionInfo {
                     name: "v1".into(),
-                    printer_columns: crate::table::builtin_columns(builtin),
+                    // A built-in's Table columns are `table`'s to know.
+                    printer_columns: vec![],
                     schema: None,
                     raw_schema: None,
                 }],

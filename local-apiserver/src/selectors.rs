@@ -5,6 +5,15 @@
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::wire::Query;
+
+/// The `labelSelector` and `fieldSelector` of a list, watch or deletecollection request.
+pub(crate) fn from_query(query: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
+    Ok((
+        LabelSelector::parse(query.get("labelSelector").unwrap_or_default())?,
+        FieldSelector::parse(query.get("fieldSelector").unwrap_or_default())?,
+    ))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum LabelOp {

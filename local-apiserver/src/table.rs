@@ -54,7 +54,7 @@ fn age() -> PrinterColumn {
 }
 
 /// The Table columns of a built-in resource (after Name).
-pub(crate) fn builtin_columns(builtin: Builtin) -> Vec<PrinterColumn> {
+fn builtin_columns(builtin: Builtin) -> Vec<PrinterColumn> {
     match builtin {
         Builtin::Namespace => vec![
             column(
@@ -110,13 +110,17 @@ pub(crate) fn builtin_columns(builtin: Builtin) -> Vec<PrinterColumn> {
     }
 }
 
-/// The columns shown for `info` at `version`: a CRD without printer columns shows Age.
+/// The columns shown for `info` at `version`: a built-in's own, a CRD version's printer
+/// columns, or Age for a CRD without any.
 fn columns(info: &ResourceInfo, version: &str) -> Vec<PrinterColumn> {
+    if let Some(builtin) = info.builtin {
+        return builtin_columns(builtin);
+    }
     let declared = info
         .version(version)
         .map(|v| v.printer_columns.clone())
         .unwrap_or_default();
-    if declared.is_empty() && info.is_custom() {
+    if declared.is_empty() {
         vec![age()]
     } else {
         declared

@@ -19,11 +19,10 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::context::Shared;
 use crate::error::ApiError;
-use crate::handlers::selectors;
 use crate::objects::{Target, view};
-use crate::selectors::{FieldSelector, LabelSelector};
-use crate::server::Shared;
+use crate::selectors::{self, FieldSelector, LabelSelector};
 use crate::store::{Change, ChangeType};
 use crate::table::{self, IncludeObject};
 use crate::wire::{Body, Presentation, Request};
@@ -197,7 +196,7 @@ pub(crate) fn serve(
     t: Target,
     name: Option<&str>,
 ) -> Result<Response<Body>, ApiError> {
-    let (labels, mut fields) = selectors(req)?;
+    let (labels, mut fields) = selectors::from_query(&req.query)?;
     if let Some(name) = name {
         fields = fields.with_name(name);
     }

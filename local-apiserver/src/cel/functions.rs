@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use super::CelError;
-use super::eval::{Val, compare, equals};
+use super::error::CelError;
+use super::value::{Val, compare, equals};
 
 /// Calls `func` on an optional receiver with evaluated arguments.
 pub(crate) fn call<'a>(

@@ -1,6 +1,6 @@
 //! CEL tokens: turns rule source text into a token list. Knows nothing of grammar or values.
 
-use super::CelError;
+use super::error::CelError;
 
 /// One CEL token.
 #[derive(Debug, Clone, PartialEq)]

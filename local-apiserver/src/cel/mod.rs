@@ -3,26 +3,19 @@
 //! `has()`, the `all`/`exists`/`exists_one`/`map`/`filter` macros and the common string and list
 //! functions. Programs are compiled once per CRD and evaluated against `self` (and `oldSelf`).
 
+mod error;
 mod eval;
 mod functions;
 mod lexer;
 mod parser;
+mod value;
 
 use serde_json::Value;
 
-use eval::{Env, Val};
+pub(crate) use error::CelError;
+use eval::Env;
 use parser::Expr;
-
-/// A rule that could not be compiled or evaluated.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct CelError(String);
-
-impl CelError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
-    }
-}
+use value::Val;
 
 /// A compiled CEL expression.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! `exists`, `exists_one`, `map`, `filter`). Rejects functions the evaluator does not implement,
 //! so an unsupported rule is found when a CRD is registered, not when an object is written.
 
-use super::CelError;
+use super::error::CelError;
 use super::lexer::Tok;
 
 /// A literal value.

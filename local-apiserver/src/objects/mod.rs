@@ -4,8 +4,10 @@
 //! object is not written: no resourceVersion bump, no watch event). Also how stored objects are
 //! presented in a requested version. Runs under the state lock; no IO.
 
-mod create;
-mod update;
+// Called as `objects::create::create` and `objects::update::update`, not re-exported: they use
+// what this module defines, so this module uses neither.
+pub(crate) mod create;
+pub(crate) mod update;
 
 use std::sync::Arc;
 
@@ -16,9 +18,6 @@ use crate::events;
 use crate::registry::{Builtin, ResourceInfo};
 use crate::store::ObjectKey;
 use crate::validation::{self, FieldValidation};
-
-pub(crate) use create::create;
-pub(crate) use update::update;
 
 /// The resource, version, namespace and subresource a request addresses.
 #[derive(Debug, Clone)]

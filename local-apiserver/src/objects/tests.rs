@@ -6,6 +6,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::create::create;
+use super::update::update;
 use super::*;
 use crate::delete::{self, DeleteOptions};
 use crate::managed::Operation;

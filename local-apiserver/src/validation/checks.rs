@@ -5,22 +5,10 @@
 
 use serde_json::{Map, Value};
 
-use super::join;
+use super::fields::{join, json_type};
 use super::rules::check_rules;
 use crate::error::Cause;
 use crate::schema::Schema;
-
-pub(super) fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
 
 fn invalid(path: &str, message: String) -> Cause {
     Cause {

@@ -5,12 +5,14 @@
 use serde_json::{Map, Value};
 
 mod checks;
+mod fields;
 mod rules;
 
 use crate::error::ApiError;
 use crate::registry::Builtin;
 use crate::schema::Schema;
 use checks::{required, validate};
+use fields::join;
 use rules::check_rules;
 
 /// `fieldValidation`: what happens to fields the schema does not declare.
@@ -278,14 +280,6 @@ pub(crate) fn custom_resource(
             .and_then(Value::as_str)
             .unwrap_or_default();
         Err(ApiError::invalid(kind, group, name, causes))
-    }
-}
-
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
     }
 }
 

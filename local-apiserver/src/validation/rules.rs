@@ -4,8 +4,7 @@
 
 use serde_json::Value;
 
-use super::checks::json_type;
-use super::join;
+use super::fields::{join, json_type};
 use crate::error::Cause;
 use crate::schema::Schema;
 
