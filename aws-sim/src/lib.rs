@@ -90,7 +90,7 @@ pub struct ServiceSummary {
     /// Service name.
     pub service_name: String,
     /// ACTIVE, DRAINING or INACTIVE.
-    pub status: String,
+    pub status: aws::ecs::ServiceStatus,
     /// desiredCount.
     pub desired_count: i32,
     /// runningCount.
@@ -100,7 +100,7 @@ pub struct ServiceSummary {
     /// Task definition of the PRIMARY deployment.
     pub task_definition: Option<String>,
     /// rolloutState of the PRIMARY deployment.
-    pub rollout_state: Option<String>,
+    pub rollout_state: Option<aws::ecs::RolloutState>,
     /// How many deployments the service has (PRIMARY and ACTIVE).
     pub deployments: usize,
 }

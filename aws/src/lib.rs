@@ -10,6 +10,7 @@ pub mod cloudwatch;
 pub mod codedeploy;
 pub mod ecs;
 pub mod elb;
+pub mod enums;
 pub mod error;
 pub mod factory;
 pub mod limited;

@@ -88,7 +88,7 @@ async fn wait_all_ready(api: &Api<EcsService>, n: usize, suffix: &str) {
                     && s.is_some_and(|s| {
                         s.conditions
                             .iter()
-                            .any(|c| c.type_ == "Ready" && c.status == "True")
+                            .any(|c| c.type_ == "Ready" && c.status.as_str() == "True")
                             && s.task_definition_arn
                                 .as_deref()
                                 .is_some_and(|a| a.ends_with(suffix))

@@ -11,8 +11,8 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::watcher;
 use tokio_util::sync::CancellationToken;
 
-use crate::controllers::backoff::Backoff;
 use crate::controllers::context::TaskDefinitionCache;
+use crate::controllers::runtime::backoff::Backoff;
 use crate::controllers::sources::Source;
 use crate::controllers::{
     Context, Settings, Stores, blue_green_rollout, ecs_service, scaling_policy,

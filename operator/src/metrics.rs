@@ -1,4 +1,5 @@
-//! Prometheus metrics of the operator (names per STYLE.md; no object names in labels).
+//! Prometheus metrics of the operator: reconciles, AWS requests and throttles, rollout phases,
+//! leadership. Labels never carry object names, so the series count stays bounded.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;

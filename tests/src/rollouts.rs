@@ -168,7 +168,7 @@ pub fn is(r: &BlueGreenRollout, type_: &str) -> bool {
         && status
             .conditions
             .iter()
-            .any(|c| c.type_ == type_ && c.status == "True")
+            .any(|c| c.type_ == type_ && c.status.as_str() == "True")
 }
 
 /// The stable revision's `family:revision`.

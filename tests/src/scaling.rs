@@ -133,7 +133,7 @@ pub async fn wait_service_ready(sb: &Sandbox, name: &str) {
             (s.observed_generation == o.metadata.generation
                 && s.conditions
                     .iter()
-                    .any(|c| c.type_ == "Ready" && c.status == "True"))
+                    .any(|c| c.type_ == "Ready" && c.status.as_str() == "True"))
             .then_some(())
         }
     })

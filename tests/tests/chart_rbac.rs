@@ -49,7 +49,7 @@ fn is_ready(obj: &EcsService) -> bool {
         && status.is_some_and(|s| {
             s.conditions
                 .iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True")
+                .any(|c| c.type_ == "Ready" && c.status.as_str() == "True")
         })
 }
 

@@ -95,7 +95,10 @@ async fn created_service_is_ready_only_after_its_deployment_completes() {
         .service("event-booking", "auth")
         .expect("service exists in AWS");
     let primary = svc.primary_deployment().unwrap();
-    assert_eq!(primary.rollout_state.as_deref(), Some("COMPLETED"));
+    assert_eq!(
+        primary.rollout_state.as_ref().map(|s| s.as_str()),
+        Some("COMPLETED")
+    );
     let status = ready.status.unwrap();
     assert_eq!(
         status.task_definition_arn,
@@ -327,16 +330,16 @@ async fn deletion_policies() {
         .sim
         .service("event-booking", "gone")
         .expect("still described");
-    assert_eq!(gone.status, "INACTIVE");
+    assert_eq!(gone.status.as_str(), "INACTIVE");
     assert!(
         sb.sim
             .task_definitions("gone")
             .iter()
-            .all(|td| td.status == "INACTIVE"),
+            .all(|td| td.status.as_str() == "INACTIVE"),
         "revisions deregistered"
     );
     let kept = sb.sim.service("event-booking", "kept").unwrap();
-    assert_eq!(kept.status, "ACTIVE");
+    assert_eq!(kept.status.as_str(), "ACTIVE");
     assert_eq!(kept.desired_count, 2);
     sb.shutdown().await;
 }

@@ -264,7 +264,7 @@ async fn code_deploy_application_group_and_deployment_round_trip() {
     assert_eq!(info.deployment_id, deployment);
     assert_eq!(info.application_name, "cdwire-app");
     assert_eq!(info.deployment_group_name, "cdwire");
-    assert!(!info.status.is_empty());
+    assert!(!info.status.as_str().is_empty());
     let listed = call(cd.list_deployments("cdwire-app", "cdwire", &[], None))
         .await
         .unwrap();

@@ -77,7 +77,7 @@ impl Env {
             task_definition,
             desired_count: 1,
             config: fargate_config(network),
-            deployment_controller: Some("ECS".to_owned()),
+            deployment_controller: Some(aws::ecs::DeploymentController::Ecs),
             tags: vec![tag("ecs-operator.dev/owner", &format!("default/{name}"))],
             client_token: Some(format!("token-{name}")),
         }))
@@ -265,7 +265,7 @@ async fn describe_task_definition_round_trips_every_registered_field() {
         .expect("RegisterTaskDefinition");
     assert_eq!(registered.family, "roundtrip");
     assert_eq!(registered.revision, 1);
-    assert_eq!(registered.status, "ACTIVE");
+    assert_eq!(registered.status.as_str(), "ACTIVE");
     assert_eq!(
         registered.definition, input,
         "RegisterTaskDefinition's answer"
@@ -341,7 +341,7 @@ async fn deregister_task_definition_drops_it_from_the_active_list() {
     let described = call(env.ecs.describe_task_definition(&first))
         .await
         .expect("a deregistered revision can still be described");
-    assert_eq!(described.status, "INACTIVE");
+    assert_eq!(described.status.as_str(), "INACTIVE");
 }
 
 #[tokio::test]
@@ -351,7 +351,7 @@ async fn create_service_sends_network_configuration_and_tags() {
     let network = env.moto.create_network().await;
     let created = env.service(&cluster, "web", &network).await;
     assert_eq!(created.service_name, "web");
-    assert_eq!(created.status, "ACTIVE");
+    assert_eq!(created.status.as_str(), "ACTIVE");
     assert_eq!(created.desired_count, 1);
     assert!(
         created.cluster_arn.ends_with(":cluster/create"),
@@ -363,7 +363,7 @@ async fn create_service_sends_network_configuration_and_tags() {
         created.config.network_configuration,
         fargate_config(&network).network_configuration
     );
-    assert_eq!(created.deployment_controller, "ECS");
+    assert_eq!(created.deployment_controller.as_str(), "ECS");
     assert_eq!(created.tags, [tag("ecs-operator.dev/owner", "default/web")]);
     let primary = created.primary_deployment().expect("a PRIMARY deployment");
     assert_eq!(
@@ -518,7 +518,7 @@ async fn delete_service_refuses_running_tasks_unless_forced() {
         .await
         .expect("DeleteService with force");
     assert_eq!(deleted.service_name, "doomed");
-    assert_ne!(deleted.status, "ACTIVE");
+    assert_ne!(deleted.status, aws::ecs::ServiceStatus::Active);
 }
 
 /// moto answers the ECS-native deployment calls with HTML 500: the adapter must turn that into

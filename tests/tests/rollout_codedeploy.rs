@@ -63,7 +63,7 @@ async fn happy_path_checks_test_traffic_then_promotes_and_completes() {
     let sb = Sandbox::start().await;
     start(&sb, "auth", &checks("auth")).await;
     let svc = sb.sim.service("event-booking", "auth").unwrap();
-    assert_eq!(svc.deployment_controller, "CODE_DEPLOY");
+    assert_eq!(svc.deployment_controller.as_str(), "CODE_DEPLOY");
     assert_eq!(sb.sim.call_count("codedeploy:CreateApplication"), 1);
     assert_eq!(sb.sim.call_count("codedeploy:CreateDeploymentGroup"), 1);
     assert!(
@@ -355,17 +355,22 @@ async fn a_service_change_during_a_release_is_queued_not_interleaved() {
 #[tokio::test]
 async fn bad_input_stalls_with_a_message_and_writes_nothing_to_aws() {
     let sb = Sandbox::start().await;
-    // A rollout of a service that does not exist.
+    // A rollout of a service that does not exist yet waits for it (GitOps tools apply a
+    // whole directory at once): Reconciling, never Stalled.
     sb.apply(&code_deploy_rollout(&sb.sim, "event", ""))
         .await
         .unwrap();
-    let r = wait_rollout(&sb, "event", "Stalled", |r| is(r, "Stalled")).await;
+    let r = wait_rollout(&sb, "event", "waiting for its service", |r| {
+        is(r, "Reconciling")
+    })
+    .await;
+    assert!(!is(&r, "Stalled"));
     assert!(
         r.status
             .unwrap()
             .message
             .unwrap()
-            .contains("EcsService event does not exist")
+            .contains("waiting for EcsService event to exist")
     );
     // Target groups that are not the service's.
     let wrong = code_deploy_rollout(&sb.sim, "ticket", "").replace(
@@ -506,7 +511,9 @@ async fn deleting_a_rollout_deletes_what_it_created_unless_retained() {
                 .conditions
                 .iter()
                 .any(|c| {
-                    c.type_ == "Stalled" && c.status == "True" && c.reason == "NoCodeDeployRollout"
+                    c.type_ == "Stalled"
+                        && c.status.as_str() == "True"
+                        && c.reason == "NoCodeDeployRollout"
                 })
                 .then_some(())
         }

@@ -37,7 +37,7 @@ async fn service_deployments(sb: &Sandbox, name: &str) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .map(|sd| sd.status)
+        .map(|sd| sd.status.to_string())
         .collect()
 }
 
@@ -67,7 +67,7 @@ async fn happy_path_blue_green_with_checks_on_the_test_listener() {
     let sb = Sandbox::start().await;
     start(&sb, "event", "BLUE_GREEN", &checks("event")).await;
     let svc = sb.sim.service("event-booking", "event").unwrap();
-    assert_eq!(svc.deployment_controller, "ECS");
+    assert_eq!(svc.deployment_controller.as_str(), "ECS");
     let dc = svc.config.deployment_configuration.clone().unwrap();
     assert_eq!(dc.strategy.as_deref(), Some("BLUE_GREEN"));
     assert!(dc.lifecycle_hooks.iter().any(|h| h.target_type == "PAUSE"));
@@ -328,7 +328,7 @@ async fn a_rollout_added_to_a_running_service_takes_it_over_without_a_release() 
             s.observed_generation == svc.metadata.generation
                 && s.conditions
                     .iter()
-                    .any(|c| c.type_ == "Ready" && c.status == "True")
+                    .any(|c| c.type_ == "Ready" && c.status.as_str() == "True")
         })
     };
     sb.wait_for("EcsService Ready", WAIT, || {

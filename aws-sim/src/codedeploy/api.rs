@@ -9,7 +9,7 @@ use crate::gate::Operation;
 use crate::world::{Secs, World};
 use aws::codedeploy::{
     ApplicationInfo, CodeDeployApi, CreateDeploymentInput, DeploymentConfigSpec,
-    DeploymentGroupInfo, DeploymentGroupSpec, DeploymentInfo, Tag,
+    DeploymentGroupInfo, DeploymentGroupSpec, DeploymentInfo, DeploymentStatus, Tag,
 };
 use aws::error::AwsResult;
 
@@ -133,7 +133,7 @@ impl CodeDeployApi for SimAws {
         &self,
         application: &str,
         group: &str,
-        statuses: &[&str],
+        statuses: &[DeploymentStatus],
         created_after: Option<jiff::Timestamp>,
     ) -> AwsResult<Vec<String>> {
         self.cd(&LIST_DEPLOYMENTS, |w, _| {

@@ -13,8 +13,9 @@ use crate::ecs::model::SimService;
 use crate::world::{Secs, World};
 use aws::codedeploy::{
     ACTIVE_DEPLOYMENT_STATUSES, CreateDeploymentInput, DeploymentGroupSpec, DeploymentInfo,
-    TrafficRoutingConfig,
+    DeploymentStatus, TrafficRoutingConfig,
 };
+use aws::ecs::TaskDefinitionStatus;
 use aws::error::{AwsError, AwsResult};
 
 fn deployment_missing(id: &str) -> AwsError {
@@ -52,7 +53,7 @@ impl World {
         &self,
         app: &str,
         group: &str,
-        statuses: &[&str],
+        statuses: &[DeploymentStatus],
         created_after: Option<jiff::Timestamp>,
     ) -> AwsResult<Vec<String>> {
         self.cd_get_group(app, group)?;
@@ -75,12 +76,14 @@ impl World {
             .values()
             .filter(|d| d.rollback_of.is_none() && d.rollback_id.is_none() && d.frozen.is_none())
             .filter(|d| {
-                matches!(self.cd_progress(d).status, "Stopped" | "Failed")
-                    && self
-                        .codedeploy
-                        .groups
-                        .get(&(d.application.clone(), d.group.clone()))
-                        .is_some_and(|g| g.spec.auto_rollback.enabled)
+                matches!(
+                    self.cd_progress(d).status,
+                    DeploymentStatus::Stopped | DeploymentStatus::Failed
+                ) && self
+                    .codedeploy
+                    .groups
+                    .get(&(d.application.clone(), d.group.clone()))
+                    .is_some_and(|g| g.spec.auto_rollback.enabled)
             })
             .map(|d| d.id.clone())
             .collect();
@@ -142,7 +145,7 @@ impl World {
             .ecs
             .task_definitions
             .resolve(&app_spec.task_definition)
-            .filter(|td| td.status == "ACTIVE")
+            .filter(|td| td.status == TaskDefinitionStatus::Active.as_str())
             .ok_or_else(|| {
                 cd_error(
                     "InvalidRevisionException",

@@ -10,6 +10,7 @@ use aws::codedeploy::{
     ApplicationInfo, DeploymentConfigSpec, DeploymentGroupInfo, DeploymentGroupSpec, Tag,
     TrafficRoutingConfig,
 };
+use aws::ecs::DeploymentController;
 use aws::error::{AwsError, AwsResult};
 
 /// A CodeDeploy client error.
@@ -193,7 +194,7 @@ impl World {
                     format!("The ECS service {service} in cluster {cluster} does not exist."),
                 )
             })?;
-        if svc.deployment_controller != "CODE_DEPLOY" {
+        if svc.deployment_controller != DeploymentController::CodeDeploy {
             return Err(cd_error(
                 "InvalidECSServiceException",
                 format!(

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::ecs::blue_green::{BlueGreenRun, Controller, Stage};
 use crate::world::{Secs, to_timestamp};
 use aws::codedeploy::{
-    DeploymentGroupSpec, DeploymentInfo, Tag, TrafficRoutingConfig, deployment_status as status,
+    DeploymentGroupSpec, DeploymentInfo, DeploymentStatus, Tag, TrafficRoutingConfig,
 };
 
 /// The predefined ECS deployment configs.
@@ -77,7 +77,7 @@ pub(crate) struct SimGroup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Progress {
     /// Status.
-    pub status: &'static str,
+    pub status: DeploymentStatus,
     /// errorInformation.message.
     pub error: Option<String>,
     /// instanceTerminationWaitTimeStarted.
@@ -131,7 +131,7 @@ impl SimCdDeployment {
         });
         let Some(run) = run else {
             return Progress {
-                status: status::FAILED,
+                status: DeploymentStatus::Failed,
                 error: Some("The ECS service no longer runs this deployment.".to_owned()),
                 termination_wait_started: false,
                 completed_at: None,
@@ -147,34 +147,34 @@ impl SimCdDeployment {
             return match run.stage {
                 Stage::RolledBack => Progress {
                     completed_at: run.finished_at,
-                    ..in_progress(status::SUCCEEDED, false)
+                    ..in_progress(DeploymentStatus::Succeeded, false)
                 },
-                _ => in_progress(status::IN_PROGRESS, false),
+                _ => in_progress(DeploymentStatus::InProgress, false),
             };
         }
         match run.stage {
             Stage::PostTestTrafficShift if run.awaiting_hook().is_some() => {
-                in_progress(status::READY, false)
+                in_progress(DeploymentStatus::Ready, false)
             }
-            Stage::BakeTime | Stage::CleanUp => in_progress(status::IN_PROGRESS, true),
+            Stage::BakeTime | Stage::CleanUp => in_progress(DeploymentStatus::InProgress, true),
             Stage::Done => Progress {
                 completed_at: run.finished_at,
-                ..in_progress(status::SUCCEEDED, true)
+                ..in_progress(DeploymentStatus::Succeeded, true)
             },
             Stage::RollingBack | Stage::RolledBack => {
                 let failure = run.failure.clone();
                 Progress {
                     status: if failure.as_ref().is_some_and(|f| f.stopped) {
-                        status::STOPPED
+                        DeploymentStatus::Stopped
                     } else {
-                        status::FAILED
+                        DeploymentStatus::Failed
                     },
                     error: failure.map(|f| f.reason),
                     termination_wait_started: false,
                     completed_at: Some(run.stage_since),
                 }
             }
-            _ => in_progress(status::IN_PROGRESS, false),
+            _ => in_progress(DeploymentStatus::InProgress, false),
         }
     }
 
@@ -185,7 +185,7 @@ impl SimCdDeployment {
             application_name: self.application.clone(),
             deployment_group_name: self.group.clone(),
             deployment_config_name: self.config_name.clone(),
-            status: progress.status.to_owned(),
+            status: progress.status,
             error_message: progress.error,
             creator: Some(self.creator.to_owned()),
             app_spec_content: Some(self.app_spec.clone()),

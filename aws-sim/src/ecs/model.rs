@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 use crate::ecs::task_definitions::TaskDefinitions;
 use crate::world::{Secs, to_timestamp};
-use aws::ecs::{Deployment, Service, ServiceConfig, ServiceDeployment, ServiceRevision, Tag};
+use aws::ecs::{
+    Deployment, DeploymentController, DeploymentStatus, Service, ServiceConfig, ServiceDeployment,
+    ServiceRevision, Tag,
+};
 
 /// Service status ACTIVE.
 pub const SERVICE_ACTIVE: &str = "ACTIVE";
@@ -198,7 +201,7 @@ pub(crate) struct SimService {
     /// Configuration with AWS defaults filled in.
     pub config: ServiceConfig,
     /// ECS, CODE_DEPLOY or EXTERNAL.
-    pub deployment_controller: String,
+    pub deployment_controller: DeploymentController,
     /// Tags.
     pub tags: Vec<Tag>,
     /// Idempotency token of CreateService.
@@ -264,7 +267,7 @@ impl SimService {
             service_arn: self.arn.clone(),
             service_name: self.name.clone(),
             cluster_arn: self.cluster_arn.clone(),
-            status: self.status.to_owned(),
+            status: self.status.into(),
             task_definition: self.task_definition().map(str::to_owned),
             desired_count: self.desired_count,
             running_count: deployments.iter().map(|d| d.running_count).sum(),
@@ -283,7 +286,11 @@ impl SimService {
         let pending = count(tasks().filter(|t| t.is_pending(now)));
         Deployment {
             id: d.id.clone(),
-            status: if primary { "PRIMARY" } else { "ACTIVE" }.to_owned(),
+            status: if primary {
+                DeploymentStatus::Primary
+            } else {
+                DeploymentStatus::Active
+            },
             task_definition: d.task_definition.clone(),
             desired_count: if primary {
                 self.desired_count
@@ -293,7 +300,7 @@ impl SimService {
             running_count: running,
             pending_count: pending,
             failed_tasks: d.failed_tasks,
-            rollout_state: Some(d.rollout.as_str().to_owned()),
+            rollout_state: Some(d.rollout.as_str().into()),
             rollout_state_reason: d.reason.clone(),
             created_at: to_timestamp(d.created_at),
             updated_at: to_timestamp(d.updated_at),
@@ -305,7 +312,7 @@ impl SimService {
         ServiceDeployment {
             service_deployment_arn: sd.arn.clone(),
             service_arn: self.arn.clone(),
-            status: sd.status.to_owned(),
+            status: sd.status.into(),
             status_reason: sd.status_reason.clone(),
             lifecycle_stage: None,
             target_service_revision_arn: Some(sd.target_revision_arn.clone()),

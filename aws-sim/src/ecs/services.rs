@@ -18,8 +18,8 @@ use crate::ecs::validate::{
 };
 use crate::world::{Secs, World};
 use aws::ecs::{
-    CreateServiceInput, DESCRIBE_SERVICES_BATCH, Service, ServiceConfig, ServiceLookup, Tag,
-    UpdateServiceInput,
+    CreateServiceInput, DESCRIBE_SERVICES_BATCH, DeploymentController, Service, ServiceConfig,
+    ServiceLookup, Tag, UpdateServiceInput,
 };
 use aws::error::AwsResult;
 
@@ -86,11 +86,8 @@ impl World {
                 _ => {}
             }
         }
-        let controller = input
-            .deployment_controller
-            .clone()
-            .unwrap_or_else(|| "ECS".to_owned());
-        if !["ECS", "CODE_DEPLOY", "EXTERNAL"].contains(&controller.as_str()) {
+        let controller = input.deployment_controller.clone().unwrap_or_default();
+        if let DeploymentController::Unknown(_) = controller {
             return Err(invalid_parameter(format!(
                 "Invalid deployment controller type: {controller}."
             )));
@@ -178,7 +175,7 @@ impl World {
         let td_changed = new_td_arn != current_td;
         let redeploy =
             td_changed || input.force_new_deployment || needs_new_deployment(&svc.config, &config);
-        if svc.deployment_controller == "CODE_DEPLOY"
+        if svc.deployment_controller == DeploymentController::CodeDeploy
             && (td_changed
                 || input.force_new_deployment
                 || code_deploy_refuses(&svc.config, &config))

@@ -42,7 +42,7 @@ impl TaskDefRecord {
             task_definition_arn: self.arn.clone(),
             family: self.definition.family.clone(),
             revision: self.revision,
-            status: self.status.to_owned(),
+            status: self.status.into(),
             definition: self.definition.clone(),
             tags: self.tags.clone(),
             registered_at: Some(to_timestamp(self.registered_at)),

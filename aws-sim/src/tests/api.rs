@@ -60,7 +60,7 @@ async fn the_trait_drives_a_service_from_registration_to_deletion() {
     .unwrap();
     let sds = ecs.list_service_deployments(CLUSTER, "auth").await.unwrap();
     let described = ecs.describe_service_deployments(&sds).await.unwrap();
-    assert_eq!(described[0].status, "SUCCESSFUL");
+    assert_eq!(described[0].status.as_str(), "SUCCESSFUL");
     let revision = described[0].target_service_revision_arn.clone().unwrap();
     let revisions = ecs.describe_service_revisions(&[revision]).await.unwrap();
     assert_eq!(revisions[0].task_definition, td.task_definition_arn);
@@ -86,13 +86,13 @@ async fn the_trait_drives_a_service_from_registration_to_deletion() {
         .unwrap();
     assert_eq!(scaled.desired_count, 0);
     let deleted = ecs.delete_service(CLUSTER, "auth", false).await.unwrap();
-    assert_eq!(deleted.status, "DRAINING");
+    assert_eq!(deleted.status.as_str(), "DRAINING");
     ecs.deregister_task_definition(&td.task_definition_arn)
         .await
         .unwrap();
     assert!(ecs.list_task_definitions("auth").await.unwrap().is_empty());
     advance(&sim, 60);
-    assert_eq!(peek(&sim, "auth").status, "INACTIVE");
+    assert_eq!(peek(&sim, "auth").status.as_str(), "INACTIVE");
 
     let calls = sim.calls();
     assert_eq!(calls["ecs:DescribeServices"], 1);

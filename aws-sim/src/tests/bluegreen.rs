@@ -75,7 +75,7 @@ fn at_gate(sd: &ServiceDeployment) -> bool {
         && sd
             .lifecycle_hook_details
             .iter()
-            .any(|h| h.status == "AWAITING_ACTION" && h.target_type == "PAUSE")
+            .any(|h| h.status.as_str() == "AWAITING_ACTION" && h.target_type == "PAUSE")
 }
 
 async fn prod_rule(sim: &SimAws) -> Rule {
@@ -123,7 +123,7 @@ async fn blue_green_pauses_on_test_traffic_then_shifts_bakes_and_cleans_up() {
     .await;
     assert_eq!(green_percent(&sim).await, 100);
     assert_eq!(tasks(&sim, "auth").healthy, 4, "blue bakes next to green");
-    advance_until(&sim, 5 * 60 + 60, |sd| sd.status == "SUCCESSFUL").await;
+    advance_until(&sim, 5 * 60 + 60, |sd| sd.status.as_str() == "SUCCESSFUL").await;
     let svc = peek(&sim, "auth");
     assert_eq!(svc.deployments.len(), 1);
     assert!(svc.task_definition.as_deref().unwrap().ends_with("auth:2"));
@@ -159,8 +159,8 @@ async fn a_stop_request_during_bake_time_rolls_back_at_once() {
         0,
         "traffic is back on blue at once"
     );
-    assert_eq!(newest(&sim).await.status, "ROLLBACK_IN_PROGRESS");
-    advance_until(&sim, 60, |sd| sd.status == "ROLLBACK_SUCCESSFUL").await;
+    assert_eq!(newest(&sim).await.status.as_str(), "ROLLBACK_IN_PROGRESS");
+    advance_until(&sim, 60, |sd| sd.status.as_str() == "ROLLBACK_SUCCESSFUL").await;
     let svc = peek(&sim, "auth");
     assert_eq!(svc.deployments.len(), 1);
     assert!(svc.task_definition.as_deref().unwrap().ends_with("auth:1"));
@@ -193,7 +193,7 @@ async fn canary_shifts_its_percentage_then_the_rest() {
     assert_eq!(green_percent(&sim).await, 10);
     advance(&sim, 1);
     assert_eq!(green_percent(&sim).await, 100);
-    advance_until(&sim, 60, |sd| sd.status == "SUCCESSFUL").await;
+    advance_until(&sim, 60, |sd| sd.status.as_str() == "SUCCESSFUL").await;
 }
 
 #[tokio::test]
@@ -210,9 +210,9 @@ async fn an_alarm_during_the_deployment_rolls_back() {
     advance_until(&sim, 120, at_gate).await;
     assert!(sim.set_alarm_state("auth-5xx-high", "ALARM"));
     let sd = newest(&sim).await;
-    assert_eq!(sd.status, "ROLLBACK_IN_PROGRESS");
+    assert_eq!(sd.status.as_str(), "ROLLBACK_IN_PROGRESS");
     assert!(sd.status_reason.unwrap().contains("auth-5xx-high"));
-    advance_until(&sim, 60, |sd| sd.status == "ROLLBACK_SUCCESSFUL").await;
+    advance_until(&sim, 60, |sd| sd.status.as_str() == "ROLLBACK_SUCCESSFUL").await;
 }
 
 #[tokio::test]
@@ -221,9 +221,12 @@ async fn an_unanswered_pause_hook_times_out_into_a_rollback() {
     create_bluegreen(&sim, bluegreen_config(&sim, "BLUE_GREEN", 5));
     deploy_image(&sim, "auth", "registry/auth:2");
     advance_until(&sim, 120, at_gate).await;
-    advance_until(&sim, 30 * 60 + 5, |sd| sd.status == "ROLLBACK_IN_PROGRESS").await;
+    advance_until(&sim, 30 * 60 + 5, |sd| {
+        sd.status.as_str() == "ROLLBACK_IN_PROGRESS"
+    })
+    .await;
     let sd = newest(&sim).await;
-    assert_eq!(sd.lifecycle_hook_details[0].status, "TIMED_OUT");
+    assert_eq!(sd.lifecycle_hook_details[0].status.as_str(), "TIMED_OUT");
 }
 
 #[tokio::test]

@@ -55,7 +55,7 @@ fn group_spec(sim: &SimAws, config_name: &str) -> DeploymentGroupSpec {
 async fn setup(sim: &SimAws, config_name: &str) {
     let td = register(sim, td_input("auth", "registry/auth:1"));
     let input = CreateServiceInput {
-        deployment_controller: Some("CODE_DEPLOY".to_owned()),
+        deployment_controller: Some(aws::ecs::DeploymentController::CodeDeploy),
         ..create_input(sim, "auth", &td, 2)
     };
     try_create(sim, input).expect("create service");
@@ -117,14 +117,14 @@ async fn a_deployment_waits_ready_then_shifts_and_terminates_the_original() {
         .list_deployments(
             APP,
             GROUP,
-            &["Created", "Queued", "InProgress", "Baking", "Ready"],
+            &aws::codedeploy::ACTIVE_DEPLOYMENT_STATUSES,
             None,
         )
         .await
         .unwrap();
     assert_eq!(active, vec![id.clone()]);
 
-    until(&sim, &id, 120, |d| d.status == "Ready").await;
+    until(&sim, &id, 120, |d| d.status.as_str() == "Ready").await;
     assert_eq!(prod_green_percent(&sim).await, (0, 0));
     let err = sim
         .continue_deployment(&id, "TERMINATION_WAIT")
@@ -135,16 +135,19 @@ async fn a_deployment_waits_ready_then_shifts_and_terminates_the_original() {
     until(&sim, &id, 10, |d| d.instance_termination_wait_time_started).await;
     // CodeDeploy moves every rule of the listener that forwards to the pair.
     assert_eq!(prod_green_percent(&sim).await, (100, 100));
-    assert_eq!(sim.get_deployment(&id).await.unwrap().status, "InProgress");
+    assert_eq!(
+        sim.get_deployment(&id).await.unwrap().status.as_str(),
+        "InProgress"
+    );
     sim.continue_deployment(&id, "TERMINATION_WAIT")
         .await
         .unwrap();
-    until(&sim, &id, 60, |d| d.status == "Succeeded").await;
+    until(&sim, &id, 60, |d| d.status.as_str() == "Succeeded").await;
     let svc = peek(&sim, "auth");
     assert!(svc.task_definition.as_deref().unwrap().ends_with("auth:2"));
     assert_eq!(svc.deployments.len(), 1);
     assert!(
-        sim.list_deployments(APP, GROUP, &["InProgress", "Ready"], None)
+        sim.list_deployments(APP, GROUP, &["InProgress".into(), "Ready".into()], None,)
             .await
             .unwrap()
             .is_empty()
@@ -158,12 +161,12 @@ async fn stop_with_rollback_creates_the_rollback_deployment() {
     let sim = sim();
     setup(&sim, "CodeDeployDefault.ECSAllAtOnce").await;
     let id = deploy(&sim, "registry/auth:2").await.unwrap();
-    until(&sim, &id, 120, |d| d.status == "Ready").await;
+    until(&sim, &id, 120, |d| d.status.as_str() == "Ready").await;
     sim.stop_deployment(&id, true).await.unwrap();
     let stopped = sim.get_deployment(&id).await.unwrap();
-    assert_eq!(stopped.status, "Stopped");
+    assert_eq!(stopped.status.as_str(), "Stopped");
     let rollback = stopped.rollback_deployment_id.expect("rollback deployment");
-    until(&sim, &rollback, 60, |d| d.status == "Succeeded").await;
+    until(&sim, &rollback, 60, |d| d.status.as_str() == "Succeeded").await;
     let info = sim.get_deployment(&rollback).await.unwrap();
     assert_eq!(
         info.rollback_triggering_deployment_id.as_deref(),
@@ -185,10 +188,10 @@ async fn an_alarm_stops_the_deployment_and_rolls_back() {
     let sim = sim();
     setup(&sim, "CodeDeployDefault.ECSAllAtOnce").await;
     let id = deploy(&sim, "registry/auth:2").await.unwrap();
-    until(&sim, &id, 120, |d| d.status == "Ready").await;
+    until(&sim, &id, 120, |d| d.status.as_str() == "Ready").await;
     sim.set_alarm_state("auth-5xx-high", "ALARM");
     let info = sim.get_deployment(&id).await.unwrap();
-    assert_eq!(info.status, "Stopped");
+    assert_eq!(info.status.as_str(), "Stopped");
     assert!(info.error_message.unwrap().contains("auth-5xx-high"));
     assert!(info.rollback_deployment_id.is_some());
 }
@@ -213,7 +216,7 @@ async fn a_custom_canary_config_shifts_in_two_steps() {
     assert_eq!(sim.get_deployment_config(name).await.unwrap(), canary);
     setup(&sim, name).await;
     let id = deploy(&sim, "registry/auth:2").await.unwrap();
-    until(&sim, &id, 120, |d| d.status == "Ready").await;
+    until(&sim, &id, 120, |d| d.status.as_str() == "Ready").await;
     sim.continue_deployment(&id, "READY_WAIT").await.unwrap();
     assert_eq!(prod_green_percent(&sim).await, (20, 20));
     advance(&sim, 120);

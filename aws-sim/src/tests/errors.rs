@@ -85,7 +85,7 @@ fn inactive_and_draining_services_refuse_changes() {
         "Unable to Start a service that is still Draining.",
     );
     advance(&sim, 120);
-    assert_eq!(peek(&sim, "auth").status, "INACTIVE");
+    assert_eq!(peek(&sim, "auth").status.as_str(), "INACTIVE");
     assert_error(
         update(&sim, base_update("auth")),
         "ServiceNotActiveException",
@@ -260,9 +260,9 @@ fn code_deploy_services_refuse_task_definition_and_network_changes() {
     let sim = sim();
     let td = register(&sim, td_input("auth", "registry/auth:1"));
     let mut input = create_input(&sim, "auth", &td, 2);
-    input.deployment_controller = Some("CODE_DEPLOY".to_owned());
+    input.deployment_controller = Some(aws::ecs::DeploymentController::CodeDeploy);
     let svc = try_create(&sim, input).unwrap();
-    assert_eq!(svc.deployment_controller, "CODE_DEPLOY");
+    assert_eq!(svc.deployment_controller.as_str(), "CODE_DEPLOY");
     let message = "Unable to update task definition on services with a CODE_DEPLOY deployment \
                    controller. Use AWS CodeDeploy to trigger a new deployment.";
     let td2 = register(&sim, td_input("auth", "registry/auth:2"));

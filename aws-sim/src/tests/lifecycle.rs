@@ -29,7 +29,7 @@ fn desired(sim: &SimAws, name: &str, n: i32) -> Service {
 fn create_starts_tasks_that_pass_health_checks_and_complete() {
     let sim = sim();
     let svc = create(&sim, "auth", "registry/auth:1.0", 2);
-    assert_eq!(svc.status, "ACTIVE");
+    assert_eq!(svc.status.as_str(), "ACTIVE");
     assert_eq!(
         svc.service_arn,
         "arn:aws:ecs:eu-west-1:123456789012:service/event-booking/auth"
@@ -39,7 +39,10 @@ fn create_starts_tasks_that_pass_health_checks_and_complete() {
         (2, 0, 2)
     );
     let d = primary(&svc);
-    assert_eq!(d.rollout_state.as_deref(), Some("IN_PROGRESS"));
+    assert_eq!(
+        d.rollout_state.as_ref().map(|s| s.as_str()),
+        Some("IN_PROGRESS")
+    );
     assert!(d.id.starts_with("ecs-svc/"));
     assert_eq!(
         d.rollout_state_reason.as_deref(),
@@ -133,7 +136,7 @@ fn delete_needs_force_or_zero_then_drains_to_inactive() {
     let err = delete(&sim, "ticket", true).unwrap_err();
     assert_eq!(err.code, "ServiceNotActiveException");
 
-    let secs = run_until(&sim, "ticket", 120, |s| s.status == "INACTIVE");
+    let secs = run_until(&sim, "ticket", 120, |s| s.status.as_str() == "INACTIVE");
     assert!(
         (30..=31).contains(&secs),
         "the target group's 30 s deregistration delay: {secs}"
@@ -143,12 +146,12 @@ fn delete_needs_force_or_zero_then_drains_to_inactive() {
             w.ecs_describe_services(now, CLUSTER, &["ticket".to_owned(), "nope".to_owned()])
         })
         .unwrap();
-    assert!(matches!(&found[0], ServiceLookup::Found(s) if s.status == "INACTIVE"));
+    assert!(matches!(&found[0], ServiceLookup::Found(s) if s.status.as_str() == "INACTIVE"));
     assert_eq!(found[1], ServiceLookup::Missing);
 
     // An INACTIVE name can be created again.
     let again = create(&sim, "ticket", "registry/ticket:1.1", 1);
-    assert_eq!(again.status, "ACTIVE");
+    assert_eq!(again.status.as_str(), "ACTIVE");
 }
 
 #[test]
@@ -158,8 +161,8 @@ fn a_service_scaled_to_zero_deletes_without_force() {
     run_until(&sim, "payment", 120, completed);
     desired(&sim, "payment", 0);
     let svc = delete(&sim, "payment", false).unwrap();
-    assert_eq!(svc.status, "DRAINING");
-    let secs = run_until(&sim, "payment", 120, |s| s.status == "INACTIVE");
+    assert_eq!(svc.status.as_str(), "DRAINING");
+    let secs = run_until(&sim, "payment", 120, |s| s.status.as_str() == "INACTIVE");
     assert!(secs <= crate::DRAIN_MIN_SECS as u64 + 30, "{secs}");
 }
 
@@ -198,7 +201,7 @@ fn hooks_set_up_drift_and_foreign_services_without_counting_calls() {
     assert!(
         summary
             .iter()
-            .all(|s| s.rollout_state.as_deref() == Some("COMPLETED"))
+            .all(|s| s.rollout_state.as_ref().map(|s| s.as_str()) == Some("COMPLETED"))
     );
 }
 
@@ -210,7 +213,7 @@ fn a_missing_role_fails_tasks_and_trips_the_circuit_breaker() {
     let td = register(&sim, input);
     try_create(&sim, create_input(&sim, "auth", &td, 2)).unwrap();
     run_until(&sim, "auth", 300, |s| {
-        primary(s).rollout_state.as_deref() == Some("FAILED")
+        primary(s).rollout_state.as_ref().map(|s| s.as_str()) == Some("FAILED")
     });
     let svc = peek(&sim, "auth");
     assert!(primary(&svc).failed_tasks >= 3);

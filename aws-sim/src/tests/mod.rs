@@ -210,7 +210,7 @@ pub(super) fn run_until(
 
 /// The PRIMARY deployment reached COMPLETED.
 pub(super) fn completed(svc: &Service) -> bool {
-    primary(svc).rollout_state.as_deref() == Some("COMPLETED")
+    primary(svc).rollout_state.as_ref().map(|s| s.as_str()) == Some("COMPLETED")
 }
 
 /// Task counts the API does not show: every task including those stopping, and the healthy ones.

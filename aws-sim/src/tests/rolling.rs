@@ -108,12 +108,13 @@ fn unhealthy_image_trips_the_circuit_breaker_and_rolls_back() {
     run_until(&sim, "ticket", 600, |s| {
         s.deployments
             .iter()
-            .any(|d| d.rollout_state.as_deref() == Some("FAILED"))
+            .any(|d| d.rollout_state.as_ref().map(|s| s.as_str()) == Some("FAILED"))
     });
     let svc = peek(&sim, "ticket");
     let failed = svc.deployments.iter().find(|d| d.id == bad_id).unwrap();
     assert_eq!(
-        failed.status, "ACTIVE",
+        failed.status.as_str(),
+        "ACTIVE",
         "the failed deployment is replaced by the rollback"
     );
     assert_eq!(
@@ -126,7 +127,10 @@ fn unhealthy_image_trips_the_circuit_breaker_and_rolls_back() {
     );
     let rollback = primary(&svc);
     assert_eq!(rollback.task_definition, good_td);
-    assert_eq!(rollback.rollout_state.as_deref(), Some("IN_PROGRESS"));
+    assert_eq!(
+        rollback.rollout_state.as_ref().map(|s| s.as_str()),
+        Some("IN_PROGRESS")
+    );
     assert_eq!(
         rollback.rollout_state_reason.as_deref(),
         Some(&*format!(
@@ -170,7 +174,7 @@ fn circuit_breaker_without_rollback_leaves_the_failed_deployment() {
     )
     .unwrap();
     run_until(&sim, "payment", 600, |s| {
-        primary(s).rollout_state.as_deref() == Some("FAILED")
+        primary(s).rollout_state.as_ref().map(|s| s.as_str()) == Some("FAILED")
     });
     advance(&sim, 600);
     let svc = peek(&sim, "payment");
@@ -208,7 +212,10 @@ fn without_circuit_breaker_failures_pile_up_and_old_tasks_stay() {
     .unwrap();
     advance(&sim, 1800);
     let svc = peek(&sim, "event");
-    assert_eq!(primary(&svc).rollout_state.as_deref(), Some("IN_PROGRESS"));
+    assert_eq!(
+        primary(&svc).rollout_state.as_ref().map(|s| s.as_str()),
+        Some("IN_PROGRESS")
+    );
     assert!(
         primary(&svc).failed_tasks > 20,
         "{}",
@@ -257,7 +264,10 @@ fn alarm_in_alarm_state_fails_and_rolls_back() {
     assert!(sim.set_alarm_state("auth-5xx-high", ALARM_ALARM));
     let svc = peek(&sim, "auth");
     let failed = &svc.deployments[1];
-    assert_eq!(failed.rollout_state.as_deref(), Some("FAILED"));
+    assert_eq!(
+        failed.rollout_state.as_ref().map(|s| s.as_str()),
+        Some("FAILED")
+    );
     assert!(
         failed
             .rollout_state_reason

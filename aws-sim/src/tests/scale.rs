@@ -22,7 +22,7 @@ fn a_thousand_services_deploy_and_roll_over_an_hour() {
     assert!(
         summary
             .iter()
-            .all(|s| s.rollout_state.as_deref() == Some("COMPLETED"))
+            .all(|s| s.rollout_state.as_ref().map(|s| s.as_str()) == Some("COMPLETED"))
     );
     assert_eq!(
         summary.iter().map(|s| s.running_count).sum::<i32>(),
@@ -40,7 +40,7 @@ fn a_thousand_services_deploy_and_roll_over_an_hour() {
     let done = summary
         .iter()
         .filter(|s| {
-            s.rollout_state.as_deref() == Some("COMPLETED")
+            s.rollout_state.as_ref().map(|s| s.as_str()) == Some("COMPLETED")
                 && s.deployments == 1
                 && s.task_definition
                     .as_deref()
@@ -69,6 +69,6 @@ fn stepping_second_by_second_through_a_rollout_of_many_services() {
     assert!(
         sim.snapshot()
             .iter()
-            .all(|s| s.rollout_state.as_deref() == Some("COMPLETED"))
+            .all(|s| s.rollout_state.as_ref().map(|s| s.as_str()) == Some("COMPLETED"))
     );
 }

@@ -68,7 +68,7 @@ fn references_resolve_by_arn_family_revision_or_family() {
         assert_eq!(tds.describe("auth").unwrap().task_definition_arn, r1);
         assert_eq!(
             tds.describe(&r2).unwrap().status,
-            "INACTIVE",
+            "INACTIVE".into(),
             "INACTIVE revisions stay describable"
         );
         assert_eq!(tds.deregister("auth").unwrap_err().code, "ClientException");

@@ -12,28 +12,43 @@ pub use crds::Tag;
 
 use crate::error::AwsResult;
 
-/// The deployment statuses of a deployment that is still moving: at most one per group.
-pub const ACTIVE_DEPLOYMENT_STATUSES: [&str; 5] =
-    ["Created", "Queued", "InProgress", "Baking", "Ready"];
+crate::aws_enum!(
+    /// A CodeDeploy deployment's status.
+    DeploymentStatus {
+        /// Accepted, not started.
+        #[default]
+        Created => "Created",
+        /// Waiting for another deployment.
+        Queued => "Queued",
+        /// Running.
+        InProgress => "InProgress",
+        /// Traffic rerouted; waiting before the original task set is terminated.
+        Baking => "Baking",
+        /// The replacement is ready; waiting for ContinueDeployment(READY_WAIT).
+        Ready => "Ready",
+        /// Done.
+        Succeeded => "Succeeded",
+        /// Failed (and rolled back when auto rollback was on).
+        Failed => "Failed",
+        /// Stopped by StopDeployment or an alarm.
+        Stopped => "Stopped",
+    }
+);
 
-/// Deployment statuses.
-pub mod deployment_status {
-    /// Accepted, not started.
-    pub const CREATED: &str = "Created";
-    /// Waiting for another deployment.
-    pub const QUEUED: &str = "Queued";
-    /// Running.
-    pub const IN_PROGRESS: &str = "InProgress";
-    /// Traffic rerouted; waiting before the original task set is terminated.
-    pub const BAKING: &str = "Baking";
-    /// The replacement is ready; waiting for ContinueDeployment(READY_WAIT).
-    pub const READY: &str = "Ready";
-    /// Done.
-    pub const SUCCEEDED: &str = "Succeeded";
-    /// Failed (and rolled back when auto rollback was on).
-    pub const FAILED: &str = "Failed";
-    /// Stopped by StopDeployment or an alarm.
-    pub const STOPPED: &str = "Stopped";
+/// The statuses of a deployment that is still moving: a group has at most one.
+pub const ACTIVE_DEPLOYMENT_STATUSES: [DeploymentStatus; 5] = [
+    DeploymentStatus::Created,
+    DeploymentStatus::Queued,
+    DeploymentStatus::InProgress,
+    DeploymentStatus::Baking,
+    DeploymentStatus::Ready,
+];
+
+impl DeploymentStatus {
+    /// A deployment that is still moving: a group has at most one.
+    pub fn is_active(&self) -> bool {
+        ACTIVE_DEPLOYMENT_STATUSES.contains(self)
+    }
 }
 
 /// A CodeDeploy application.
@@ -199,8 +214,8 @@ pub struct DeploymentInfo {
     pub deployment_group_name: String,
     /// Deployment config.
     pub deployment_config_name: String,
-    /// Created, Queued, InProgress, Baking, Ready, Succeeded, Failed, Stopped.
-    pub status: String,
+    /// Where it stands.
+    pub status: DeploymentStatus,
     /// errorInformation.message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
@@ -233,7 +248,7 @@ pub struct DeploymentInfo {
 impl DeploymentInfo {
     /// Whether the deployment is still moving (counts as the group's one active deployment).
     pub fn is_active(&self) -> bool {
-        ACTIVE_DEPLOYMENT_STATUSES.contains(&self.status.as_str())
+        self.status.is_active()
     }
 }
 
@@ -278,7 +293,7 @@ pub trait CodeDeployApi: Send + Sync {
         &self,
         application: &str,
         group: &str,
-        statuses: &[&str],
+        statuses: &[DeploymentStatus],
         created_after: Option<Timestamp>,
     ) -> AwsResult<Vec<String>>;
     /// StopDeployment; with `auto_rollback_enabled` CodeDeploy rolls back to the original.

@@ -10,8 +10,8 @@ use aws_sdk_codedeploy::types as sdk;
 
 use crate::codedeploy::{
     AlarmSettings, ApplicationInfo, AutoRollback, CodeDeployApi, CreateDeploymentInput,
-    DeploymentConfigSpec, DeploymentGroupInfo, DeploymentGroupSpec, DeploymentInfo, EcsServiceRef,
-    ReadyOption, Tag, TargetGroupPair, TrafficRoutingConfig,
+    DeploymentConfigSpec, DeploymentGroupInfo, DeploymentGroupSpec, DeploymentInfo,
+    DeploymentStatus, EcsServiceRef, ReadyOption, Tag, TargetGroupPair, TrafficRoutingConfig,
 };
 use crate::error::{AwsError, AwsResult, ErrorKind};
 use crate::sdk::aws_error;
@@ -290,7 +290,7 @@ fn deployment_from_sdk(d: sdk::DeploymentInfo) -> DeploymentInfo {
         application_name: d.application_name.unwrap_or_default(),
         deployment_group_name: d.deployment_group_name.unwrap_or_default(),
         deployment_config_name: d.deployment_config_name.unwrap_or_default(),
-        status: d.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        status: d.status.map(|s| s.as_str().into()).unwrap_or_default(),
         error_message: d.error_information.and_then(|e| e.message),
         creator: d.creator.map(|c| c.as_str().to_owned()),
         app_spec_content: d
@@ -519,7 +519,7 @@ impl CodeDeployApi for SdkCodeDeploy {
         &self,
         application: &str,
         group: &str,
-        statuses: &[&str],
+        statuses: &[DeploymentStatus],
         created_after: Option<jiff::Timestamp>,
     ) -> AwsResult<Vec<String>> {
         let mut ids = Vec::new();
@@ -538,7 +538,7 @@ impl CodeDeployApi for SdkCodeDeploy {
                 .set_include_only_statuses((!statuses.is_empty()).then(|| {
                     statuses
                         .iter()
-                        .map(|s| sdk::DeploymentStatus::from(*s))
+                        .map(|s| sdk::DeploymentStatus::from(s.as_str()))
                         .collect()
                 }))
                 .set_create_time_range(range.clone())

@@ -3,6 +3,12 @@
 
 pub mod reader;
 pub mod sdk;
+pub mod states;
+
+pub use states::{
+    DeploymentController, DeploymentStatus, HookStatus, RolloutState, ServiceDeploymentStatus,
+    ServiceStatus, TaskDefinitionStatus,
+};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -70,7 +76,7 @@ pub struct TaskDefinition {
     /// Revision number.
     pub revision: i32,
     /// ACTIVE, INACTIVE or DELETE_IN_PROGRESS.
-    pub status: String,
+    pub status: TaskDefinitionStatus,
     /// The content as registered.
     pub definition: TaskDefinitionInput,
     /// Tags of the revision (from `include: TAGS`).
@@ -211,9 +217,6 @@ pub struct LifecycleHook {
     pub timeout_action: Option<String>,
 }
 
-/// The service's deployment controller type: ECS, CODE_DEPLOY or EXTERNAL.
-pub type DeploymentControllerType = String;
-
 /// Desired service configuration for CreateService.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -230,7 +233,7 @@ pub struct CreateServiceInput {
     pub config: ServiceConfig,
     /// ECS, CODE_DEPLOY or EXTERNAL (absent: ECS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployment_controller: Option<DeploymentControllerType>,
+    pub deployment_controller: Option<DeploymentController>,
     /// Tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
@@ -307,7 +310,7 @@ pub struct Deployment {
     /// ecs-svc/… id.
     pub id: String,
     /// PRIMARY, ACTIVE or INACTIVE.
-    pub status: String,
+    pub status: DeploymentStatus,
     /// Task definition revision ARN.
     pub task_definition: String,
     /// Tasks wanted.
@@ -320,7 +323,7 @@ pub struct Deployment {
     pub failed_tasks: i32,
     /// IN_PROGRESS, COMPLETED or FAILED.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollout_state: Option<String>,
+    pub rollout_state: Option<RolloutState>,
     /// Why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout_state_reason: Option<String>,
@@ -341,7 +344,7 @@ pub struct Service {
     /// Cluster ARN.
     pub cluster_arn: String,
     /// ACTIVE, DRAINING or INACTIVE.
-    pub status: String,
+    pub status: ServiceStatus,
     /// Task definition revision of the PRIMARY deployment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
@@ -354,7 +357,7 @@ pub struct Service {
     /// Configuration as AWS holds it.
     pub config: ServiceConfig,
     /// ECS, CODE_DEPLOY or EXTERNAL.
-    pub deployment_controller: DeploymentControllerType,
+    pub deployment_controller: DeploymentController,
     /// Deployments, PRIMARY first.
     pub deployments: Vec<Deployment>,
     /// Tags.
@@ -367,7 +370,9 @@ pub struct Service {
 impl Service {
     /// The PRIMARY deployment, if any.
     pub fn primary_deployment(&self) -> Option<&Deployment> {
-        self.deployments.iter().find(|d| d.status == "PRIMARY")
+        self.deployments
+            .iter()
+            .find(|d| d.status == DeploymentStatus::Primary)
     }
 
     /// Value of a tag.
@@ -398,7 +403,7 @@ pub struct ServiceDeployment {
     pub service_arn: String,
     /// PENDING, IN_PROGRESS, SUCCESSFUL, STOPPED, STOP_REQUESTED, ROLLBACK_REQUESTED,
     /// ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED.
-    pub status: String,
+    pub status: ServiceDeploymentStatus,
     /// Why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
@@ -433,7 +438,7 @@ pub struct LifecycleHookDetail {
     /// AWS_LAMBDA or PAUSE.
     pub target_type: String,
     /// AWAITING_ACTION, IN_PROGRESS, SUCCEEDED, FAILED.
-    pub status: String,
+    pub status: HookStatus,
     /// The stage it belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle_stage: Option<String>,

@@ -15,7 +15,7 @@ use aws_sdk_ecs::types as sdk;
 
 use crate::ecs::{
     CreateServiceInput, DESCRIBE_SERVICES_BATCH, EcsApi, Service, ServiceDeployment, ServiceLookup,
-    ServiceRevision, Tag, TaskDefinition, TaskDefinitionInput, UpdateServiceInput,
+    ServiceRevision, ServiceStatus, Tag, TaskDefinition, TaskDefinitionInput, UpdateServiceInput,
 };
 use crate::error::{AwsError, AwsResult, ErrorKind};
 use crate::sdk::{aws_error, build_error};
@@ -61,7 +61,7 @@ fn lookups_in_order(names: &[String], answer: DescribeAnswer) -> AwsResult<Vec<S
                 .iter()
                 .filter(|s| s.service_arn == *name || s.service_name == short_name(name))
                 // A deleted service may linger as INACTIVE next to its recreated namesake.
-                .min_by_key(|s| s.status == "INACTIVE");
+                .min_by_key(|s| s.status == ServiceStatus::Inactive);
             if let Some(service) = found {
                 return Ok(ServiceLookup::Found(Box::new(service.clone())));
             }
@@ -369,7 +369,7 @@ mod tests {
         Service {
             service_arn: format!("arn:aws:ecs:eu-west-1:1:service/c/{name}"),
             service_name: name.to_owned(),
-            status: status.to_owned(),
+            status: status.into(),
             ..Service::default()
         }
     }
@@ -407,7 +407,7 @@ mod tests {
         };
         let arn = "arn:aws:ecs:eu-west-1:1:service/c/a".to_owned();
         let got = lookups_in_order(&[arn], answer).unwrap();
-        assert!(matches!(&got[0], ServiceLookup::Found(s) if s.status == "ACTIVE"));
+        assert!(matches!(&got[0], ServiceLookup::Found(s) if s.status == ServiceStatus::Active));
     }
 
     #[test]

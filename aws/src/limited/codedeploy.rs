@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::Limited;
 use crate::codedeploy::{
     ApplicationInfo, CodeDeployApi, CreateDeploymentInput, DeploymentConfigSpec,
-    DeploymentGroupInfo, DeploymentGroupSpec, DeploymentInfo, Tag,
+    DeploymentGroupInfo, DeploymentGroupSpec, DeploymentInfo, DeploymentStatus, Tag,
 };
 use crate::error::AwsResult;
 
@@ -127,7 +127,7 @@ impl CodeDeployApi for Limited<dyn CodeDeployApi> {
         &self,
         application: &str,
         group: &str,
-        statuses: &[&str],
+        statuses: &[DeploymentStatus],
         created_after: Option<jiff::Timestamp>,
     ) -> AwsResult<Vec<String>> {
         self.guard

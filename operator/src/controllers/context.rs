@@ -9,7 +9,7 @@ use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use super::backoff::Backoff;
+use super::runtime::backoff::Backoff;
 use crate::metrics::Metrics;
 use aws::accounts::AwsAccounts;
 use aws::clock::SharedClock;

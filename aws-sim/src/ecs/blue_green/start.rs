@@ -9,7 +9,7 @@ use crate::ecs::deployments::{Cause, start_deployment};
 use crate::ecs::engine::{EcsEnv, Strategy};
 use crate::ecs::model::{SimService, SimTask};
 use crate::world::{Secs, to_timestamp};
-use aws::ecs::{LifecycleHookDetail, ServiceDeployment};
+use aws::ecs::{DeploymentController, LifecycleHookDetail, ServiceDeployment};
 
 /// Default PAUSE hook timeout when the hook names none (minutes).
 const DEFAULT_PAUSE_TIMEOUT_MINUTES: i64 = 60;
@@ -28,7 +28,9 @@ pub(crate) fn schedule(svc: &mut SimService, now: Secs, env: &EcsEnv<'_>) -> boo
 /// An ECS-native service whose PRIMARY deployment replaced a serving one gets a run (a run that
 /// was still moving for an older deployment is given up: its green tasks stop).
 fn supersede_or_start(svc: &mut SimService, now: Secs) {
-    if svc.deployment_controller != "ECS" || Strategy::of(svc) == Strategy::Rolling {
+    if svc.deployment_controller != DeploymentController::Ecs
+        || Strategy::of(svc) == Strategy::Rolling
+    {
         return;
     }
     let Some(primary) = svc.primary() else {
@@ -227,7 +229,7 @@ pub(crate) fn decorate(svc: &SimService, sd_index: usize, api: &mut ServiceDeplo
         .map(|h| LifecycleHookDetail {
             hook_id: h.id.clone(),
             target_type: if h.pause { "PAUSE" } else { "AWS_LAMBDA" }.to_owned(),
-            status: h.status.as_str().to_owned(),
+            status: h.status.as_str().into(),
             lifecycle_stage: Some(h.stage.as_str().to_owned()),
             expires_at: Some(to_timestamp(h.expires_at)),
         })

@@ -19,8 +19,9 @@ use super::deployment_config::{
 };
 use crate::ecs::{
     AdvancedConfiguration, AwsVpcConfiguration, CapacityProviderStrategyItem, CreateServiceInput,
-    Deployment, LifecycleHookDetail, LoadBalancer, NetworkConfiguration, Service, ServiceConfig,
-    ServiceDeployment, ServiceRegistry, ServiceRevision, UpdateServiceInput,
+    Deployment, DeploymentStatus, LifecycleHookDetail, LoadBalancer, NetworkConfiguration,
+    RolloutState, Service, ServiceConfig, ServiceDeployment, ServiceRegistry, ServiceRevision,
+    ServiceStatus, UpdateServiceInput,
 };
 
 /// Fills a CreateService request with every member of `input`.
@@ -198,12 +199,12 @@ pub(super) fn service_from_sdk(s: sdk::Service) -> Service {
             .map(task_set_from_sdk)
             .collect();
     }
-    deployments.sort_by_key(|d| d.status != "PRIMARY");
+    deployments.sort_by_key(|d| d.status != DeploymentStatus::Primary);
     Service {
         service_arn: s.service_arn.unwrap_or_default(),
         service_name: s.service_name.unwrap_or_default(),
         cluster_arn: s.cluster_arn.unwrap_or_default(),
-        status: s.status.unwrap_or_default(),
+        status: s.status.map(ServiceStatus::from).unwrap_or_default(),
         task_definition: s.task_definition,
         desired_count: s.desired_count,
         running_count: s.running_count,
@@ -211,8 +212,8 @@ pub(super) fn service_from_sdk(s: sdk::Service) -> Service {
         config,
         deployment_controller: s
             .deployment_controller
-            .map(|c| c.r#type.as_str().to_owned())
-            .unwrap_or_else(|| "ECS".to_owned()),
+            .map(|c| c.r#type.as_str().into())
+            .unwrap_or_default(),
         deployments,
         tags: tags_from_sdk(s.tags.unwrap_or_default()),
         created_at: s.created_at.as_ref().and_then(timestamp),
@@ -225,13 +226,17 @@ fn task_set_from_sdk(t: sdk::TaskSet) -> Deployment {
     let steady = t.stability_status == Some(sdk::StabilityStatus::SteadyState);
     Deployment {
         id: t.id.unwrap_or_default(),
-        status: t.status.unwrap_or_default(),
+        status: t.status.map(DeploymentStatus::from).unwrap_or_default(),
         task_definition: t.task_definition.unwrap_or_default(),
         desired_count: t.computed_desired_count,
         running_count: t.running_count,
         pending_count: t.pending_count,
         failed_tasks: 0,
-        rollout_state: Some(if steady { "COMPLETED" } else { "IN_PROGRESS" }.to_owned()),
+        rollout_state: Some(if steady {
+            RolloutState::Completed
+        } else {
+            RolloutState::InProgress
+        }),
         rollout_state_reason: None,
         created_at: required_time(t.created_at.as_ref()),
         updated_at: required_time(t.updated_at.as_ref()),
@@ -241,13 +246,13 @@ fn task_set_from_sdk(t: sdk::TaskSet) -> Deployment {
 fn deployment_from_sdk(d: sdk::Deployment) -> Deployment {
     Deployment {
         id: d.id.unwrap_or_default(),
-        status: d.status.unwrap_or_default(),
+        status: d.status.map(DeploymentStatus::from).unwrap_or_default(),
         task_definition: d.task_definition.unwrap_or_default(),
         desired_count: d.desired_count,
         running_count: d.running_count,
         pending_count: d.pending_count,
         failed_tasks: d.failed_tasks,
-        rollout_state: d.rollout_state.map(|r| r.as_str().to_owned()),
+        rollout_state: d.rollout_state.map(|r| r.as_str().into()),
         rollout_state_reason: d.rollout_state_reason,
         created_at: required_time(d.created_at.as_ref()),
         updated_at: required_time(d.updated_at.as_ref()),
@@ -259,7 +264,7 @@ pub(super) fn service_deployment_from_sdk(d: sdk::ServiceDeployment) -> ServiceD
     ServiceDeployment {
         service_deployment_arn: d.service_deployment_arn.unwrap_or_default(),
         service_arn: d.service_arn.unwrap_or_default(),
-        status: d.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        status: d.status.map(|s| s.as_str().into()).unwrap_or_default(),
         status_reason: d.status_reason,
         lifecycle_stage: d.lifecycle_stage.map(|s| s.as_str().to_owned()),
         target_service_revision_arn: d.target_service_revision.and_then(|r| r.arn),
@@ -279,7 +284,7 @@ pub(super) fn service_deployment_from_sdk(d: sdk::ServiceDeployment) -> ServiceD
                     .target_type
                     .map(|t| t.as_str().to_owned())
                     .unwrap_or_default(),
-                status: h.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                status: h.status.map(|s| s.as_str().into()).unwrap_or_default(),
                 // AWS does not say which stage a hook invocation belongs to.
                 lifecycle_stage: None,
                 expires_at: h.expires_at.as_ref().and_then(timestamp),

@@ -113,7 +113,7 @@ pub(super) fn task_definition_from_sdk(
         task_definition_arn: td.task_definition_arn.unwrap_or_default(),
         family: td.family.unwrap_or_default(),
         revision: td.revision,
-        status: td.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        status: td.status.map(|s| s.as_str().into()).unwrap_or_default(),
         tags,
         definition,
         registered_at: td.registered_at.as_ref().and_then(timestamp),

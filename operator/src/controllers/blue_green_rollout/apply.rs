@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::plan::Step;
+use crate::controllers::runtime::StepError;
 use aws::AwsError;
 use aws::ErrorKind;
 use aws::accounts::AwsClients;
@@ -17,27 +18,10 @@ pub struct Applied {
     pub event: Option<(&'static str, String)>,
 }
 
-/// A step AWS refused.
-#[derive(Debug, thiserror::Error)]
-#[error("{step} failed")]
-pub struct ApplyError {
-    /// The AWS operation.
-    pub step: &'static str,
-    /// AWS's answer.
-    #[source]
-    pub source: AwsError,
-}
-
-impl crate::controllers::shared::FailedStep for ApplyError {
-    fn aws_error(&self) -> &AwsError {
-        &self.source
-    }
-}
-
 /// Runs one step.
-pub async fn apply(step: &Step, aws: &Arc<AwsClients>) -> Result<Applied, ApplyError> {
+pub async fn apply(step: &Step, aws: &Arc<AwsClients>) -> Result<Applied, StepError> {
     let name = step.name();
-    let fail = |source: AwsError| ApplyError { step: name, source };
+    let fail = |source: AwsError| StepError { step: name, source };
     let event = |reason: &'static str, note: String| Applied {
         event: Some((reason, note)),
         ..Applied::default()

@@ -6,17 +6,9 @@
 use crds::BlueGreenRollout;
 use crds::common::DeletionPolicy;
 
+use crate::controllers::runtime::finalizer::Cleanup;
 use aws::codedeploy::{ACTIVE_DEPLOYMENT_STATUSES, CodeDeployApi};
 use aws::{AwsError, AwsResult, ErrorKind};
-
-/// Where the clean-up stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cleanup {
-    /// Nothing (more) to delete: the finalizer can go. The events to publish: (reason, note).
-    Done(Vec<(&'static str, String)>),
-    /// A deployment of the group still runs: CodeDeploy finishes it (or rolls it back) first.
-    Waiting(String),
-}
 
 fn ok_if_gone(result: AwsResult<()>) -> AwsResult<()> {
     match result {

@@ -17,8 +17,8 @@ use aws::codedeploy::{
     ReadyOption, TargetGroupPair, TrafficRoutingConfig,
 };
 use aws::ecs::{
-    AdvancedConfiguration, CanaryConfiguration, DeploymentConfiguration, LifecycleHook,
-    LinearConfiguration, ServiceConfig,
+    AdvancedConfiguration, CanaryConfiguration, DeploymentConfiguration, DeploymentController,
+    LifecycleHook, LinearConfiguration, ServiceConfig,
 };
 
 /// The stage where the operator's gates pause an ECS-native deployment.
@@ -47,9 +47,9 @@ pub enum EngineSettings {
 
 impl EngineSettings {
     /// The deployment controller CreateService needs.
-    pub fn deployment_controller(&self) -> Option<String> {
+    pub fn deployment_controller(&self) -> Option<DeploymentController> {
         match self {
-            EngineSettings::CodeDeploy => Some("CODE_DEPLOY".to_owned()),
+            EngineSettings::CodeDeploy => Some(DeploymentController::CodeDeploy),
             EngineSettings::EcsNative { .. } => None,
         }
     }

@@ -24,34 +24,31 @@ use std::time::Duration;
 use crds::common::DeletionPolicy;
 use crds::rollout::{BlueGreenRolloutStatus, CodeDeployStatus, RolloutPhase, TrafficWeights};
 use crds::{BlueGreenRollout, EcsService};
-use futures::StreamExt;
+use kube::ResourceExt;
 use kube::api::Api;
-use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
-use kube::{Resource, ResourceExt};
 
-use self::apply::{Applied, ApplyError};
+use self::apply::Applied;
 use self::machine::Revision;
 use self::plan::Step;
 use self::validate::Engine;
-use crate::controllers::shared::{self, publish, report_problem, write_status};
+use crate::controllers::runtime::events::publish;
+use crate::controllers::runtime::refuse::{Recheck, park, refuse};
+use crate::controllers::runtime::run::{Runner, triggers};
+use crate::controllers::runtime::{self, ReconcileError, finalizer, object_key};
 use crate::controllers::sources::Feed;
-use crate::controllers::{Context, FINALIZER, Stores};
-
-/// Controller name in metrics and logs.
-pub const CONTROLLER: &str = "bluegreenrollout";
-
-/// Why a reconcile failed (retried with per-object backoff).
-pub type Error = crate::controllers::shared::ReconcileError<ApplyError>;
+use crate::controllers::{Context, Stores};
 
 /// Reconciles one BlueGreenRollout.
-pub async fn reconcile(obj: Arc<BlueGreenRollout>, ctx: Arc<Context>) -> Result<Action, Error> {
-    shared::instrumented(CONTROLLER, &*obj, &ctx, reconcile_inner(&obj, &ctx)).await
-}
-
-/// Backs off per object on errors.
-pub fn error_policy(obj: Arc<BlueGreenRollout>, error: &Error, ctx: Arc<Context>) -> Action {
-    shared::back_off(CONTROLLER, &*obj, error.category(), error, &ctx)
+pub async fn reconcile(
+    obj: Arc<BlueGreenRollout>,
+    ctx: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    runtime::reconcile::run(obj, ctx, |obj, ctx| async move {
+        reconcile_steps(&obj, &ctx).await
+    })
+    .await
 }
 
 /// The revision the EcsService publishes for its current generation.
@@ -67,11 +64,21 @@ fn desired(service: Option<&EcsService>) -> Option<Revision> {
     })
 }
 
-async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action, Error> {
+/// The pipeline: validate → observe → plan (engine setup, then one step of the pure state
+/// machine) → apply (at most one AWS mutation) → status.
+async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action, ReconcileError> {
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<BlueGreenRollout> = Api::namespaced(ctx.client.clone(), &namespace);
     if obj.metadata.deletion_timestamp.is_some() {
-        return delete(obj, ctx, &api).await;
+        let region = ctx
+            .stores
+            .service(&namespace, &obj.spec.service_ref.name)
+            .and_then(|s| s.spec.region.clone());
+        let aws = ctx.aws.clients(region.as_deref());
+        return finalizer::delete(ctx, &api, obj, || {
+            cleanup::cleanup(obj, aws.codedeploy.as_ref())
+        })
+        .await;
     }
     let prev = obj.status.clone().unwrap_or_default();
     let generation = obj.metadata.generation;
@@ -82,30 +89,22 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
         .rollouts_for(&namespace, &obj.spec.service_ref.name);
     let spec = match validate::validate(obj, service.as_deref(), &others) {
         Ok(spec) => spec,
+        Err(invalid) if invalid.waits => {
+            return park(ctx, &api, obj, invalid.reason, &invalid.message).await;
+        }
         Err(invalid) => {
-            let new = status::stalled(
-                &prev,
+            return refuse(
+                ctx,
+                &api,
+                obj,
                 invalid.reason,
-                invalid.message.clone(),
-                generation,
-                now,
-            );
-            report_problem(ctx, &api, obj, &new, invalid.reason, invalid.message)
-                .await
-                .map_err(Error::Kube)?;
-            return Ok(Action::await_change());
+                &invalid.message,
+                Recheck::OnChange,
+            )
+            .await;
         }
     };
     let aws = ctx.aws.clients(spec.service.region.as_deref());
-    if matches!(spec.engine, Engine::CodeDeploy(_))
-        && obj.spec.deletion_policy == DeletionPolicy::Delete
-        && shared::ensure_finalizer(&api, obj)
-            .await
-            .map_err(Error::Kube)?
-    {
-        // Before the first CodeDeploy write; the changed object triggers the next reconcile.
-        return Ok(Action::await_change());
-    }
     let mut memory = status::memory(&prev);
     if prev.observed_generation.is_some() && prev.observed_generation != generation {
         // A changed rollout spec may fix what made the last release fail.
@@ -133,7 +132,7 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
     };
     let observed = observe::observe(&spec, &memory, known, &aws, now)
         .await
-        .map_err(Error::Observe)?;
+        .map_err(ReconcileError::Observe)?;
     let annotations = obj.annotations().clone();
     let pending = verbs::pending(&annotations, prev.handled_verbs.as_ref());
     let desired = desired(service.as_deref());
@@ -147,32 +146,23 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
     );
     tracing::debug!(object = %obj.name_any(), step = ?plan.step.as_ref().map(Step::name), "planned");
     if let Some((reason, message)) = &plan.stalled {
-        let new = status::stalled(&prev, reason, message.clone(), generation, now);
-        report_problem(ctx, &api, obj, &new, reason, message.clone())
-            .await
-            .map_err(Error::Kube)?;
-        return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
+        return refuse(ctx, &api, obj, reason, message, Recheck::AtResync).await;
     }
     let applied = match &plan.step {
         None => Applied::default(),
-        Some(step) => match apply::apply(step, &aws).await {
-            Ok(applied) => applied,
-            Err(e) if !e.source.kind.is_retryable() && is_setup(step) => {
-                let message = format!("{} was refused by AWS: {}", e.step, e.source);
-                let new = status::stalled(
-                    &prev,
-                    e.source.kind.as_str(),
-                    message.clone(),
-                    generation,
-                    now,
-                );
-                report_problem(ctx, &api, obj, &new, e.step, message)
-                    .await
-                    .map_err(Error::Kube)?;
-                return Ok(Action::requeue(ctx.wall(ctx.settings.resync)));
+        Some(step) => {
+            if needs_finalizer(&spec, obj) {
+                finalizer::ensure(&api, obj).await?;
             }
-            Err(e) => return Err(Error::Apply(e)),
-        },
+            match apply::apply(step, &aws).await {
+                Ok(applied) => applied,
+                Err(e) if !e.is_retryable() && is_setup(step) => {
+                    let reason = e.source.kind.as_str();
+                    return refuse(ctx, &api, obj, reason, &e.refusal(), Recheck::AtResync).await;
+                }
+                Err(e) => return Err(ReconcileError::Step(e)),
+            }
+        }
     };
     if let Some((reason, note)) = &applied.event {
         publish(ctx, obj, false, reason, note.clone()).await;
@@ -200,7 +190,9 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
         generation,
         now,
     );
-    write_status(&api, obj, &new).await.map_err(Error::Kube)?;
+    runtime::status::write(&api, obj, &new)
+        .await
+        .map_err(ReconcileError::Kube)?;
     record_phases(ctx, obj, new.phase);
     if let Some(t) = &plan.transition {
         for e in &t.events {
@@ -210,39 +202,11 @@ async fn reconcile_inner(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
     Ok(next_action(ctx, &plan, &memory_after, now))
 }
 
-/// Deletes what the rollout created in CodeDeploy (deletionPolicy Delete), then lets the object go.
-async fn delete(
-    obj: &BlueGreenRollout,
-    ctx: &Context,
-    api: &Api<BlueGreenRollout>,
-) -> Result<Action, Error> {
-    if !obj.finalizers().iter().any(|f| f == FINALIZER) {
-        return Ok(Action::await_change());
-    }
-    let namespace = obj.namespace().unwrap_or_default();
-    let region = ctx
-        .stores
-        .service(&namespace, &obj.spec.service_ref.name)
-        .and_then(|s| s.spec.region.clone());
-    let aws = ctx.aws.clients(region.as_deref());
-    match cleanup::cleanup(obj, aws.codedeploy.as_ref())
-        .await
-        .map_err(Error::Cleanup)?
-    {
-        cleanup::Cleanup::Waiting(message) => {
-            tracing::info!(object = %obj.name_any(), %message, "deletion waits");
-            Ok(Action::requeue(ctx.wall(ctx.settings.poll)))
-        }
-        cleanup::Cleanup::Done(events) => {
-            for (reason, note) in events {
-                publish(ctx, obj, false, reason, note).await;
-            }
-            shared::remove_finalizer(api, obj)
-                .await
-                .map_err(Error::Kube)?;
-            Ok(Action::await_change())
-        }
-    }
+/// Whether deletion has something to clean up: the CodeDeploy resources a rollout with
+/// deletionPolicy Delete creates.
+fn needs_finalizer(spec: &validate::ValidatedSpec, obj: &BlueGreenRollout) -> bool {
+    matches!(spec.engine, Engine::CodeDeploy(_))
+        && obj.spec.deletion_policy == DeletionPolicy::Delete
 }
 
 /// Setup steps refused by AWS stall the rollout; engine control steps are retried (the
@@ -377,10 +341,10 @@ fn next_action(
 
 /// The `rollout_phase` gauge: rollouts per phase, this one counted with its new phase.
 fn record_phases(ctx: &Context, obj: &BlueGreenRollout, phase: Option<RolloutPhase>) {
-    let key = shared::object_key(obj);
+    let key = object_key(obj);
     let mut counts = std::collections::BTreeMap::new();
     for r in ctx.stores.rollouts.state() {
-        let p = if shared::object_key(r.as_ref()) == key {
+        let p = if object_key(r.as_ref()) == key {
             phase
         } else {
             r.status.as_ref().and_then(|s| s.phase)
@@ -407,7 +371,8 @@ fn rollouts_of(stores: &Stores, svc: &EcsService) -> Vec<ObjectRef<BlueGreenRoll
         .collect()
 }
 
-/// Runs the BlueGreenRollout controller until `shutdown` resolves.
+/// Runs the BlueGreenRollout controller until `shutdown` resolves: an EcsService change
+/// reconciles the rollouts that reference it.
 pub async fn run(
     ctx: Arc<Context>,
     rollouts: Feed<BlueGreenRollout>,
@@ -415,27 +380,15 @@ pub async fn run(
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let resync = ctx.wall(ctx.settings.resync);
-    let ticks = futures::stream::unfold((), move |()| async move {
-        tokio::time::sleep(resync).await;
-        Some(((), ()))
-    });
+    use futures::StreamExt;
     let stores = ctx.stores.clone();
-    Controller::for_stream(rollouts, ctx.stores.rollouts.clone())
-        .watches_stream(services, move |svc: EcsService| rollouts_of(&stores, &svc))
-        .reconcile_all_on(ticks)
-        .with_config(ControllerConfig::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "controller event");
-            }
-        })
-        .await;
-}
-
-/// The object reference events are about (exposed for tests).
-pub fn object_ref(obj: &BlueGreenRollout) -> k8s_openapi::api::core::v1::ObjectReference {
-    obj.object_ref(&())
+    let runner = Runner {
+        own: rollouts.boxed(),
+        store: ctx.stores.rollouts.clone(),
+        triggers: vec![triggers(services, move |svc: EcsService| {
+            rollouts_of(&stores, &svc)
+        })],
+        concurrency,
+    };
+    runtime::run::run(ctx, runner, reconcile, shutdown).await;
 }

@@ -15,7 +15,7 @@ use aws::accounts::AwsClients;
 use aws::codedeploy::{
     ACTIVE_DEPLOYMENT_STATUSES, ApplicationInfo, DeploymentGroupInfo, DeploymentInfo,
 };
-use aws::ecs::{Service, ServiceLookup};
+use aws::ecs::{Service, ServiceLookup, ServiceStatus};
 use aws::elb::Rule;
 use aws::{AwsError, AwsResult, ErrorKind};
 
@@ -106,7 +106,7 @@ pub async fn observe(
         )
         .await
     {
-        Ok(ServiceLookup::Found(s)) if s.status != "INACTIVE" => Some(*s),
+        Ok(ServiceLookup::Found(s)) if s.status != ServiceStatus::Inactive => Some(*s),
         Ok(_) => None,
         Err(e) if e.kind == ErrorKind::NotFound => None,
         Err(e) => return Err(e),

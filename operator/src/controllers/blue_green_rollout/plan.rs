@@ -10,7 +10,7 @@ use super::machine::{self, Action, Inputs, Memory, Revision, Transition, Verb};
 use super::observe::Observed;
 use super::validate::{Engine, ValidatedSpec};
 use aws::codedeploy::{CreateDeploymentInput, DeploymentConfigSpec, DeploymentGroupSpec, Tag};
-use aws::ecs::UpdateServiceInput;
+use aws::ecs::{DeploymentController, RolloutState, UpdateServiceInput};
 
 /// One AWS mutation.
 #[derive(Debug, Clone, PartialEq)]
@@ -187,7 +187,7 @@ fn settled_revision(observed: &Observed) -> Option<String> {
     let deploying = service
         .deployments
         .iter()
-        .any(|d| d.rollout_state.as_deref() == Some("IN_PROGRESS"));
+        .any(|d| d.rollout_state == Some(RolloutState::InProgress));
     if deploying {
         return None;
     }
@@ -208,7 +208,7 @@ fn setup_step(spec: &ValidatedSpec, observed: &Observed, plan: &mut Plan) -> Opt
         return None;
     };
     let wants_code_deploy = spec.settings == EngineSettings::CodeDeploy;
-    let has_code_deploy = service.deployment_controller == "CODE_DEPLOY";
+    let has_code_deploy = service.deployment_controller == DeploymentController::CodeDeploy;
     if wants_code_deploy != has_code_deploy {
         let message = if wants_code_deploy {
             format!(

@@ -258,28 +258,6 @@ pub fn summarize(
     status.conditions = merge(&status.conditions, &desired_conditions, generation, now);
 }
 
-/// The status of a rollout that cannot be acted on (invalid, or refused by AWS): Stalled with
-/// the reason; the rest kept.
-pub fn stalled(
-    prev: &BlueGreenRolloutStatus,
-    reason: &str,
-    message: String,
-    generation: Option<i64>,
-    now: Timestamp,
-) -> BlueGreenRolloutStatus {
-    let desired = [
-        Desired::no(condition::READY, reason, message.clone()),
-        Desired::no(condition::RECONCILING, reason, ""),
-        Desired::yes(condition::STALLED, reason, message.clone()),
-    ];
-    BlueGreenRolloutStatus {
-        observed_generation: generation,
-        message: Some(message),
-        conditions: merge(&prev.conditions, &desired, generation, now),
-        ..prev.clone()
-    }
-}
-
 /// Whether the release in flight shows a phase that still moves (for requeues).
 pub fn in_flight(memory: &Memory) -> bool {
     memory

@@ -26,12 +26,16 @@ pub struct Invalid {
     pub reason: &'static str,
     /// What is wrong and what to do.
     pub message: String,
+    /// Whether what is missing is expected to appear by itself (an object applied in the same
+    /// GitOps sync): the rollout waits, Reconciling, instead of stalling.
+    pub waits: bool,
 }
 
 fn invalid(reason: &'static str, message: impl Into<String>) -> Invalid {
     Invalid {
         reason,
         message: message.into(),
+        waits: false,
     }
 }
 
@@ -119,12 +123,15 @@ pub fn validate(
         ));
     }
     let Some(service) = service else {
-        return Err(invalid(
-            "ServiceNotFound",
-            format!(
-                "EcsService {service_ref} does not exist in namespace {namespace}; create it or fix spec.serviceRef.name"
-            ),
-        ));
+        return Err(Invalid {
+            waits: true,
+            ..invalid(
+                "WaitingForService",
+                format!(
+                    "waiting for EcsService {service_ref} to exist in namespace {namespace} (spec.serviceRef.name)"
+                ),
+            )
+        });
     };
     let Some(lb) = service.spec.load_balancers.iter().flatten().next() else {
         return Err(invalid(

@@ -59,7 +59,7 @@ fn only(r: &BlueGreenRollout) -> Vec<Arc<BlueGreenRollout>> {
 
 #[test]
 fn a_code_deploy_rollout_renders_its_group_and_gates() {
-    let checks = "  analysis:\n    httpChecks: [{path: /auth/health}]\n";
+    let checks = "  analysis:\n    httpChecks: [{path: /api/auth/actuator/health}]\n";
     let r = rollout("auth", &code_deploy(("auth-blue", "auth-green")), checks);
     let v = validate(&r, Some(&service()), &only(&r)).unwrap();
     assert_eq!(v.owner, "shop/auth");
@@ -168,7 +168,7 @@ fn bad_input_names_what_to_fix() {
     let older = rollout("auth-first", &good, "");
     let cases: Vec<Case> = vec![
         (rollout("auth", &good, ""), Some(service()), vec![Arc::new(older.clone())], "DuplicateRollout", "auth-first"),
-        (rollout("auth", &good, ""), None, vec![], "ServiceNotFound", "EcsService auth does not exist"),
+        (rollout("auth", &good, ""), None, vec![], "WaitingForService", "waiting for EcsService auth to exist"),
         (rollout("auth", &code_deploy(("auth-green", "auth-blue")), ""), Some(service()), vec![], "TargetGroupMismatch", "swap"),
         (rollout("auth", &code_deploy(("web-blue", "web-green")), ""), Some(service()), vec![], "TargetGroupMismatch", "auth-blue"),
         (rollout("auth", &code_deploy(("auth-blue", "auth-blue")), ""), Some(service()), vec![], "InvalidTargetGroups", "two different"),
@@ -181,6 +181,8 @@ fn bad_input_names_what_to_fix() {
     for (r, svc, others, reason, hint) in cases {
         let err = validate(&r, svc.as_ref(), &others).expect_err(reason);
         assert_eq!(err.reason, reason, "{err}");
+        // Only a reference to an object that may still appear waits; the rest stall.
+        assert_eq!(err.waits, svc.is_none(), "{reason}");
         assert!(err.message.contains(hint), "{reason}: {}", err.message);
     }
 }

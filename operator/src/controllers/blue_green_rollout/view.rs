@@ -4,8 +4,8 @@
 
 use super::engine::GATE_STAGE;
 use super::machine::EngineView;
-use aws::codedeploy::{DeploymentInfo, deployment_status as cd};
-use aws::ecs::ServiceDeployment;
+use aws::codedeploy::{DeploymentInfo, DeploymentStatus as Cd};
+use aws::ecs::{HookStatus, ServiceDeployment, ServiceDeploymentStatus as Sd};
 use aws::elb::Rule;
 
 /// A CodeDeploy deployment, `rollback` being its rollback deployment when it has one (and it
@@ -26,28 +26,28 @@ pub fn code_deploy(
                 )
             })
     };
-    match d.status.as_str() {
-        cd::CREATED | cd::QUEUED => EngineView::Progressing {
-            step: d.status.clone(),
+    match &d.status {
+        Cd::Created | Cd::Queued => EngineView::Progressing {
+            step: d.status.to_string(),
         },
-        cd::READY => EngineView::AtGate { hook_id: None },
-        cd::BAKING => EngineView::Baking { can_skip: true },
-        cd::IN_PROGRESS if d.instance_termination_wait_time_started => {
+        Cd::Ready => EngineView::AtGate { hook_id: None },
+        Cd::Baking => EngineView::Baking { can_skip: true },
+        Cd::InProgress if d.instance_termination_wait_time_started => {
             EngineView::Baking { can_skip: true }
         }
-        cd::IN_PROGRESS if canary_percent.is_some_and(|p| p > 0) => EngineView::Shifting {
+        Cd::InProgress if canary_percent.is_some_and(|p| p > 0) => EngineView::Shifting {
             step: "AllowTraffic".to_owned(),
         },
-        cd::IN_PROGRESS => EngineView::Progressing {
+        Cd::InProgress => EngineView::Progressing {
             step: "InProgress".to_owned(),
         },
-        cd::SUCCEEDED => EngineView::Succeeded,
-        cd::STOPPED | cd::FAILED => match (&d.rollback_deployment_id, rollback) {
+        Cd::Succeeded => EngineView::Succeeded,
+        Cd::Stopped | Cd::Failed => match (&d.rollback_deployment_id, rollback) {
             (None, _) => EngineView::RolledBack { reason: reason() },
             (Some(_), None) => EngineView::RollingBack { reason: reason() },
-            (Some(_), Some(r)) => match r.status.as_str() {
-                cd::SUCCEEDED => EngineView::RolledBack { reason: reason() },
-                cd::FAILED | cd::STOPPED => EngineView::Failed {
+            (Some(_), Some(r)) => match r.status {
+                Cd::Succeeded => EngineView::RolledBack { reason: reason() },
+                Cd::Failed | Cd::Stopped => EngineView::Failed {
                     reason: format!(
                         "{}; the rollback deployment {} is {} too",
                         reason(),
@@ -58,8 +58,8 @@ pub fn code_deploy(
                 _ => EngineView::RollingBack { reason: reason() },
             },
         },
-        other => EngineView::Progressing {
-            step: other.to_owned(),
+        Cd::Unknown(other) => EngineView::Progressing {
+            step: other.clone(),
         },
     }
 }
@@ -73,15 +73,15 @@ pub fn ecs_native(sd: &ServiceDeployment) -> EngineView {
             .or_else(|| sd.status_reason.clone())
             .unwrap_or_else(|| format!("the service deployment is {}", sd.status))
     };
-    match sd.status.as_str() {
-        "PENDING" | "IN_PROGRESS" => {
+    match &sd.status {
+        Sd::Pending | Sd::InProgress => {
             let stage = sd
                 .lifecycle_stage
                 .clone()
                 .unwrap_or_else(|| "PENDING".to_owned());
             let waiting = sd.lifecycle_hook_details.iter().find(|h| {
                 h.target_type == "PAUSE"
-                    && h.status == "AWAITING_ACTION"
+                    && h.status == HookStatus::AwaitingAction
                     && h.lifecycle_stage.as_deref().is_none_or(|s| s == GATE_STAGE)
             });
             match (stage.as_str(), waiting) {
@@ -95,14 +95,14 @@ pub fn ecs_native(sd: &ServiceDeployment) -> EngineView {
                 _ => EngineView::Progressing { step: stage },
             }
         }
-        "SUCCESSFUL" => EngineView::Succeeded,
-        "STOP_REQUESTED" | "ROLLBACK_REQUESTED" | "ROLLBACK_IN_PROGRESS" => {
+        Sd::Successful => EngineView::Succeeded,
+        Sd::StopRequested | Sd::RollbackRequested | Sd::RollbackInProgress => {
             EngineView::RollingBack { reason: reason() }
         }
-        "ROLLBACK_SUCCESSFUL" | "STOPPED" => EngineView::RolledBack { reason: reason() },
-        "ROLLBACK_FAILED" => EngineView::Failed { reason: reason() },
-        other => EngineView::Progressing {
-            step: other.to_owned(),
+        Sd::RollbackSuccessful | Sd::Stopped => EngineView::RolledBack { reason: reason() },
+        Sd::RollbackFailed => EngineView::Failed { reason: reason() },
+        Sd::Unknown(other) => EngineView::Progressing {
+            step: other.clone(),
         },
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::plan::{Step, short_arn};
 use crate::controllers::Context;
-use aws::AwsError;
+use crate::controllers::runtime::StepError;
 use aws::accounts::AwsClients;
 use aws::ecs::{CreateServiceInput, Service, TaskDefinition};
 
@@ -19,35 +19,12 @@ pub struct Applied {
     pub event: Option<(&'static str, String)>,
 }
 
-/// A step AWS refused.
-#[derive(Debug, thiserror::Error)]
-#[error("{step} failed")]
-pub struct ApplyError {
-    /// The step's name (AWS operation).
-    pub step: &'static str,
-    /// AWS's answer.
-    #[source]
-    pub source: AwsError,
-}
-
-impl crate::controllers::shared::FailedStep for ApplyError {
-    fn aws_error(&self) -> &AwsError {
-        &self.source
-    }
-}
-
-impl ApplyError {
-    fn new(step: &'static str) -> impl FnOnce(AwsError) -> ApplyError {
-        move |source| ApplyError { step, source }
-    }
-}
-
 /// Runs one step.
 pub async fn apply(
     step: &Step,
     aws: &Arc<AwsClients>,
     ctx: &Context,
-) -> Result<Applied, ApplyError> {
+) -> Result<Applied, StepError> {
     // Whatever was read ahead about this service is out of date once it changes.
     if let Step::CreateService(CreateServiceInput {
         cluster,
@@ -66,7 +43,7 @@ pub async fn apply(
                 .ecs
                 .register_task_definition(input.clone())
                 .await
-                .map_err(ApplyError::new("RegisterTaskDefinition"))?;
+                .map_err(StepError::of("RegisterTaskDefinition"))?;
             tracing::info!(task_definition_arn = %td.task_definition_arn, "registered task definition");
             ctx.task_definitions.put(td.clone());
             let note = format!("registered {}", short_arn(&td.task_definition_arn));
@@ -81,7 +58,7 @@ pub async fn apply(
                 .ecs
                 .create_service(input.clone())
                 .await
-                .map_err(ApplyError::new("CreateService"))?;
+                .map_err(StepError::of("CreateService"))?;
             tracing::info!(service_arn = %service.service_arn, task_definition = %input.task_definition, "created ECS service");
             let note = format!(
                 "created {} on {}",
@@ -99,7 +76,7 @@ pub async fn apply(
                 .ecs
                 .update_service(input.clone())
                 .await
-                .map_err(ApplyError::new("UpdateService"))?;
+                .map_err(StepError::of("UpdateService"))?;
             tracing::info!(service_arn = %service.service_arn, changes = %why.join(", "), "updated ECS service");
             let note = format!("updated {}: {}", service.service_name, why.join(", "));
             Ok(Applied {
@@ -112,7 +89,7 @@ pub async fn apply(
             aws.ecs
                 .tag_resource(arn, tags.clone())
                 .await
-                .map_err(ApplyError::new("TagResource"))?;
+                .map_err(StepError::of("TagResource"))?;
             tracing::info!(service_arn = %arn, "adopted ECS service");
             Ok(Applied {
                 event: Some(("AdoptedService", format!("took over {arn}"))),
@@ -128,7 +105,7 @@ pub async fn apply(
                         tracing::debug!(task_definition_arn = %arn, error = %e, "revision already deregistered")
                     }
                     Err(e) => {
-                        return Err(ApplyError {
+                        return Err(StepError {
                             step: "DeregisterTaskDefinition",
                             source: e,
                         });

@@ -8,18 +8,10 @@ use crds::EcsService;
 use crds::common::{CONTENT_HASH_TAG, DeletionPolicy, ManagementPolicy, OWNER_TAG};
 
 use crate::controllers::Context;
+use crate::controllers::runtime::finalizer::Cleanup;
 use aws::accounts::AwsClients;
-use aws::ecs::{ServiceLookup, UpdateServiceInput};
+use aws::ecs::{ServiceLookup, ServiceStatus, UpdateServiceInput};
 use aws::{AwsError, ErrorKind};
-
-/// Where deletion stands.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Cleanup {
-    /// Nothing left in AWS to wait for: the finalizer can go.
-    Done,
-    /// A step was taken or ECS is draining: look again later. The text says what is happening.
-    InProgress(String),
-}
 
 /// One step of deletion.
 pub async fn cleanup(
@@ -31,7 +23,7 @@ pub async fn cleanup(
     if spec.deletion_policy == DeletionPolicy::Retain
         || spec.management_policy == ManagementPolicy::ObserveOnly
     {
-        return Ok(Cleanup::Done);
+        return Ok(Cleanup::Done(Vec::new()));
     }
     let owner = format!(
         "{}/{}",
@@ -50,15 +42,13 @@ pub async fn cleanup(
         Err(e) if e.kind == ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
-    if let Some(service) = service.filter(|s| s.status != "INACTIVE") {
+    if let Some(service) = service.filter(|s| s.status != ServiceStatus::Inactive) {
         if service.tag(OWNER_TAG) != Some(owner.as_str()) {
             // Not ours (refused or never adopted): leave it alone.
-            return Ok(Cleanup::Done);
+            return Ok(Cleanup::Done(Vec::new()));
         }
-        if service.status == "DRAINING" {
-            return Ok(Cleanup::InProgress(format!(
-                "ECS service {name} is draining"
-            )));
+        if service.status == ServiceStatus::Draining {
+            return Ok(Cleanup::Waiting(format!("ECS service {name} is draining")));
         }
         aws.services.forget(cluster, name);
         if service.desired_count > 0 {
@@ -71,7 +61,7 @@ pub async fn cleanup(
                 })
                 .await?;
             tracing::info!(service_arn = %service.service_arn, "scaled ECS service to 0 for deletion");
-            crate::controllers::shared::publish(
+            crate::controllers::runtime::events::publish(
                 ctx,
                 obj,
                 false,
@@ -79,13 +69,11 @@ pub async fn cleanup(
                 format!("scaled {name} to 0 before deleting it"),
             )
             .await;
-            return Ok(Cleanup::InProgress(format!(
-                "scaling ECS service {name} to 0"
-            )));
+            return Ok(Cleanup::Waiting(format!("scaling ECS service {name} to 0")));
         }
         aws.ecs.delete_service(cluster, name, false).await?;
         tracing::info!(service_arn = %service.service_arn, "deleted ECS service");
-        crate::controllers::shared::publish(
+        crate::controllers::runtime::events::publish(
             ctx,
             obj,
             false,
@@ -93,10 +81,10 @@ pub async fn cleanup(
             format!("deleted ECS service {name}"),
         )
         .await;
-        return Ok(Cleanup::InProgress(format!("deleting ECS service {name}")));
+        return Ok(Cleanup::Waiting(format!("deleting ECS service {name}")));
     }
     deregister_owned_revisions(obj, &owner, aws, ctx).await?;
-    Ok(Cleanup::Done)
+    Ok(Cleanup::Done(Vec::new()))
 }
 
 async fn deregister_owned_revisions(
@@ -138,7 +126,7 @@ async fn deregister_owned_revisions(
     }
     if deregistered > 0 {
         tracing::info!(family = %family, count = deregistered, "deregistered task definition revisions on deletion");
-        crate::controllers::shared::publish(
+        crate::controllers::runtime::events::publish(
             ctx,
             obj,
             false,

@@ -13,7 +13,7 @@ use crate::controllers::blue_green_rollout::engine::{self as rollout_engine, Eng
 use crate::controllers::conditions::is_true_for;
 use crate::controllers::context::Context;
 use aws::accounts::AwsClients;
-use aws::ecs::{Service, ServiceLookup, TaskDefinition};
+use aws::ecs::{RolloutState, Service, ServiceLookup, ServiceStatus, TaskDefinition};
 use aws::{AwsError, ErrorKind};
 
 /// Newest revisions of a family looked at when searching for a content hash or cleaning up.
@@ -83,7 +83,7 @@ pub async fn observe(
         )
         .await
     {
-        Ok(ServiceLookup::Found(s)) if s.status != "INACTIVE" => Some(*s),
+        Ok(ServiceLookup::Found(s)) if s.status != ServiceStatus::Inactive => Some(*s),
         Ok(_) => None,
         // A missing cluster means no service; CreateService will report the cluster error.
         Err(e) if e.kind == ErrorKind::NotFound => None,
@@ -197,7 +197,7 @@ fn cleanup_may_be_due(status: &EcsServiceStatus, service: Option<&Service>) -> b
     };
     let completed = service.deployments.len() == 1
         && service.primary_deployment().is_some_and(|d| {
-            &d.task_definition == desired && d.rollout_state.as_deref() == Some("COMPLETED")
+            &d.task_definition == desired && d.rollout_state == Some(RolloutState::Completed)
         });
     completed && status.last_good_task_definition_arn.as_ref() != Some(desired)
 }

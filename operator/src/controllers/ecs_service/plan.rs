@@ -7,9 +7,12 @@ use crds::ecs_service::{DeploymentStatus, EcsServiceStatus};
 use super::observe::Observed;
 use super::render;
 use super::validate::ValidatedSpec;
-use crate::controllers::Requeue;
 use crate::controllers::conditions::Desired;
-use aws::ecs::{CreateServiceInput, Service, Tag, TaskDefinitionInput, UpdateServiceInput};
+use crate::controllers::runtime::Requeue;
+use aws::ecs::{
+    CreateServiceInput, DeploymentController, DeploymentStatus as EcsDeploymentStatus,
+    RolloutState, Service, ServiceStatus, Tag, TaskDefinitionInput, UpdateServiceInput,
+};
 
 /// One AWS mutation.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +37,19 @@ pub enum Step {
     },
     /// Deregister old revisions the operator registered.
     DeregisterTaskDefinitions(Vec<String>),
+}
+
+impl Step {
+    /// The step's name: the AWS action it calls.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::RegisterTaskDefinition(_) => "RegisterTaskDefinition",
+            Step::CreateService(_) => "CreateService",
+            Step::UpdateService { .. } => "UpdateService",
+            Step::AdoptService { .. } => "TagResource",
+            Step::DeregisterTaskDefinitions(_) => "DeregisterTaskDefinition",
+        }
+    }
 }
 
 /// What the status should say, as far as the plan knows before the step runs.
@@ -127,7 +143,7 @@ fn plan_manage(
                 );
             }
         }
-        if s.status == "DRAINING" {
+        if s.status == ServiceStatus::Draining {
             report.requeue = Requeue::Poll;
             return progressing(
                 report,
@@ -216,7 +232,7 @@ fn plan_manage(
         && !hash_failed
         && service.task_definition.as_deref() != Some(desired.as_str())
     {
-        if service.deployment_controller == "CODE_DEPLOY" {
+        if service.deployment_controller == DeploymentController::CodeDeploy {
             // ECS refuses the call: only a CodeDeploy deployment changes the revision.
             let message = format!(
                 "ECS service {} uses the CODE_DEPLOY deployment controller and no BlueGreenRollout releases it, so {} cannot be deployed: create a BlueGreenRollout with strategy.codeDeploy for this EcsService, or delete and re-create it to use rolling updates",
@@ -327,8 +343,11 @@ fn plan_manage(
     }
     let primary = service.primary_deployment();
     let settled = service.deployments.len() == 1
-        && primary
-            .is_some_and(|d| d.rollout_state.as_deref().unwrap_or("COMPLETED") == "COMPLETED");
+        && primary.is_some_and(|d| {
+            d.rollout_state
+                .as_ref()
+                .is_none_or(|s| *s == RolloutState::Completed)
+        });
     if !settled {
         report.requeue = Requeue::Poll;
         let message = match primary {
@@ -425,7 +444,7 @@ pub fn tracked_deployment(
     if let Some(d) = service
         .deployments
         .iter()
-        .find(|d| d.task_definition == desired && d.status == "PRIMARY")
+        .find(|d| d.task_definition == desired && d.status == EcsDeploymentStatus::Primary)
         .or_else(|| {
             prev.deployment
                 .as_ref()
@@ -434,8 +453,8 @@ pub fn tracked_deployment(
     {
         return Some(DeploymentStatus {
             id: d.id.clone(),
-            status: Some(d.status.clone()),
-            rollout_state: d.rollout_state.clone(),
+            status: Some(d.status.to_string()),
+            rollout_state: d.rollout_state.as_ref().map(ToString::to_string),
             reason: d.rollout_state_reason.clone(),
             task_definition_arn: Some(d.task_definition.clone()),
         });
@@ -445,8 +464,8 @@ pub fn tracked_deployment(
         .filter(|d| d.task_definition_arn.as_deref() == Some(desired))
         .map(|mut d| {
             if service.task_definition.as_deref() != Some(desired) {
-                d.status = Some("INACTIVE".into());
-                d.rollout_state = Some("FAILED".into());
+                d.status = Some(EcsDeploymentStatus::Inactive.to_string());
+                d.rollout_state = Some(RolloutState::Failed.to_string());
                 d.reason
                     .get_or_insert_with(|| "ECS rolled the deployment back".into());
             }
@@ -465,7 +484,7 @@ fn deployment_failure(
         return None;
     }
     match service.deployments.iter().find(|d| d.id == tracked.id) {
-        Some(d) if d.rollout_state.as_deref() == Some("FAILED") => Some(
+        Some(d) if d.rollout_state == Some(RolloutState::Failed) => Some(
             d.rollout_state_reason
                 .clone()
                 .unwrap_or_else(|| "the deployment failed".into()),

@@ -119,7 +119,10 @@ fn a_service_released_by_code_deploy_is_created_with_the_code_deploy_controller(
     let Some(Step::CreateService(input)) = &p.step else {
         panic!("{:?}", p.step)
     };
-    assert_eq!(input.deployment_controller.as_deref(), Some("CODE_DEPLOY"));
+    assert_eq!(
+        input.deployment_controller,
+        Some(aws::ecs::DeploymentController::CodeDeploy)
+    );
     let dc = input.config.deployment_configuration.as_ref().unwrap();
     assert_eq!(
         dc.deployment_circuit_breaker, None,

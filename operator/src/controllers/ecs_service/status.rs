@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use super::apply::Applied;
 use super::observe::Observed;
 use super::plan::{Report, tracked_deployment};
-use crate::controllers::conditions::{Desired, merge};
+use crate::controllers::conditions::merge;
 
 /// The status after this reconcile.
 pub fn compute(
@@ -44,46 +44,5 @@ pub fn compute(
         running_count: service.map(|s| s.running_count),
         pending_count: service.map(|s| s.pending_count),
         deployment,
-    }
-}
-
-/// The status of a spec that failed validation: Stalled, everything else kept.
-pub fn invalid(
-    prev: &EcsServiceStatus,
-    message: String,
-    generation: Option<i64>,
-    now: Timestamp,
-) -> EcsServiceStatus {
-    use crds::common::condition;
-    let desired = [
-        Desired::no(condition::READY, "InvalidSpec", message.clone()),
-        Desired::no(condition::RECONCILING, "InvalidSpec", ""),
-        Desired::yes(condition::STALLED, "InvalidSpec", message),
-    ];
-    EcsServiceStatus {
-        observed_generation: generation,
-        conditions: merge(&prev.conditions, &desired, generation, now),
-        ..prev.clone()
-    }
-}
-
-/// The status while AWS refuses a step for a reason only a person can fix.
-pub fn refused(
-    prev: &EcsServiceStatus,
-    reason: &str,
-    message: String,
-    generation: Option<i64>,
-    now: Timestamp,
-) -> EcsServiceStatus {
-    use crds::common::condition;
-    let desired = [
-        Desired::no(condition::READY, reason, message.clone()),
-        Desired::no(condition::RECONCILING, reason, ""),
-        Desired::yes(condition::STALLED, reason, message),
-    ];
-    EcsServiceStatus {
-        observed_generation: generation,
-        conditions: merge(&prev.conditions, &desired, generation, now),
-        ..prev.clone()
     }
 }

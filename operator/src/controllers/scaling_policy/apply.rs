@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::plan::Step;
+use crate::controllers::runtime::StepError;
 use aws::AwsError;
 use aws::accounts::AwsClients;
 use aws::autoscaling::PutScalingPolicyOutput;
@@ -19,54 +20,23 @@ pub struct Applied {
     pub deleted_policies: Vec<String>,
     /// Events to publish: (reason, note).
     pub events: Vec<(&'static str, String)>,
+    /// The step that failed, which stopped the ones after it.
+    pub failed: Option<StepError>,
 }
 
-/// A step AWS refused.
-#[derive(Debug, thiserror::Error)]
-#[error("{step} failed")]
-pub struct ApplyError {
-    /// The step's name (AWS operation).
-    pub step: &'static str,
-    /// AWS's answer.
-    #[source]
-    pub source: AwsError,
-    /// What the steps before it did (their events are still published).
-    pub applied: Box<Applied>,
-}
-
-impl crate::controllers::shared::FailedStep for ApplyError {
-    fn aws_error(&self) -> &AwsError {
-        &self.source
-    }
-}
-
-/// The AWS operation of a step.
-pub fn step_name(step: &Step) -> &'static str {
-    match step {
-        Step::TagTarget { .. } => "TagResource",
-        Step::RegisterTarget { .. } => "RegisterScalableTarget",
-        Step::DeletePolicy { .. } => "DeleteScalingPolicy",
-        Step::PutPolicy(_) => "PutScalingPolicy",
-        Step::DeleteAlarms(_) => "DeleteAlarms",
-        Step::PutAlarm { .. } => "PutMetricAlarm",
-        Step::DeleteScheduledAction { .. } => "DeleteScheduledAction",
-        Step::PutScheduledAction(_) => "PutScheduledAction",
-    }
-}
-
-/// Runs the steps in order.
-pub async fn apply(steps: &[Step], aws: &Arc<AwsClients>) -> Result<Applied, ApplyError> {
+/// Runs the steps in order, up to the first that fails.
+pub async fn apply(steps: &[Step], aws: &Arc<AwsClients>) -> Applied {
     let mut applied = Applied::default();
     for step in steps {
         if let Err(source) = run(step, aws, &mut applied).await {
-            return Err(ApplyError {
-                step: step_name(step),
+            applied.failed = Some(StepError {
+                step: step.name(),
                 source,
-                applied: Box::new(applied),
             });
+            break;
         }
     }
-    Ok(applied)
+    applied
 }
 
 async fn run(step: &Step, aws: &Arc<AwsClients>, applied: &mut Applied) -> Result<(), AwsError> {

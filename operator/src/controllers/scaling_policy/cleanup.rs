@@ -11,6 +11,7 @@ use crds::common::{DeletionPolicy, OWNER_TAG};
 use super::alarms;
 use super::observe::service_target;
 use crate::controllers::Context;
+use crate::controllers::runtime::finalizer::Cleanup;
 use aws::accounts::AwsClients;
 use aws::autoscaling::{RegisterScalableTargetInput, SuspendedState};
 use aws::{AwsError, ErrorKind};
@@ -34,6 +35,14 @@ pub fn target_of(obj: &ScalingPolicy, ctx: &Context) -> Option<(Option<String>, 
 
 /// Runs the clean-up; returns the events to publish: (reason, note).
 pub async fn cleanup(
+    obj: &ScalingPolicy,
+    aws: &Arc<AwsClients>,
+    resource_id: &str,
+) -> Result<Cleanup, AwsError> {
+    events(obj, aws, resource_id).await.map(Cleanup::Done)
+}
+
+async fn events(
     obj: &ScalingPolicy,
     aws: &Arc<AwsClients>,
     resource_id: &str,

@@ -16,7 +16,7 @@ use aws::autoscaling::{
     ScalableTarget, ScalingActivity, ScalingPolicy as AwsPolicy, ScheduledAction, ecs_resource_id,
 };
 use aws::cloudwatch::MetricAlarm;
-use aws::ecs::{Service, ServiceLookup};
+use aws::ecs::{RolloutState, Service, ServiceLookup, ServiceStatus};
 use aws::{AwsError, ErrorKind};
 
 /// The ECS service the policy scales, as the EcsService object names it.
@@ -104,7 +104,7 @@ pub fn rollout_in_progress(
             ));
         }
         if s.primary_deployment()
-            .is_some_and(|d| d.rollout_state.as_deref() == Some("IN_PROGRESS"))
+            .is_some_and(|d| d.rollout_state == Some(RolloutState::InProgress))
         {
             return Some("an ECS deployment is in progress".to_owned());
         }
@@ -149,7 +149,7 @@ pub async fn observe(
         .describe(&target.cluster, &target.service_name, Arc::new(Vec::new()))
         .await
     {
-        Ok(ServiceLookup::Found(s)) if s.status == "ACTIVE" => Some(*s),
+        Ok(ServiceLookup::Found(s)) if s.status == ServiceStatus::Active => Some(*s),
         Ok(_) => None,
         Err(e) if e.kind == ErrorKind::NotFound => None,
         Err(e) => return Err(e),

@@ -10,8 +10,8 @@ use super::alarms;
 use super::diff::{policy_steps, scheduled_steps};
 use super::observe::Observed;
 use super::validate::ValidatedSpec;
-use crate::controllers::Requeue;
 use crate::controllers::conditions::Desired;
+use crate::controllers::runtime::Requeue;
 use aws::autoscaling::{
     PutScalingPolicyInput, RegisterScalableTargetInput, ScheduledAction, SuspendedState, Tag,
 };
@@ -63,6 +63,22 @@ pub enum Step {
     },
     /// Create or replace a scheduled action.
     PutScheduledAction(ScheduledAction),
+}
+
+impl Step {
+    /// The step's name: the AWS action it calls.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::TagTarget { .. } => "TagResource",
+            Step::RegisterTarget { .. } => "RegisterScalableTarget",
+            Step::DeletePolicy { .. } => "DeleteScalingPolicy",
+            Step::PutPolicy(_) => "PutScalingPolicy",
+            Step::DeleteAlarms(_) => "DeleteAlarms",
+            Step::PutAlarm { .. } => "PutMetricAlarm",
+            Step::DeleteScheduledAction { .. } => "DeleteScheduledAction",
+            Step::PutScheduledAction(_) => "PutScheduledAction",
+        }
+    }
 }
 
 /// What the status should say, as far as the plan knows before the steps run.

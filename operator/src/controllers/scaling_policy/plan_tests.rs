@@ -140,10 +140,7 @@ fn cond<'a>(plan: &'a Plan, type_: &str) -> &'a Desired {
 }
 
 fn names(plan: &Plan) -> Vec<&'static str> {
-    plan.steps
-        .iter()
-        .map(super::super::apply::step_name)
-        .collect()
+    plan.steps.iter().map(super::Step::name).collect()
 }
 
 #[test]

@@ -1,14 +1,13 @@
 //! The ScalingPolicy status: computed from the plan's report, the steps' results and AWS, and
 //! written only when it changed.
 
-use crds::common::condition;
 use crds::scaling::{AlarmStatus, PolicyStatus, ScalingActivityStatus, ScalingPolicyStatus};
 use jiff::Timestamp;
 
 use super::apply::Applied;
 use super::observe::Observed;
 use super::plan::{Report, Step};
-use crate::controllers::conditions::{Desired, merge};
+use crate::controllers::conditions::merge;
 
 /// The status after this reconcile.
 pub fn compute(
@@ -118,53 +117,4 @@ fn policies(
     }));
     out.sort_by(|a, b| a.policy_name.cmp(&b.policy_name));
     out
-}
-
-/// The status of a spec that failed validation: Stalled, everything else kept.
-pub fn invalid(
-    prev: &ScalingPolicyStatus,
-    message: String,
-    generation: Option<i64>,
-    now: Timestamp,
-) -> ScalingPolicyStatus {
-    refused(prev, "InvalidSpec", message, generation, now)
-}
-
-/// The status while AWS refuses a step (or the spec is invalid) for a reason only a person can
-/// fix.
-pub fn refused(
-    prev: &ScalingPolicyStatus,
-    reason: &str,
-    message: String,
-    generation: Option<i64>,
-    now: Timestamp,
-) -> ScalingPolicyStatus {
-    let desired = [
-        Desired::no(condition::READY, reason, message.clone()),
-        Desired::no(condition::RECONCILING, reason, ""),
-        Desired::yes(condition::STALLED, reason, message),
-    ];
-    ScalingPolicyStatus {
-        observed_generation: generation,
-        conditions: merge(&prev.conditions, &desired, generation, now),
-        ..prev.clone()
-    }
-}
-
-/// The status while deletion runs.
-pub fn deleting(
-    prev: &ScalingPolicyStatus,
-    message: String,
-    generation: Option<i64>,
-    now: Timestamp,
-) -> ScalingPolicyStatus {
-    let desired = [
-        Desired::no(condition::READY, "Deleting", message.clone()),
-        Desired::yes(condition::RECONCILING, "Deleting", message),
-        Desired::no(condition::STALLED, "Deleting", ""),
-    ];
-    ScalingPolicyStatus {
-        conditions: merge(&prev.conditions, &desired, generation, now),
-        ..prev.clone()
-    }
 }

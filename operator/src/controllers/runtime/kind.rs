@@ -1,0 +1,84 @@
+//! What the runtime needs to know of a kind: its controller name and its status's kstatus
+//! fields (conditions, observed generation, the message rollouts also keep).
+
+use crds::{
+    BlueGreenRollout, BlueGreenRolloutStatus, EcsService, EcsServiceStatus, ScalingPolicy,
+    ScalingPolicyStatus,
+};
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::Resource;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The status of one of the operator's kinds, as far as the runtime writes it.
+pub trait ObjectStatus: Clone + Default + PartialEq + Serialize + Send + Sync {
+    /// Its conditions.
+    fn conditions(&self) -> &[Condition];
+    /// Replaces its conditions and the generation they describe.
+    fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>);
+    /// Sets the one-line message, for kinds whose status keeps one (rollouts).
+    fn set_message(&mut self, _message: &str) {}
+}
+
+/// One of the operator's kinds.
+pub trait ManagedKind:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + Clone
+    + DeserializeOwned
+    + Serialize
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+    /// Its status type.
+    type Status: ObjectStatus;
+    /// The controller's name in metrics and logs.
+    const CONTROLLER: &'static str;
+    /// The status, when it has one.
+    fn current_status(&self) -> Option<&Self::Status>;
+}
+
+macro_rules! managed_kind {
+    ($kind:ty, $status:ty, $controller:literal $(, $($message:tt)*)?) => {
+        impl ManagedKind for $kind {
+            type Status = $status;
+            const CONTROLLER: &'static str = $controller;
+            fn current_status(&self) -> Option<&$status> {
+                self.status.as_ref()
+            }
+        }
+
+        impl ObjectStatus for $status {
+            fn conditions(&self) -> &[Condition] {
+                &self.conditions
+            }
+            fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
+                self.conditions = conditions;
+                self.observed_generation = generation;
+            }
+            $($($message)*)?
+        }
+    };
+}
+
+managed_kind!(EcsService, EcsServiceStatus, "ecsservice");
+managed_kind!(
+    BlueGreenRollout,
+    BlueGreenRolloutStatus,
+    "bluegreenrollout",
+    fn set_message(&mut self, message: &str) {
+        self.message = Some(message.to_owned());
+    }
+);
+managed_kind!(ScalingPolicy, ScalingPolicyStatus, "scalingpolicy");
+
+/// `<namespace>/<name>`: the key of an object in logs and in the backoff table.
+pub fn object_key<K: Resource>(obj: &K) -> String {
+    format!(
+        "{}/{}",
+        obj.meta().namespace.as_deref().unwrap_or_default(),
+        obj.meta().name.as_deref().unwrap_or_default()
+    )
+}
