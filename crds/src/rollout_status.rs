@@ -1,7 +1,7 @@
 //! The BlueGreenRollout status: the phase, the release in flight, the revisions and the verb
 //! requests acted upon — the rollout state machine's memory (re-exported by `rollout`).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -64,9 +64,9 @@ pub struct BlueGreenRolloutStatus {
     /// Why the rollout is paused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pause_conditions: Vec<PauseCondition>,
-    /// When the last release was aborted or rolled back (RFC 3339).
+    /// When the last release was aborted or rolled back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aborted_at: Option<String>,
+    pub aborted_at: Option<Time>,
     /// Why the last release was aborted or rolled back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
@@ -107,17 +107,17 @@ pub enum ReleaseState {
 }
 
 /// The release in flight.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReleaseStatus {
     /// Where it stands.
     pub state: ReleaseState,
-    /// When it started (RFC 3339).
-    pub started_at: String,
-    /// When it entered its state (RFC 3339).
-    pub state_since: String,
-    /// When it last made progress (RFC 3339): the progress deadline counts from here.
-    pub progressed_at: String,
+    /// When it started.
+    pub started_at: Time,
+    /// When it entered its state.
+    pub state_since: Time,
+    /// When it last made progress: the progress deadline counts from here.
+    pub progressed_at: Time,
     /// Engine step: the CodeDeploy status or ECS lifecycle stage last seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
@@ -155,9 +155,9 @@ pub struct HttpCheckStatus {
     pub path: String,
     /// Consecutive successes.
     pub passed: i32,
-    /// When it was last sent (RFC 3339).
+    /// When it was last sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_checked_at: Option<String>,
+    pub last_checked_at: Option<Time>,
     /// What it last got (status code or failure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_result: Option<String>,
@@ -195,13 +195,13 @@ pub struct TrafficWeights {
 }
 
 /// A reason the rollout waits.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PauseCondition {
     /// BlueGreenPause (waiting for promote).
     pub reason: String,
-    /// When the pause started (RFC 3339).
-    pub start_time: String,
+    /// When the pause started.
+    pub start_time: Time,
 }
 
 /// The verb request timestamps the controller has acted on (each once).

@@ -9,7 +9,7 @@ use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
-use super::EXIT_OK;
+use super::exit::EXIT_OK;
 
 /// How often `--watch` reads.
 const WATCH_POLL: Duration = Duration::from_secs(1);

@@ -4,24 +4,18 @@
 //! `ecs-operator.dev/<verb>-requested-at`, never as `.spec` changes. `-n`, `-A`,
 //! `--kubeconfig` and `--context` behave like kubectl's.
 
+pub mod exit;
 pub mod get;
 pub mod status;
 pub mod verbs;
+
+pub use exit::{EXIT_DEGRADED, EXIT_ERROR, EXIT_OK, EXIT_TIMEOUT};
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-
-/// Exit code: the rollout is Healthy (or the command succeeded).
-pub const EXIT_OK: i32 = 0;
-/// Exit code: the rollout is Degraded (rolled back).
-pub const EXIT_DEGRADED: i32 = 1;
-/// Exit code: `status` gave up waiting.
-pub const EXIT_TIMEOUT: i32 = 2;
-/// Exit code: the command could not run (object not found, API error, bad flags).
-pub const EXIT_ERROR: i32 = 3;
 
 /// The plugin's command line.
 #[derive(Debug, Parser)]

@@ -8,8 +8,8 @@ use crds::{BlueGreenRollout, EcsService};
 use kube::ResourceExt;
 use kube::api::Api;
 
+use super::exit::{EXIT_DEGRADED, EXIT_OK, EXIT_TIMEOUT};
 use super::verbs::find;
-use super::{EXIT_DEGRADED, EXIT_OK, EXIT_TIMEOUT};
 
 /// How often the rollout is read.
 const POLL: Duration = Duration::from_millis(500);

@@ -6,7 +6,7 @@ use crds::BlueGreenRollout;
 use kube::ResourceExt;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 
-use super::EXIT_OK;
+use super::exit::EXIT_OK;
 use crate::controllers::blue_green_rollout::verbs::annotation;
 
 /// The rollout `name` in `namespace`: the one of that name, else the one releasing the

@@ -3,12 +3,17 @@
 //! using the right controller and settings), then one step of the state machine, its action
 //! turned into the engine's call. Pure: no IO, no clock.
 
+use std::time::Duration;
+
 use crds::rollout::ReleaseState;
+use jiff::Timestamp;
 
 use super::engine::{self, EngineSettings};
 use super::machine::{self, Action, Inputs, Memory, Revision, Transition, Verb};
 use super::observe::Observed;
 use super::validate::{Engine, ValidatedSpec};
+use crate::controllers::Settings;
+use crate::controllers::runtime::Requeue;
 use aws::codedeploy::{CreateDeploymentInput, DeploymentConfigSpec, DeploymentGroupSpec, Tag};
 use aws::ecs::{DeploymentController, RolloutState, UpdateServiceInput};
 
@@ -64,6 +69,21 @@ pub enum Step {
 }
 
 impl Step {
+    /// Whether the step sets the engine up (CodeDeploy resources, the revision a deployment
+    /// starts from): AWS refusing one stalls the rollout, while engine control steps are retried
+    /// (the deployment may just have moved on).
+    pub fn is_setup(&self) -> bool {
+        matches!(
+            self,
+            Step::CreateDeploymentConfig(_)
+                | Step::CreateApplication { .. }
+                | Step::CreateDeploymentGroup { .. }
+                | Step::UpdateDeploymentGroup(_)
+                | Step::CreateDeployment(_)
+                | Step::UpdateServiceTaskDefinition(_)
+        )
+    }
+
     /// The AWS operation, for events, logs and errors.
     pub fn name(&self) -> &'static str {
         match self {
@@ -351,6 +371,51 @@ pub fn polls(memory: &Memory) -> bool {
         .release
         .as_ref()
         .is_some_and(|r| r.state != ReleaseState::Paused)
+}
+
+/// When the rollout is looked at again: AWS cannot be watched, so every rollout is requeued —
+/// at once after a step or a turn of the release, at the poll interval while AWS moves, at
+/// the wait interval while it waits on a person or another object, at the resync otherwise;
+/// never later than the machine's next due time (a check, the auto-promotion, a deadline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wake {
+    /// The kind of wait.
+    pub requeue: Requeue,
+    /// Something falls due then, whatever AWS does.
+    pub at: Option<Timestamp>,
+}
+
+impl Wake {
+    /// The delay, in the clock's time.
+    pub fn delay(&self, settings: &Settings, now: Timestamp) -> Duration {
+        let mut wait = self.requeue.delay(settings).unwrap_or(settings.resync);
+        if let Some(at) = self.at {
+            let until = at.duration_since(now).as_secs().max(1);
+            wait = wait.min(Duration::from_secs(until.unsigned_abs()));
+        }
+        wait
+    }
+}
+
+/// When to look again after `plan`, the memory being `memory` afterwards.
+pub fn wake(plan: &Plan, memory: &Memory) -> Wake {
+    let moved_on = plan
+        .transition
+        .as_ref()
+        .is_some_and(|t| t.events.iter().any(|e| e.reason.moves_on()));
+    let requeue = if plan.step.is_some() || moved_on {
+        Requeue::Soon
+    } else if polls(memory) {
+        Requeue::Poll
+    } else if plan.waiting.is_some() || memory.release.is_some() {
+        Requeue::Wait
+    } else {
+        Requeue::Idle
+    };
+    Wake {
+        requeue,
+        at: plan.transition.as_ref().and_then(|t| t.next_check),
+    }
 }
 
 #[cfg(test)]

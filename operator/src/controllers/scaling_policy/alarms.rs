@@ -9,7 +9,7 @@ use crds::scaling::{AlarmStatus, ScalingPolicyStatus, StepAlarm};
 use sha2::{Digest, Sha256};
 
 use super::observe::{Observed, ServiceTarget};
-use super::plan::Step;
+use super::step::Step;
 use super::validate::{ValidatedSpec, enum_name};
 use aws::cloudwatch::{Dimension, PutMetricAlarmInput};
 use aws::ecs::Tag;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::plan::Step;
+use super::step::Step;
 use crate::controllers::runtime::StepError;
 use aws::AwsError;
 use aws::accounts::AwsClients;

@@ -3,7 +3,7 @@
 //! `plan`.
 
 use super::observe::{Observed, ServiceTarget};
-use super::plan::Step;
+use super::step::Step;
 use super::validate::{DEFAULT_COOLDOWN, ValidatedSpec};
 use aws::autoscaling::{PolicyConfiguration, PutScalingPolicyInput, ScheduledAction};
 

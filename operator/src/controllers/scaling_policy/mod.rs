@@ -11,6 +11,7 @@ pub mod diff;
 pub mod observe;
 pub mod plan;
 pub mod status;
+pub mod step;
 pub mod validate;
 
 use std::sync::Arc;
@@ -73,7 +74,7 @@ async fn reconcile_steps(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, R
         .await
         .map_err(ReconcileError::Observe)?;
     let plan = plan::plan(&spec, &prev, &observed);
-    tracing::debug!(object = %object_key(obj), steps = ?plan.steps.iter().map(plan::Step::name).collect::<Vec<_>>(), requeue = ?plan.report.requeue, "planned");
+    tracing::debug!(object = %object_key(obj), steps = ?plan.steps.iter().map(step::Step::name).collect::<Vec<_>>(), requeue = ?plan.report.requeue, "planned");
     let mut applied = apply::Applied::default();
     if !plan.steps.is_empty() {
         finalizer::ensure(&api, obj).await?;

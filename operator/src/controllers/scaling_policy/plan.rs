@@ -9,77 +9,11 @@ use crds::scaling::{AlarmStatus, CapacityStatus, ScalingPolicyStatus};
 use super::alarms;
 use super::diff::{policy_steps, scheduled_steps};
 use super::observe::Observed;
+use super::step::Step;
 use super::validate::ValidatedSpec;
 use crate::controllers::conditions::Desired;
 use crate::controllers::runtime::Requeue;
-use aws::autoscaling::{
-    PutScalingPolicyInput, RegisterScalableTargetInput, ScheduledAction, SuspendedState, Tag,
-};
-use aws::cloudwatch::PutMetricAlarmInput;
-
-/// One AWS mutation. A plan's steps run in order; each is idempotent.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Step {
-    /// Take over an untagged scalable target by tagging it.
-    TagTarget {
-        /// Target ARN.
-        arn: String,
-        /// The owner tag.
-        tags: Vec<Tag>,
-    },
-    /// Register the target, or change its min/max or suspended state.
-    RegisterTarget {
-        /// The call.
-        input: RegisterScalableTargetInput,
-        /// What differed.
-        why: Vec<String>,
-    },
-    /// Delete a policy the spec no longer has.
-    DeletePolicy {
-        /// Target resource id.
-        resource_id: String,
-        /// Policy name.
-        name: String,
-    },
-    /// Create or replace a policy.
-    PutPolicy(PutScalingPolicyInput),
-    /// Delete the alarms of step policies the spec no longer has (before the policies).
-    DeleteAlarms(Vec<String>),
-    /// Create or replace a step policy's alarm, its action the policy's ARN.
-    PutAlarm {
-        /// The alarm, without actions.
-        input: PutMetricAlarmInput,
-        /// The step policy it drives.
-        policy_name: String,
-        /// The policy's ARN when it already exists (else the one a PutPolicy step answers).
-        policy_arn: Option<String>,
-    },
-    /// Delete a scheduled action the spec no longer has.
-    DeleteScheduledAction {
-        /// Target resource id.
-        resource_id: String,
-        /// Action name.
-        name: String,
-    },
-    /// Create or replace a scheduled action.
-    PutScheduledAction(ScheduledAction),
-}
-
-impl Step {
-    /// The step's name: the AWS action it calls.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Step::TagTarget { .. } => "TagResource",
-            Step::RegisterTarget { .. } => "RegisterScalableTarget",
-            Step::DeletePolicy { .. } => "DeleteScalingPolicy",
-            Step::PutPolicy(_) => "PutScalingPolicy",
-            Step::DeleteAlarms(_) => "DeleteAlarms",
-            Step::PutAlarm { .. } => "PutMetricAlarm",
-            Step::DeleteScheduledAction { .. } => "DeleteScheduledAction",
-            Step::PutScheduledAction(_) => "PutScheduledAction",
-        }
-    }
-}
+use aws::autoscaling::{RegisterScalableTargetInput, SuspendedState, Tag};
 
 /// What the status should say, as far as the plan knows before the steps run.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,8 +5,8 @@
 use super::*;
 use crate::controllers::scaling_policy::observe::ServiceTarget;
 use crate::controllers::scaling_policy::validate::validate;
-use aws::autoscaling::PolicyConfiguration;
 use aws::autoscaling::{PolicyAlarm, ScalableTarget, ScalingPolicy as AwsPolicy};
+use aws::autoscaling::{PolicyConfiguration, ScheduledAction};
 use aws::ecs::{Deployment, Service};
 use crds::ScalingPolicy;
 use crds::scaling::AlarmStatus;

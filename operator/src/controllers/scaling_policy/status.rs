@@ -6,7 +6,8 @@ use jiff::Timestamp;
 
 use super::apply::Applied;
 use super::observe::Observed;
-use super::plan::{Report, Step};
+use super::plan::Report;
+use super::step::Step;
 use crate::controllers::conditions::merge;
 
 /// The status after this reconcile.

@@ -1,10 +1,12 @@
-//! The release in flight, state by state: what the engine view, the gates (alarms, HTTP
-//! checks, auto-promotion, progress deadline) and the verbs make of it. Pure, like `machine`.
+//! The release in flight, state by state: what the engine view and the gates (alarms, HTTP
+//! checks, auto-promotion, progress deadline) make of it. Pure.
 
 use crds::rollout::ReleaseState;
 use jiff::SignedDuration;
 
-use super::machine::{Action, CheckProgress, EngineView, Gates, Inputs, StateExt, Transition};
+use super::inputs::{EngineView, Gates, Inputs};
+use super::memory::{CheckProgress, StateExt};
+use super::transition::{Action, Reason, Transition};
 
 /// Advances the release in flight by one step.
 pub(super) fn advance(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
@@ -119,7 +121,7 @@ fn deploying(t: &mut Transition, inputs: &Inputs) {
         EngineView::None => {
             // The deployment is gone (or was never created): start it again.
             t.event(
-                "DeploymentMissing",
+                Reason::DeploymentMissing,
                 "the engine shows no deployment for the release; starting it again",
                 true,
             );
@@ -132,7 +134,11 @@ fn deploying(t: &mut Transition, inputs: &Inputs) {
             } else {
                 t.enter(ReleaseState::Verifying, inputs.now);
                 t.release_mut().checks.clear();
-                t.event("GateReached", "the new revision serves test traffic", false);
+                t.event(
+                    Reason::GateReached,
+                    "the new revision serves test traffic",
+                    false,
+                );
             }
         }
         _ => follow(t, inputs, ReleaseState::Deploying),
@@ -210,7 +216,7 @@ fn verifying(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
     if !gates.auto_promotion_enabled {
         t.enter(ReleaseState::Paused, now);
         t.event(
-            "WaitingForPromotion",
+            Reason::WaitingForPromotion,
             "checks passed; `kubectl ecs promote` moves production traffic",
             false,
         );

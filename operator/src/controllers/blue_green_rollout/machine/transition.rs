@@ -1,19 +1,143 @@
-//! The machine's transitions that change its memory: the verbs, starting a release, adopting
-//! the live revision, and finishing a release (success makes it stable; failure remembers the
-//! bad hash and the reason). Pure, like `machine`.
+//! The outcome of one step — the next memory, at most one engine action, the events — and the
+//! transitions that change the memory: the verbs, starting a release, adopting the live
+//! revision, finishing a release (success makes it stable; failure remembers the bad hash and
+//! the reason). Pure.
 
 use crds::rollout::ReleaseState;
 use jiff::Timestamp;
 
-use super::machine::{Event, Inputs, Release, Revision, Transition, Verb, short};
+use super::inputs::{Inputs, Verb};
+use super::memory::{Memory, Release, Revision, short};
+
+/// An engine action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// CreateDeployment / UpdateService to the target revision.
+    StartDeployment {
+        /// Revision.
+        task_definition_arn: String,
+    },
+    /// ContinueDeployment(READY_WAIT) / ContinueServiceDeployment(CONTINUE).
+    Continue {
+        /// PAUSE hook (ECS-native).
+        hook_id: Option<String>,
+    },
+    /// ContinueDeployment(TERMINATION_WAIT).
+    SkipBake,
+    /// StopDeployment(rollback) / StopServiceDeployment(ROLLBACK).
+    Stop {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Why the machine publishes an event: the event's reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// A release of the desired revision started.
+    ReleaseStarted,
+    /// `rollback` started a release of the previous stable revision.
+    RollbackStarted,
+    /// The engine shows no deployment for the release: it is started again.
+    DeploymentMissing,
+    /// The new revision serves test traffic.
+    GateReached,
+    /// The checks passed; the release waits for `promote`.
+    WaitingForPromotion,
+    /// `promote` (or `promote --full`) was acted on.
+    PromotionRequested,
+    /// The release is being aborted: the engine rolls back.
+    RolloutAborting,
+    /// The deployment completed before the abort could roll it back.
+    AbortTooLate,
+    /// The released revision serves production.
+    RolloutCompleted,
+    /// The previous stable revision serves production again.
+    RollbackCompleted,
+    /// The release failed or was aborted; the stable revision serves.
+    RolloutRolledBack,
+    /// `abort` with no release in flight.
+    NothingToAbort,
+    /// `promote` with no release in flight.
+    NothingToPromote,
+    /// `retry` while a release is in flight.
+    NothingToRetry,
+    /// `rollback` with no previous stable revision.
+    NothingToRollBackTo,
+    /// `retry`: the failed revision may be released again.
+    RetryRequested,
+}
+
+impl Reason {
+    /// The event reason (PascalCase).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::ReleaseStarted => "ReleaseStarted",
+            Reason::RollbackStarted => "RollbackStarted",
+            Reason::DeploymentMissing => "DeploymentMissing",
+            Reason::GateReached => "GateReached",
+            Reason::WaitingForPromotion => "WaitingForPromotion",
+            Reason::PromotionRequested => "PromotionRequested",
+            Reason::RolloutAborting => "RolloutAborting",
+            Reason::AbortTooLate => "AbortTooLate",
+            Reason::RolloutCompleted => "RolloutCompleted",
+            Reason::RollbackCompleted => "RollbackCompleted",
+            Reason::RolloutRolledBack => "RolloutRolledBack",
+            Reason::NothingToAbort => "NothingToAbort",
+            Reason::NothingToPromote => "NothingToPromote",
+            Reason::NothingToRetry => "NothingToRetry",
+            Reason::NothingToRollBackTo => "NothingToRollBackTo",
+            Reason::RetryRequested => "RetryRequested",
+        }
+    }
+
+    /// A release (or a rollback) started: its deployment is created next.
+    pub fn starts_release(self) -> bool {
+        matches!(self, Reason::ReleaseStarted | Reason::RollbackStarted)
+    }
+
+    /// A release ended (either way) or started: the next step follows at once.
+    pub fn moves_on(self) -> bool {
+        matches!(
+            self,
+            Reason::ReleaseStarted
+                | Reason::RollbackStarted
+                | Reason::RolloutAborting
+                | Reason::RolloutCompleted
+                | Reason::RollbackCompleted
+                | Reason::RolloutRolledBack
+        )
+    }
+}
+
+/// An event to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Why.
+    pub reason: Reason,
+    /// Note.
+    pub message: String,
+    /// Warning rather than Normal.
+    pub warning: bool,
+}
+
+/// The outcome of a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// The next memory.
+    pub memory: Memory,
+    /// At most one engine action.
+    pub action: Option<Action>,
+    /// Events.
+    pub events: Vec<Event>,
+    /// Verbs acted upon (all pending ones).
+    pub handled: Vec<Verb>,
+    /// When something is due without AWS changing (a check, the auto-promotion, a deadline).
+    pub next_check: Option<Timestamp>,
+}
 
 impl Transition {
-    pub(super) fn event(
-        &mut self,
-        reason: &'static str,
-        message: impl Into<String>,
-        warning: bool,
-    ) {
+    pub(super) fn event(&mut self, reason: Reason, message: impl Into<String>, warning: bool) {
         self.events.push(Event {
             reason,
             message: message.into(),
@@ -43,7 +167,7 @@ impl Transition {
         }
         r.abort_reason = Some(reason.clone());
         self.enter(ReleaseState::Aborting, now);
-        self.event("RolloutAborting", reason, true);
+        self.event(Reason::RolloutAborting, reason, true);
     }
 
     pub(super) fn earliest(&mut self, at: Timestamp) {
@@ -61,20 +185,22 @@ impl Transition {
             (Verb::Abort | Verb::Rollback, Some(ReleaseState::Aborting)) => {}
             (Verb::Abort, Some(_)) => self.abort("aborted by request".to_owned(), now),
             (Verb::Rollback, Some(_)) => self.abort("rollback requested".to_owned(), now),
-            (Verb::Abort, None) => self.event("NothingToAbort", "no release is in flight", false),
+            (Verb::Abort, None) => {
+                self.event(Reason::NothingToAbort, "no release is in flight", false)
+            }
             (Verb::Rollback, None) => self.rollback_to_previous(inputs),
             (Verb::Retry, None) => {
                 if self.memory.bad_hash.take().is_some() {
                     self.memory.failure = None;
                     self.event(
-                        "RetryRequested",
+                        Reason::RetryRequested,
                         "the failed revision may be released again",
                         false,
                     );
                 }
             }
             (Verb::Retry, Some(_)) => {
-                self.event("NothingToRetry", "a release is in flight", false);
+                self.event(Reason::NothingToRetry, "a release is in flight", false);
             }
             (Verb::Promote | Verb::PromoteFull, Some(state)) => {
                 let full = verb == Verb::PromoteFull;
@@ -89,13 +215,13 @@ impl Transition {
                     _ => {}
                 }
                 self.event(
-                    "PromotionRequested",
+                    Reason::PromotionRequested,
                     format!("{verb:?} at {state:?}"),
                     false,
                 );
             }
             (Verb::Promote | Verb::PromoteFull, None) => {
-                self.event("NothingToPromote", "no release is in flight", false);
+                self.event(Reason::NothingToPromote, "no release is in flight", false);
             }
         }
     }
@@ -105,7 +231,7 @@ impl Transition {
     pub(super) fn rollback_to_previous(&mut self, inputs: &Inputs) {
         let Some(previous) = self.memory.previous_stable.clone() else {
             self.event(
-                "NothingToRollBackTo",
+                Reason::NothingToRollBackTo,
                 "no previous stable revision is known",
                 false,
             );
@@ -128,9 +254,9 @@ impl Transition {
     pub(super) fn start(&mut self, target: Revision, rollback: bool, now: Timestamp) {
         self.event(
             if rollback {
-                "RollbackStarted"
+                Reason::RollbackStarted
             } else {
-                "ReleaseStarted"
+                Reason::ReleaseStarted
             },
             format!("releasing {}", short(&target.task_definition_arn)),
             false,
@@ -192,7 +318,7 @@ impl Transition {
         };
         if r.state == ReleaseState::Aborting {
             self.event(
-                "AbortTooLate",
+                Reason::AbortTooLate,
                 "the deployment completed before the abort could roll it back",
                 true,
             );
@@ -214,9 +340,9 @@ impl Transition {
         let _ = now;
         self.event(
             if r.rollback {
-                "RollbackCompleted"
+                Reason::RollbackCompleted
             } else {
-                "RolloutCompleted"
+                Reason::RolloutCompleted
             },
             message,
             false,
@@ -244,6 +370,6 @@ impl Transition {
         );
         self.memory.failure = Some(reason);
         self.memory.aborted_at = Some(now);
-        self.event("RolloutRolledBack", message, true);
+        self.event(Reason::RolloutRolledBack, message, true);
     }
 }

@@ -76,7 +76,7 @@ fn state(t: &Transition) -> Option<S> {
 }
 
 fn reasons(t: &Transition) -> Vec<&'static str> {
-    t.events.iter().map(|e| e.reason).collect()
+    t.events.iter().map(|e| e.reason.as_str()).collect()
 }
 
 fn progressing(step: &str) -> EngineView {
