@@ -3,26 +3,18 @@
 //! first advances the world to the clock's `now`; services with nothing to do cost nothing.
 //! CodeDeploy deployments progress as ECS blue/green runs, so CodeDeploy has no step of its own.
 
-use jiff::Timestamp;
-
 use crate::arn;
 use crate::autoscaling::AutoScalingState;
 use crate::cloudwatch::alarms::AlarmState;
 use crate::cloudwatch::metrics::MetricsState;
 use crate::codedeploy::CodeDeployState;
-use crate::ecs::engine::{EcsEnv, advance_service, next_event};
+use crate::ecs::engine::{advance_service, next_event};
+use crate::ecs::env::EcsEnv;
 use crate::ecs::model::{Cluster, EcsState};
 use crate::elb::ElbState;
 use crate::network::{IamState, NetworkState};
 use crate::seed::SimSeed;
-
-/// Simulated time in whole seconds since the Unix epoch: the world moves in 1 s steps.
-pub(crate) type Secs = i64;
-
-/// A simulated second as a timestamp.
-pub(crate) fn to_timestamp(secs: Secs) -> Timestamp {
-    Timestamp::from_second(secs).unwrap_or(Timestamp::MAX)
-}
+use crate::time::Secs;
 
 /// Everything in the simulated account.
 #[derive(Debug, Clone)]

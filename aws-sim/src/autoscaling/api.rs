@@ -5,8 +5,8 @@
 
 use async_trait::async_trait;
 
-use crate::SimAws;
-use crate::ecs::validate::merge_tags;
+use crate::account::SimAws;
+use crate::ecs::tags::merge_tags;
 use crate::gate::Operation;
 use aws::autoscaling::{
     AutoScalingApi, PutScalingPolicyInput, PutScalingPolicyOutput, RegisterScalableTargetInput,
@@ -204,10 +204,5 @@ impl SimAws {
             all.sort_by_key(|a| a.activity.start_time);
             all
         })
-    }
-
-    /// Sum of mutating Application Auto Scaling calls (failed ones included).
-    pub fn autoscaling_write_calls(&self) -> u64 {
-        self.lock().gate.mutating_calls("application-autoscaling:")
     }
 }

@@ -10,7 +10,8 @@
 use crate::autoscaling::{Activity, SimTarget};
 use crate::cloudwatch::metrics::Utilisation;
 use crate::ecs::model::SERVICE_ACTIVE;
-use crate::world::{Secs, World};
+use crate::time::Secs;
+use crate::world::World;
 use aws::autoscaling::{PolicyConfiguration, parse_ecs_resource_id};
 use aws::ecs::UpdateServiceInput;
 

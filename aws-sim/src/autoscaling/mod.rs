@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use jiff::tz::TimeZone;
 
 use crate::arn::hex16;
-use crate::world::{Secs, to_timestamp};
+use crate::time::{Secs, to_timestamp};
 use aws::autoscaling::schedule::Schedule;
 use aws::autoscaling::{
     PolicyAlarm, PolicyConfiguration, ScalableTarget, ScalingActivity, ScheduledAction,

@@ -8,7 +8,8 @@
 use crate::autoscaling::SimPolicy;
 use crate::cloudwatch::alarms::{ALARM_ALARM, ALARM_OK};
 use crate::cloudwatch::metrics::Utilisation;
-use crate::world::{Secs, World};
+use crate::time::Secs;
+use crate::world::World;
 use aws::autoscaling::{PolicyAlarm, PolicyConfiguration, StepScalingConfiguration};
 use aws::cloudwatch::PutMetricAlarmInput;
 

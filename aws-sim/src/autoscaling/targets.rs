@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use crate::arn::alarm_arn;
 use crate::autoscaling::{SimPolicy, SimScheduled, SimTarget};
 use crate::ecs::model::SERVICE_ACTIVE;
-use crate::world::{Secs, World};
+use crate::time::Secs;
+use crate::world::World;
 use aws::autoscaling::schedule;
 use aws::autoscaling::{
     PolicyAlarm, PolicyConfiguration, PutScalingPolicyInput, PutScalingPolicyOutput,

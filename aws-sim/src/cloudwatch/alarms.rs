@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::arn;
 use crate::seed::SimSeed;
-use crate::world::Secs;
+use crate::time::Secs;
 
 /// OK.
 pub const ALARM_OK: &str = "OK";

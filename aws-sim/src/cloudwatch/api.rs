@@ -5,11 +5,12 @@
 
 use async_trait::async_trait;
 
-use crate::SimAws;
+use crate::account::SimAws;
 use crate::arn;
 use crate::cloudwatch::alarms::{ALARM_INSUFFICIENT_DATA, Alarm};
 use crate::gate::Operation;
-use crate::world::{Secs, World};
+use crate::time::Secs;
+use crate::world::World;
 use aws::cloudwatch::{CloudWatchApi, MetricAlarm, PutMetricAlarmInput};
 use aws::error::{AwsError, AwsResult};
 

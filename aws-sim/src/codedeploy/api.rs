@@ -4,9 +4,10 @@
 
 use async_trait::async_trait;
 
-use crate::SimAws;
+use crate::account::SimAws;
 use crate::gate::Operation;
-use crate::world::{Secs, World};
+use crate::time::Secs;
+use crate::world::World;
 use aws::codedeploy::{
     ApplicationInfo, CodeDeployApi, CreateDeploymentInput, DeploymentConfigSpec,
     DeploymentGroupInfo, DeploymentGroupSpec, DeploymentInfo, DeploymentStatus, Tag,

@@ -10,7 +10,8 @@ use crate::ecs::blue_green::start::start_code_deploy_run;
 use crate::ecs::blue_green::{self, Controller, Failure, HookSpec, RunPlan, Shift, Stage};
 use crate::ecs::engine::{next_event, schedule};
 use crate::ecs::model::SimService;
-use crate::world::{Secs, World};
+use crate::time::Secs;
+use crate::world::World;
 use aws::codedeploy::{
     ACTIVE_DEPLOYMENT_STATUSES, CreateDeploymentInput, DeploymentGroupSpec, DeploymentInfo,
     DeploymentStatus, TrafficRoutingConfig,

@@ -10,8 +10,8 @@ pub(crate) mod groups;
 
 use std::collections::BTreeMap;
 
-use crate::ecs::blue_green::{BlueGreenRun, Controller, Stage};
-use crate::world::{Secs, to_timestamp};
+use crate::ecs::blue_green::model::{BlueGreenRun, Controller, Stage};
+use crate::time::{Secs, to_timestamp};
 use aws::codedeploy::{
     DeploymentGroupSpec, DeploymentInfo, DeploymentStatus, Tag, TrafficRoutingConfig,
 };

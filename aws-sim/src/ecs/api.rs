@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::SimAws;
+use crate::account::SimAws;
 use crate::gate::Operation;
 use aws::ecs::{
     CreateServiceInput, EcsApi, Service, ServiceDeployment, ServiceLookup, ServiceRevision, Tag,

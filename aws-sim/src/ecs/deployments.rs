@@ -3,11 +3,11 @@
 //! (older deployments INACTIVE). Decides nothing about tasks.
 
 use crate::arn;
-use crate::ecs::engine::EcsEnv;
+use crate::ecs::env::EcsEnv;
 use crate::ecs::model::{
     CompletedRef, Rollout, ServiceDeploymentRec, SimDeployment, SimService, sd_status,
 };
-use crate::world::Secs;
+use crate::time::Secs;
 
 /// What starts a deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]

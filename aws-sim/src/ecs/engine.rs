@@ -2,65 +2,15 @@
 //! failed, stopped; DRAINING deadline) and at each event lets the service's deployment strategy
 //! start and stop tasks. Knows nothing of how a strategy decides.
 
-use crate::cloudwatch::alarms::AlarmState;
 use crate::ecs::blue_green::start;
-use crate::ecs::model::{SERVICE_DRAINING, SERVICE_INACTIVE, SimService};
+use crate::ecs::env::EcsEnv;
+use crate::ecs::model::{SERVICE_DRAINING, SERVICE_INACTIVE, SimService, Strategy};
 use crate::ecs::rolling::rolling_step;
-use crate::ecs::task_definitions::TaskDefinitions;
 use crate::ecs::tasks::stop;
-use crate::elb::ElbState;
-use crate::network::IamState;
-use crate::world::Secs;
+use crate::time::Secs;
 
 /// A deleted service stays DRAINING at least this long, even without tasks.
 pub const DRAIN_MIN_SECS: Secs = 5;
-
-/// What the engine reads from the rest of the account.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct EcsEnv<'a> {
-    /// Region.
-    pub region: &'a str,
-    /// Account id.
-    pub account: &'a str,
-    /// Task definitions (what a launch runs).
-    pub task_definitions: &'a TaskDefinitions,
-    /// IAM roles (task and execution roles must exist).
-    pub iam: &'a IamState,
-    /// Target groups (deregistration delay).
-    pub elb: &'a ElbState,
-    /// Alarms (deployment alarms).
-    pub alarms: &'a AlarmState,
-}
-
-/// deploymentConfiguration.strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Strategy {
-    /// ROLLING (default).
-    Rolling,
-    /// BLUE_GREEN.
-    BlueGreen,
-    /// LINEAR.
-    Linear,
-    /// CANARY.
-    Canary,
-}
-
-impl Strategy {
-    /// The strategy a service is configured with.
-    pub fn of(svc: &SimService) -> Self {
-        let strategy = svc
-            .config
-            .deployment_configuration
-            .as_ref()
-            .and_then(|d| d.strategy.as_deref());
-        match strategy {
-            Some("BLUE_GREEN") => Strategy::BlueGreen,
-            Some("LINEAR") => Strategy::Linear,
-            Some("CANARY") => Strategy::Canary,
-            _ => Strategy::Rolling,
-        }
-    }
-}
 
 /// The next time after the service's cursor when something happens to it.
 pub(crate) fn next_event(svc: &SimService) -> Option<Secs> {

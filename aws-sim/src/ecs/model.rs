@@ -1,12 +1,14 @@
 //! ECS state of the simulated account: clusters, services, their deployments, tasks, service
 //! deployments and revisions, and how they look through the API (`Service`, `Deployment`, …).
-//! Plain data and views; the rules that move it live in `ecs_engine`, `ecs_rollout`,
-//! `ecs_deploy` and `ecs_services`.
+//! Plain data and views, and the deployment strategy a service is configured with; the rules
+//! that move it live in `ecs::engine`, `ecs::deployments`, `ecs::rolling`, `ecs::blue_green`
+//! and `ecs::services`.
 
 use std::collections::BTreeMap;
 
+use crate::ecs::blue_green::model::BlueGreenRun;
 use crate::ecs::task_definitions::TaskDefinitions;
-use crate::world::{Secs, to_timestamp};
+use crate::time::{Secs, to_timestamp};
 use aws::ecs::{
     Deployment, DeploymentController, DeploymentStatus, Service, ServiceConfig, ServiceDeployment,
     ServiceRevision, Tag,
@@ -227,7 +229,7 @@ pub(crate) struct SimService {
     /// Next task sequence number.
     pub next_task_seq: u64,
     /// The latest blue/green run (ECS-native strategies and CodeDeploy task sets).
-    pub bluegreen: Option<crate::ecs::blue_green::BlueGreenRun>,
+    pub bluegreen: Option<BlueGreenRun>,
 }
 
 impl SimService {
@@ -330,6 +332,36 @@ impl SimService {
             service_revision_arn: arn.to_owned(),
             task_definition: td.clone(),
         })
+    }
+}
+
+/// deploymentConfiguration.strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strategy {
+    /// ROLLING (default).
+    Rolling,
+    /// BLUE_GREEN.
+    BlueGreen,
+    /// LINEAR.
+    Linear,
+    /// CANARY.
+    Canary,
+}
+
+impl Strategy {
+    /// The strategy a service is configured with.
+    pub fn of(svc: &SimService) -> Self {
+        let strategy = svc
+            .config
+            .deployment_configuration
+            .as_ref()
+            .and_then(|d| d.strategy.as_deref());
+        match strategy {
+            Some("BLUE_GREEN") => Strategy::BlueGreen,
+            Some("LINEAR") => Strategy::Linear,
+            Some("CANARY") => Strategy::Canary,
+            _ => Strategy::Rolling,
+        }
     }
 }
 

@@ -4,10 +4,10 @@
 //! PRIMARY. A blue/green strategy module sits next to this one and reuses `ecs_rollout`.
 
 use crate::ecs::deployments::{complete_primary, fail_primary};
-use crate::ecs::engine::{EcsEnv, Strategy};
-use crate::ecs::model::{Rollout, SimService, SimTask};
+use crate::ecs::env::EcsEnv;
+use crate::ecs::model::{Rollout, SimService, SimTask, Strategy};
 use crate::ecs::tasks::{LaunchSpec, stop};
-use crate::world::Secs;
+use crate::time::Secs;
 
 /// Fails the PRIMARY deployment when its alarms fire or the circuit breaker trips.
 fn check_failures(svc: &mut SimService, now: Secs, env: &EcsEnv<'_>) {

@@ -13,7 +13,8 @@ use crate::ecs::errors::{
     cluster_not_found, conflict, invalid_parameter, service_deployment_not_found, service_not_found,
 };
 use crate::ecs::model::{SimService, sd_status};
-use crate::world::{Secs, World};
+use crate::time::Secs;
+use crate::world::World;
 use aws::ecs::{ServiceDeployment, ServiceRevision};
 use aws::error::AwsResult;
 

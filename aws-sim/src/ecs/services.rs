@@ -11,12 +11,13 @@ use crate::ecs::errors::{
     task_definition_inactive, task_definition_not_found,
 };
 use crate::ecs::model::{SERVICE_ACTIVE, SERVICE_DRAINING, SimService};
+use crate::ecs::tags::{merge_tags, validate_tags};
 use crate::ecs::task_definitions::{TD_ACTIVE, TaskDefRecord};
 use crate::ecs::validate::{
-    code_deploy_refuses, fill_defaults, merge_tags, needs_new_deployment, validate_service,
-    validate_tags,
+    code_deploy_refuses, fill_defaults, needs_new_deployment, validate_service,
 };
-use crate::world::{Secs, World};
+use crate::time::Secs;
+use crate::world::World;
 use aws::ecs::{
     CreateServiceInput, DESCRIBE_SERVICES_BATCH, DeploymentController, Service, ServiceConfig,
     ServiceLookup, Tag, UpdateServiceInput,

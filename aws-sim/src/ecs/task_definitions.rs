@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use crate::arn;
 use crate::ecs::errors::client_exception;
-use crate::ecs::validate::validate_tags;
-use crate::world::{Secs, to_timestamp};
+use crate::ecs::tags::validate_tags;
+use crate::time::{Secs, to_timestamp};
 use aws::ecs::{Tag, TaskDefinition, TaskDefinitionInput};
 use aws::error::AwsResult;
 

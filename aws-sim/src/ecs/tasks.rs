@@ -19,7 +19,7 @@ use crate::ecs::model::SimTask;
 use crate::ecs::task_definitions::TaskDefRecord;
 use crate::elb::ElbState;
 use crate::network::IamState;
-use crate::world::Secs;
+use crate::time::Secs;
 use aws::ecs::ServiceConfig;
 
 /// Fewest seconds from launch to PENDING.

@@ -1,6 +1,7 @@
 //! The checks CreateService and UpdateService make before changing anything (launch type and
-//! task definition compatibility, network, load balancers, deployment configuration, tags), and
-//! the defaults AWS fills into a service configuration. Pure: reads state, changes nothing.
+//! task definition compatibility, network, load balancers, deployment configuration), and the
+//! defaults AWS fills into a service configuration. Pure: reads state, changes nothing. The tag
+//! rules are `ecs::tags`.
 
 use crate::ecs::errors::{
     invalid_parameter, security_group_not_found, subnet_not_found, target_group_not_found,
@@ -8,7 +9,7 @@ use crate::ecs::errors::{
 use crate::ecs::task_definitions::TaskDefRecord;
 use crate::elb::ElbState;
 use crate::network::NetworkState;
-use aws::ecs::{CircuitBreaker, DeploymentConfiguration, ServiceConfig, Tag};
+use aws::ecs::{CircuitBreaker, DeploymentConfiguration, ServiceConfig};
 use aws::error::AwsResult;
 
 /// Fills in what AWS reports for members the caller left out: launchType EC2 when neither a
@@ -281,42 +282,6 @@ fn validate_deployment_configuration(config: &ServiceConfig) -> AwsResult<()> {
         ));
     }
     Ok(())
-}
-
-/// Tag rules shared by every taggable resource: at most 50, keys 1–128 characters, values at
-/// most 256, and no `aws:` prefix.
-pub(crate) fn validate_tags(tags: &[Tag]) -> AwsResult<()> {
-    if tags.len() > 50 {
-        return Err(invalid_parameter("Tags can have at most 50 items."));
-    }
-    for tag in tags {
-        if tag.key.is_empty() || tag.key.chars().count() > 128 {
-            return Err(invalid_parameter(
-                "Tag keys must be between 1 and 128 characters.",
-            ));
-        }
-        if tag.value.chars().count() > 256 {
-            return Err(invalid_parameter(
-                "Tag values must be at most 256 characters.",
-            ));
-        }
-        if tag.key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(invalid_parameter(
-                "Tag keys with the prefix 'aws:' are reserved for AWS use.",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Merges `new` into `tags` (a key present in both takes the new value).
-pub(crate) fn merge_tags(tags: &mut Vec<Tag>, new: Vec<Tag>) {
-    for tag in new {
-        match tags.iter_mut().find(|t| t.key == tag.key) {
-            Some(existing) => existing.value = tag.value,
-            None => tags.push(tag),
-        }
-    }
 }
 
 /// Whether a configuration change needs a new deployment (new tasks): network, load balancers,

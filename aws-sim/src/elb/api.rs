@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 
-use crate::SimAws;
+use crate::account::SimAws;
 use crate::arn;
 use crate::ecs::blue_green::start::rule_weights;
 use crate::elb::{Listener, LoadBalancer, WeightedTarget};

@@ -13,10 +13,11 @@
 
 use async_trait::async_trait;
 
-use crate::SimAws;
+use crate::account::SimAws;
 use crate::ecs::blue_green::start::task_target_group;
 use crate::gate::Operation;
-use crate::world::{Secs, World};
+use crate::time::Secs;
+use crate::world::World;
 use aws::probe::{ProbeResult, TestTrafficProbe};
 
 /// probe:HttpGet.

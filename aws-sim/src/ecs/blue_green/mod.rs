@@ -13,10 +13,10 @@ pub(crate) mod start;
 
 pub(crate) use crate::ecs::blue_green::model::*;
 use crate::ecs::deployments::complete_primary;
-use crate::ecs::engine::EcsEnv;
+use crate::ecs::env::EcsEnv;
 use crate::ecs::model::{Rollout, SimService, sd_status};
 use crate::ecs::tasks::{LaunchSpec, stop};
-use crate::world::Secs;
+use crate::time::Secs;
 
 /// Runs the service's active blue/green run at `now`: hook timeouts, alarms, traffic steps,
 /// stage transitions, green launches, blue clean-up, rollback completion.

@@ -2,7 +2,7 @@
 //! run was started with and where it stands. The behaviour that moves a run is `ecs_bluegreen`.
 
 use crate::arn;
-use crate::world::Secs;
+use crate::time::Secs;
 
 /// Seconds an AWS_LAMBDA hook takes to succeed (the simulator runs no Lambda).
 pub const LAMBDA_HOOK_SECS: Secs = 5;

@@ -4,11 +4,12 @@
 //! target group serves which tasks, the listener weights a run holds, and the lifecycle stage
 //! and hooks DescribeServiceDeployments shows.
 
-use crate::ecs::blue_green::{BlueGreenRun, Controller, HookSpec, RunPlan, Shift, Stage, step};
+use crate::ecs::blue_green::model::{BlueGreenRun, Controller, HookSpec, RunPlan, Shift, Stage};
+use crate::ecs::blue_green::step;
 use crate::ecs::deployments::{Cause, start_deployment};
-use crate::ecs::engine::{EcsEnv, Strategy};
-use crate::ecs::model::{SimService, SimTask};
-use crate::world::{Secs, to_timestamp};
+use crate::ecs::env::EcsEnv;
+use crate::ecs::model::{SimService, SimTask, Strategy};
+use crate::time::{Secs, to_timestamp};
 use aws::ecs::{DeploymentController, LifecycleHookDetail, ServiceDeployment};
 
 /// Default PAUSE hook timeout when the hook names none (minutes).
