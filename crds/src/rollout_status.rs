@@ -173,6 +173,10 @@ pub struct CodeDeployStatus {
     pub deployment_group_name: String,
     /// Deployment config name.
     pub deployment_config_name: String,
+    /// The Region they live in (absent: the operator's default Region). Kept so deletion
+    /// finds them even after the EcsService, which names the Region, is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// Hash of the configuration last found in sync (skips the reads until the spec changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synced_hash: Option<String>,

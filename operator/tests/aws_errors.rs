@@ -73,7 +73,9 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<String> {
         let header = |name: &str| {
             head.lines().find_map(|l| {
                 let (k, v) = l.split_once(':')?;
-                k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_owned())
             })
         };
         let length: usize = header("content-length")?.parse().ok()?;

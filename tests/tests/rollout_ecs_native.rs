@@ -371,3 +371,69 @@ async fn a_rollout_added_to_a_running_service_takes_it_over_without_a_release() 
     );
     sb.shutdown().await;
 }
+
+/// A configuration-only edit (subnets) while a canary waits at its manual gate must not let ECS
+/// replace the release with a deployment of its own that the operator then promotes: the
+/// change waits for the release, and only the stable revision's redeployment passes the gate.
+#[tokio::test]
+async fn a_subnet_edit_during_a_gated_release_waits_and_never_promotes_it() {
+    let sb = Sandbox::start().await;
+    start(&sb, "event", "CANARY", MANUAL).await;
+    release(&sb, "event", "repo/event:2").await;
+    wait_rollout(&sb, "event", "Paused", |r| {
+        phase(r) == Some(RolloutPhase::Paused)
+    })
+    .await;
+    let updates = sb.sim.call_count("ecs:UpdateService");
+    let continues = sb.sim.call_count("ecs:ContinueServiceDeployment");
+    let edited = service_manifest(&sb.sim, "event", "repo/event:2")
+        .replace("subnet-0a1f2e3d4c5b60002]", "subnet-0a1f2e3d4c5b60003]");
+    assert_ne!(edited, service_manifest(&sb.sim, "event", "repo/event:2"));
+    sb.apply(&edited).await.unwrap();
+    let held = sb
+        .wait_for(
+            "the edit held",
+            std::time::Duration::from_secs(60),
+            || async {
+                let svc = services(&sb).get("event").await.ok()?;
+                let status = svc.status.as_ref()?;
+                (status.observed_generation == svc.metadata.generation
+                    && status
+                        .conditions
+                        .iter()
+                        .any(|c| c.reason == "WaitingForRelease"))
+                .then_some(svc)
+            },
+        )
+        .await;
+    let message = &held.status.unwrap().conditions[0].message;
+    assert!(message.contains("networkConfiguration"), "{message}");
+    // Still paused, nothing sent to ECS meanwhile, nothing promoted by the operator itself.
+    let still = rollouts(&sb).get("event").await.unwrap();
+    assert_eq!(phase(&still), Some(RolloutPhase::Paused));
+    assert_eq!(sb.sim.call_count("ecs:UpdateService"), updates);
+    assert_eq!(
+        sb.sim.call_count("ecs:ContinueServiceDeployment"),
+        continues
+    );
+    assert!(live_revision(&sb, "event").ends_with(":2"));
+    // Promoted by a person: the release completes, then the subnets change.
+    request(&sb, "event", "promote").await;
+    wait_healthy_on(&sb, "event", ":2").await;
+    sb.wait_for(
+        "the subnets applied",
+        std::time::Duration::from_secs(120),
+        || async {
+            let svc = sb.sim.service("event-booking", "event")?;
+            let vpc = svc.config.network_configuration?.awsvpc_configuration;
+            vpc.subnets
+                .iter()
+                .any(|s| s == "subnet-0a1f2e3d4c5b60003")
+                .then_some(())
+        },
+    )
+    .await;
+    let done = wait_healthy_on(&sb, "event", ":2").await;
+    assert!(stable(&done).unwrap().ends_with(":2"));
+    sb.shutdown().await;
+}

@@ -5,6 +5,7 @@ pub mod blue_green_rollout;
 pub mod conditions;
 pub mod context;
 pub mod ecs_service;
+pub mod ownership;
 pub mod runtime;
 pub mod scaling_policy;
 pub mod sources;

@@ -68,10 +68,16 @@ async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<BlueGreenRollout> = Api::namespaced(ctx.client.clone(), &namespace);
     if obj.metadata.deletion_timestamp.is_some() {
-        let region = ctx
-            .stores
-            .service(&namespace, &obj.spec.service_ref.name)
-            .and_then(|s| s.spec.region.clone());
+        // The Region the CodeDeploy resources were created in, as recorded: the EcsService
+        // may be gone already.
+        let recorded = obj.status.as_ref().and_then(|s| s.code_deploy.as_ref());
+        let region = match recorded {
+            Some(cd) => cd.region.clone(),
+            None => ctx
+                .stores
+                .service(&namespace, &obj.spec.service_ref.name)
+                .and_then(|s| s.spec.region.clone()),
+        };
         let aws = ctx.aws.clients(region.as_deref());
         return finalizer::delete(ctx, &api, obj, || {
             cleanup::cleanup(obj, aws.codedeploy.as_ref())

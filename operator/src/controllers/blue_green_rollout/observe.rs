@@ -60,7 +60,7 @@ pub struct Observed {
     pub alarms_missing: Vec<String>,
     /// HTTP checks sent: (index, passed, what they got).
     pub probes: Vec<(usize, bool, String)>,
-    /// With no release in flight: a service deployment of the live revision waiting at the
+    /// With no release in flight: a service deployment of the stable revision waiting at the
     /// operator's gate (ECS started it for a configuration change): (ARN, hook id).
     pub stray_gate: Option<(String, String)>,
 }
@@ -150,7 +150,11 @@ pub async fn observe(
     let Some(release) = memory.release.as_ref() else {
         observed.deployment = None;
         if spec.engine == Engine::EcsNative {
-            observed.stray_gate = stray_gate(spec, aws, observed.service.as_ref()).await?;
+            let stable = memory
+                .stable
+                .as_ref()
+                .map(|s| s.task_definition_arn.as_str());
+            observed.stray_gate = stray_gate(spec, aws, observed.service.as_ref(), stable).await?;
         }
         return Ok(observed);
     };
@@ -387,11 +391,14 @@ async fn stray_gate(
     spec: &ValidatedSpec,
     aws: &Arc<AwsClients>,
     service: Option<&Service>,
+    stable: Option<&str>,
 ) -> AwsResult<Option<(String, String)>> {
-    let Some(service) = service.filter(|s| s.deployments.len() > 1) else {
+    if service.is_none_or(|s| s.deployments.len() < 2) {
         return Ok(None);
-    };
-    let Some(live) = service.task_definition.as_deref() else {
+    }
+    // Only a redeployment of the stable revision (a configuration change) passes the gate
+    // without a release: any other revision at the gate was judged by nobody.
+    let Some(stable) = stable else {
         return Ok(None);
     };
     let arns = aws
@@ -424,6 +431,6 @@ async fn stray_gate(
         .describe_service_revisions(&[revision])
         .await?
         .iter()
-        .any(|r| r.task_definition == live);
+        .any(|r| r.task_definition == stable);
     Ok(same_revision.then_some((sd.service_deployment_arn, hook_id)))
 }

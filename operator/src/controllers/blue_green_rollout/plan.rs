@@ -13,9 +13,11 @@ use super::machine::{self, Action, Inputs, Memory, Revision, Transition, Verb};
 use super::observe::Observed;
 use super::validate::{Engine, ValidatedSpec};
 use crate::controllers::Settings;
+use crate::controllers::ownership::{self, Claim};
 use crate::controllers::runtime::Requeue;
 use aws::codedeploy::{CreateDeploymentInput, DeploymentConfigSpec, DeploymentGroupSpec, Tag};
 use aws::ecs::{DeploymentController, RolloutState, UpdateServiceInput};
+use crds::common::OWNER_TAG;
 
 /// One AWS mutation.
 #[derive(Debug, Clone, PartialEq)]
@@ -227,6 +229,39 @@ fn setup_step(spec: &ValidatedSpec, observed: &Observed, plan: &mut Plan) -> Opt
         ));
         return None;
     };
+    match ownership::claim(service.tag(OWNER_TAG), &spec.service.owner) {
+        Claim::Ours => {}
+        Claim::Untagged if spec.service.adopts => {
+            plan.waiting = Some((
+                "WaitingForService",
+                format!(
+                    "waiting for EcsService {} to adopt ECS service {}",
+                    spec.service.object, spec.service.service_name
+                ),
+            ));
+            return None;
+        }
+        Claim::Untagged => {
+            plan.stalled = Some((
+                "ServiceNotOwned",
+                format!(
+                    "ECS service {} is not managed by ecs-operator (no owner tag) and EcsService {} does not adopt it; the rollout never acts on it",
+                    spec.service.service_name, spec.service.object
+                ),
+            ));
+            return None;
+        }
+        Claim::Theirs(other) => {
+            plan.stalled = Some((
+                "OwnedByAnotherObject",
+                format!(
+                    "ECS service {} belongs to {other}, not to EcsService {}; the rollout never acts on another object's service",
+                    spec.service.service_name, spec.service.owner
+                ),
+            ));
+            return None;
+        }
+    }
     let wants_code_deploy = spec.settings == EngineSettings::CodeDeploy;
     let has_code_deploy = service.deployment_controller == DeploymentController::CodeDeploy;
     if wants_code_deploy != has_code_deploy {

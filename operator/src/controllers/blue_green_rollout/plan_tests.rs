@@ -46,6 +46,10 @@ fn live(controller: &str, spec: &ValidatedSpec) -> Service {
         deployment_controller: controller.into(),
         task_definition: Some(TD1.into()),
         config,
+        tags: vec![aws::ecs::Tag {
+            key: crds::common::OWNER_TAG.into(),
+            value: spec.service.owner.clone(),
+        }],
         ..Service::default()
     }
 }
@@ -199,6 +203,30 @@ fn what_blocks_a_release() {
         now(),
     );
     assert_eq!(p.stalled.as_ref().unwrap().0, "WrongDeploymentController");
+    // An ECS service tagged for another object is never released, whatever else holds.
+    let mut theirs = live("CODE_DEPLOY", &spec);
+    theirs.tags[0].value = "victim/auth".into();
+    let p = plan(
+        &spec,
+        &stable_memory(),
+        &observed(Some(theirs.clone()), synced_setup(&spec), EngineView::None),
+        desired(),
+        vec![Verb::Rollback],
+        now(),
+    );
+    assert_eq!(p.stalled.as_ref().unwrap().0, "OwnedByAnotherObject");
+    assert!(p.stalled.as_ref().unwrap().1.contains("victim/auth"));
+    assert_eq!((p.step, p.transition), (None, None));
+    theirs.tags.clear();
+    let p = plan(
+        &spec,
+        &stable_memory(),
+        &observed(Some(theirs), synced_setup(&spec), EngineView::None),
+        desired(),
+        vec![],
+        now(),
+    );
+    assert_eq!(p.stalled.as_ref().unwrap().0, "ServiceNotOwned");
     // A group of the same name that deploys another service is not taken over.
     let mut taken = synced_setup(&spec);
     taken.group.as_mut().unwrap().spec.ecs_service.service_name = "other".into();

@@ -306,6 +306,7 @@ fn record_ids(
                 application_name: cd.application_name.clone(),
                 deployment_group_name: cd.group.deployment_group_name.clone(),
                 deployment_config_name: cd.group.deployment_config_name.clone(),
+                region: spec.service.region.clone(),
                 synced_hash,
                 created_application,
                 created_deployment_group,

@@ -10,6 +10,7 @@ use crds::{BlueGreenRollout, EcsService};
 
 use super::engine::{self, EngineSettings};
 use super::machine::{CheckSpec, Gates};
+use crate::controllers::ownership::{self, ServiceAccess};
 use aws::codedeploy::{DeploymentConfigSpec, DeploymentGroupSpec, Tag};
 use aws::elb::{listener_of_rule, target_group_name};
 use crds::common::OWNER_TAG;
@@ -44,6 +45,10 @@ fn invalid(reason: &'static str, message: impl Into<String>) -> Invalid {
 pub struct ServiceTarget {
     /// EcsService object name.
     pub object: String,
+    /// The EcsService's owner tag value: the tag its ECS service must carry.
+    pub owner: String,
+    /// The EcsService adopts an untagged ECS service (the rollout waits for it to).
+    pub adopts: bool,
     /// Cluster.
     pub cluster: String,
     /// ECS service name.
@@ -122,16 +127,28 @@ pub fn validate(
             ),
         ));
     }
-    let Some(service) = service else {
-        return Err(Invalid {
-            waits: true,
-            ..invalid(
-                "WaitingForService",
-                format!(
-                    "waiting for EcsService {service_ref} to exist in namespace {namespace} (spec.serviceRef.name)"
-                ),
-            )
-        });
+    let requester = format!("BlueGreenRollout {namespace}/{name}");
+    let service = match (
+        ownership::service_access(&requester, service_ref, service, None),
+        service,
+    ) {
+        (ServiceAccess::Granted, Some(service)) => service,
+        (ServiceAccess::Refused(r), _) => return Err(invalid(r.reason, r.message)),
+        (ServiceAccess::Wait(message), _) => {
+            return Err(Invalid {
+                waits: true,
+                ..invalid("WaitingForService", message)
+            });
+        }
+        (ServiceAccess::Granted, None) => {
+            return Err(Invalid {
+                waits: true,
+                ..invalid(
+                    "WaitingForService",
+                    format!("waiting for EcsService {service_ref} to exist"),
+                )
+            });
+        }
     };
     let Some(lb) = service.spec.load_balancers.iter().flatten().next() else {
         return Err(invalid(
@@ -149,6 +166,8 @@ pub fn validate(
     };
     let target = ServiceTarget {
         object: service_ref.clone(),
+        owner: ownership::owner_of(service),
+        adopts: service.spec.adoption_policy == crds::common::AdoptionPolicy::Adopt,
         cluster: service.spec.cluster.clone(),
         service_name: service.service_name().to_owned(),
         region: service.spec.region.clone(),

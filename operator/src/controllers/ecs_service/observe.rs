@@ -38,6 +38,8 @@ pub struct Observed {
     pub engine: Option<EngineSettings>,
     /// Why that rollout rolled back this spec's revision, when it did.
     pub rollout_failure: Option<String>,
+    /// The revision that rollout's release in flight deploys, while one is in flight.
+    pub release_in_flight: Option<String>,
     /// Whether a ScalingPolicy owns desiredCount.
     pub autoscaled: bool,
 }
@@ -127,6 +129,16 @@ pub async fn observe(
                 .unwrap_or_else(|| "the release failed".to_owned())
         })
     });
+    let release_in_flight = managing.as_deref().and_then(|r| {
+        let status = r.status.as_ref()?;
+        status.release.as_ref()?;
+        Some(
+            status
+                .canary_task_definition_arn
+                .clone()
+                .unwrap_or_else(|| "a revision".to_owned()),
+        )
+    });
     let autoscaled = !ctx.stores.scaling_for(namespace, name).is_empty();
 
     let known = status.content_hash.as_deref() == Some(spec.content_hash.as_str())
@@ -138,6 +150,7 @@ pub async fn observe(
         rollout,
         engine,
         rollout_failure,
+        release_in_flight,
         autoscaled,
         ..Observed::default()
     };
@@ -148,9 +161,14 @@ pub async fn observe(
     if (!known && !observe_only) || needs_cleanup {
         let revisions = family_revisions(&spec.task_definition.family, aws, ctx).await?;
         if !known {
+            // Only a revision this EcsService registered: identical content registered by an
+            // EcsService of another namespace is that one's, never reused or deregistered here.
             observed.desired_revision = revisions
                 .iter()
-                .find(|td| tag(td, CONTENT_HASH_TAG) == Some(spec.content_hash.as_str()))
+                .find(|td| {
+                    tag(td, CONTENT_HASH_TAG) == Some(spec.content_hash.as_str())
+                        && tag(td, OWNER_TAG) == Some(spec.owner.as_str())
+                })
                 .map(|td| td.task_definition_arn.clone());
         }
         if needs_cleanup {

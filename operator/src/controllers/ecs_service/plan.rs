@@ -1,13 +1,14 @@
 //! The EcsService plan: from the validated spec, the previous status and what AWS shows,
 //! decide at most one mutating step and the conditions to report. Pure: no IO, no clock.
 
-use crds::common::{AdoptionPolicy, ManagementPolicy, OWNER_TAG, condition};
+use crds::common::{ManagementPolicy, OWNER_TAG, condition};
 use crds::ecs_service::{DeploymentStatus, EcsServiceStatus};
 
 use super::observe::Observed;
 use super::render;
 use super::validate::ValidatedSpec;
 use crate::controllers::conditions::Desired;
+use crate::controllers::ownership::{self, Verdict};
 use crate::controllers::runtime::Requeue;
 use aws::ecs::{
     CreateServiceInput, DeploymentController, DeploymentStatus as EcsDeploymentStatus,
@@ -105,19 +106,19 @@ fn plan_manage(
 ) -> Plan {
     let service = observed.service.as_ref();
     if let Some(s) = service {
-        match s.tag(OWNER_TAG) {
-            Some(owner) if owner == spec.owner => {}
-            Some(other) => {
-                return stalled(
-                    report,
-                    "OwnedByAnotherObject",
-                    format!(
-                        "ECS service {} in cluster {} belongs to {other}; ecs-operator never takes over another object's service. Use another serviceName.",
-                        spec.service_name, spec.cluster
-                    ),
-                );
-            }
-            None if spec.adoption_policy == AdoptionPolicy::Adopt => {
+        let what = format!(
+            "ECS service {} in cluster {}",
+            spec.service_name, spec.cluster
+        );
+        match ownership::existing(
+            &what,
+            s.tag(OWNER_TAG),
+            &spec.owner,
+            spec.adoption_policy,
+            "use another serviceName",
+        ) {
+            Verdict::Act => {}
+            Verdict::Adopt => {
                 let step = Step::AdoptService {
                     arn: s.service_arn.clone(),
                     tags: vec![Tag {
@@ -132,16 +133,7 @@ fn plan_manage(
                     "tagging the existing ECS service to take it over",
                 );
             }
-            None => {
-                return stalled(
-                    report,
-                    "AlreadyExists",
-                    format!(
-                        "ECS service {} already exists in cluster {} and is not managed by ecs-operator; set spec.adoptionPolicy: Adopt to take it over, or choose another serviceName",
-                        spec.service_name, spec.cluster
-                    ),
-                );
-            }
+            Verdict::Refuse(r) => return stalled(report, r.reason, r.message),
         }
         if s.status == ServiceStatus::Draining {
             report.requeue = Requeue::Poll;
@@ -255,6 +247,22 @@ fn plan_manage(
         drift.extend(engine.drift(&service.config));
     }
     if !drift.is_empty() {
+        if let (Some(rollout), Some(release)) = (&observed.rollout, &observed.release_in_flight) {
+            // A configuration change makes ECS start a deployment of its own, which would
+            // replace the release at its gate: it waits until the release has ended.
+            let fields: Vec<String> = drift.iter().map(|f| f.to_string()).collect();
+            report.requeue = Requeue::Wait;
+            return progressing(
+                report,
+                None,
+                "WaitingForRelease",
+                format!(
+                    "holding the change of {} until BlueGreenRollout {rollout} has finished releasing {}",
+                    fields.join(", "),
+                    short_arn(release)
+                ),
+            );
+        }
         update.config = Some(desired_config);
         why.extend(drift.iter().map(|f| f.to_string()));
     }

@@ -34,7 +34,8 @@ pub async fn write<K: ManagedKind>(
     Ok(true)
 }
 
-/// The previous status with `desired` conditions merged in (the rest kept), describing
+/// The previous status with exactly the `desired` conditions (transition times kept where a
+/// condition did not flip) and the rest of the status kept, describing
 /// `generation`.
 pub fn with_conditions<S: ObjectStatus>(
     prev: &S,

@@ -11,6 +11,7 @@ use crds::rollout::RolloutPhase;
 use crds::{ScalingPolicy, ScalingPolicyStatus};
 
 use crate::controllers::context::Context;
+use crate::controllers::ownership::{ServiceAccess, owner_of, service_access};
 use aws::accounts::AwsClients;
 use aws::autoscaling::{
     ScalableTarget, ScalingActivity, ScalingPolicy as AwsPolicy, ScheduledAction, ecs_resource_id,
@@ -18,6 +19,24 @@ use aws::autoscaling::{
 use aws::cloudwatch::MetricAlarm;
 use aws::ecs::{RolloutState, Service, ServiceLookup, ServiceStatus};
 use aws::{AwsError, ErrorKind};
+
+impl Default for Observed {
+    fn default() -> Self {
+        Self {
+            access: ServiceAccess::Wait(String::new()),
+            claimed_by: None,
+            target: None,
+            service: None,
+            rollout: None,
+            scalable_target: None,
+            owner: None,
+            policies: Vec::new(),
+            scheduled_actions: Vec::new(),
+            last_activity: None,
+            alarms: Vec::new(),
+        }
+    }
+}
 
 /// The ECS service the policy scales, as the EcsService object names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +52,10 @@ pub struct ServiceTarget {
 }
 
 /// What the operator knows about AWS and the referenced objects for one reconcile.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Observed {
+    /// Whether the policy may act on the EcsService's ECS service.
+    pub access: ServiceAccess,
     /// An older ScalingPolicy that already targets the same EcsService.
     pub claimed_by: Option<String>,
     /// The referenced EcsService, when it exists.
@@ -133,15 +154,20 @@ pub async fn observe(
 ) -> Result<Observed, AwsError> {
     let status = obj.status.clone().unwrap_or_default();
     let namespace = obj.metadata.namespace.as_deref().unwrap_or_default();
+    let service_ref = &obj.spec.service_ref.name;
+    let ecs_service = ctx.stores.service(namespace, service_ref);
+    let requester = format!("ScalingPolicy {}", owner_of(obj));
     let mut observed = Observed {
+        access: service_access(&requester, service_ref, ecs_service.as_deref(), None),
         claimed_by: older_claim(ctx, obj),
-        target: service_target(ctx, namespace, &obj.spec.service_ref.name),
+        target: service_target(ctx, namespace, service_ref),
         ..Observed::default()
     };
     let Some(target) = observed.target.clone() else {
         return Ok(observed);
     };
-    if observed.claimed_by.is_some() {
+    if observed.claimed_by.is_some() || matches!(observed.access, ServiceAccess::Refused(_)) {
+        // Decided from the stores: no AWS call.
         return Ok(observed);
     }
     observed.service = match aws
@@ -154,6 +180,15 @@ pub async fn observe(
         Err(e) if e.kind == ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
+    observed.access = service_access(
+        &requester,
+        service_ref,
+        ecs_service.as_deref(),
+        Some(observed.service.as_ref()),
+    );
+    if observed.access != ServiceAccess::Granted {
+        return Ok(observed);
+    }
     observed.rollout = rollout_in_progress(
         ctx,
         namespace,

@@ -12,6 +12,7 @@ use super::observe::Observed;
 use super::step::Step;
 use super::validate::ValidatedSpec;
 use crate::controllers::conditions::Desired;
+use crate::controllers::ownership::ServiceAccess;
 use crate::controllers::runtime::Requeue;
 use aws::autoscaling::{RegisterScalableTargetInput, SuspendedState, Tag};
 
@@ -78,6 +79,16 @@ pub fn plan(spec: &ValidatedSpec, prev: &ScalingPolicyStatus, observed: &Observe
             ),
         );
     };
+    match &observed.access {
+        ServiceAccess::Granted => {}
+        ServiceAccess::Wait(message) => {
+            report.requeue = Requeue::Wait;
+            return waiting(report, message.clone());
+        }
+        ServiceAccess::Refused(r) => {
+            return stalled(report, r.reason, r.message.clone());
+        }
+    }
     if observed.service.is_none() {
         report.requeue = Requeue::Wait;
         return waiting(

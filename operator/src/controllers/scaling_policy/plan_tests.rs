@@ -3,6 +3,7 @@
 //! suspension during rollouts.
 
 use super::*;
+use crate::controllers::ownership::{Refusal, ServiceAccess};
 use crate::controllers::scaling_policy::observe::ServiceTarget;
 use crate::controllers::scaling_policy::validate::validate;
 use aws::autoscaling::{PolicyAlarm, ScalableTarget, ScalingPolicy as AwsPolicy};
@@ -104,6 +105,7 @@ fn aws_actions(spec: &ValidatedSpec) -> Vec<ScheduledAction> {
 /// AWS exactly as the spec asks, owned by the status.
 fn in_sync(spec: &ValidatedSpec) -> Observed {
     Observed {
+        access: ServiceAccess::Granted,
         target: Some(ServiceTarget {
             resource_id: ID.into(),
             cluster: "event-booking".into(),
@@ -427,6 +429,24 @@ fn a_missing_service_waits_without_aws_writes() {
     let p = plan(&s, &ScalingPolicyStatus::default(), &no_ecs_service);
     assert!(p.steps.is_empty());
     assert!(cond(&p, "Reconciling").message.contains(ID));
+}
+
+#[test]
+fn a_service_the_ecs_service_does_not_own_is_never_scaled() {
+    let s = spec("");
+    let refused = Observed {
+        access: ServiceAccess::Refused(Refusal {
+            reason: "OwnedByAnotherObject",
+            message: "ECS service auth belongs to victim/auth".into(),
+        }),
+        ..in_sync(&s)
+    };
+    let p = plan(&s, &ScalingPolicyStatus::default(), &refused);
+    assert!(p.steps.is_empty(), "{:?}", p.steps);
+    assert!(cond(&p, "Stalled").status);
+    assert_eq!(cond(&p, "Stalled").reason, "OwnedByAnotherObject");
+    assert!(cond(&p, "Stalled").message.contains("victim/auth"));
+    assert!(!p.report.owned);
 }
 
 #[test]

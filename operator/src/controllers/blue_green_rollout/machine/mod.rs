@@ -84,10 +84,12 @@ pub fn step(memory: &Memory, gates: &Gates, inputs: &Inputs) -> Transition {
         t.verb(verb, inputs);
         t.handled.push(verb);
     }
-    if t.memory.release.is_some() {
-        release::advance(&mut t, gates, inputs);
-    } else {
-        t.idle(inputs);
+    match (&memory.release, &t.memory.release) {
+        (Some(_), Some(_)) => release::advance(&mut t, gates, inputs),
+        // A verb started a release (`rollback`): it is recorded first, and its deployment is
+        // created by the next step, so a crash in between cannot start it twice.
+        (None, Some(_)) => {}
+        (_, None) => t.idle(inputs),
     }
     t
 }

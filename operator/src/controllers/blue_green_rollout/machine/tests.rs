@@ -500,6 +500,18 @@ fn rollback_when_healthy_releases_the_previous_stable_revision() {
     assert_eq!(r.target.task_definition_arn, rev(1).task_definition_arn);
     assert_eq!(t.memory.bad_hash.as_deref(), Some("h2"));
     assert_eq!(reasons(&t), ["RollbackStarted"]);
+    assert_eq!(r.state, S::Starting);
+    assert_eq!(
+        t.action, None,
+        "the rollback is recorded before its deployment is created"
+    );
+    let next = step(&t.memory, &gates(), &inputs(1, EngineView::None));
+    assert_eq!(
+        next.action,
+        Some(Action::StartDeployment {
+            task_definition_arn: rev(1).task_definition_arn
+        })
+    );
     let mut done = t.memory.clone();
     done.release.as_mut().unwrap().state = S::Baking;
     let t = step(&done, &gates(), &inputs(9, EngineView::Succeeded));
