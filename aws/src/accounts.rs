@@ -13,7 +13,7 @@ use crate::codedeploy::CodeDeployApi;
 use crate::ecs::EcsApi;
 use crate::ecs::reader::ServiceReader;
 use crate::elb::ElbApi;
-use crate::limited::{CallGuard, Limited};
+use crate::limited::{AlwaysOpen, CallGuard, Limited, MutationGate};
 use crate::limiter::Limiter;
 use crate::metrics::CallMetrics;
 use crate::probe::TestTrafficProbe;
@@ -66,6 +66,7 @@ pub struct AwsAccounts {
     factory: ServicesFactory,
     clock: SharedClock,
     metrics: Arc<dyn CallMetrics>,
+    gate: Arc<dyn MutationGate>,
     batch_window: Duration,
     regions: Mutex<HashMap<String, Arc<AwsClients>>>,
 }
@@ -83,9 +84,16 @@ impl AwsAccounts {
             factory,
             clock,
             metrics,
+            gate: Arc::new(AlwaysOpen),
             batch_window: Duration::from_millis(15),
             regions: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same accounts, every AWS mutation asking `gate` first (leader fencing).
+    pub fn with_mutation_gate(mut self, gate: Arc<dyn MutationGate>) -> Self {
+        self.gate = gate;
+        self
     }
 
     /// The default region.
@@ -104,6 +112,7 @@ impl AwsAccounts {
                 let guard = CallGuard::new(
                     Arc::new(Limiter::new(self.clock.clone())),
                     self.metrics.clone(),
+                    self.gate.clone(),
                 );
                 let ecs: Arc<dyn EcsApi> = Arc::new(Limited::new(raw.ecs, guard.clone()));
                 let codedeploy: Arc<dyn CodeDeployApi> =

@@ -2,6 +2,7 @@
 //! from EcsService, BlueGreenRollout and ScalingPolicy objects.
 
 pub mod controllers;
+pub mod fence;
 pub mod http;
 pub mod leader;
 #[cfg(feature = "sandbox")]

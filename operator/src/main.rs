@@ -11,6 +11,7 @@ use aws::factory;
 use aws::sdk::SdkOptions;
 use clap::{Parser, Subcommand, ValueEnum};
 use ecs_operator::controllers::Settings;
+use ecs_operator::fence::LeaseFence;
 use ecs_operator::http::{self, Health};
 use ecs_operator::leader;
 use ecs_operator::manager::{self, ManagerConfig, Scope};
@@ -161,6 +162,9 @@ enum Stop {
     ControllersEnded,
 }
 
+/// How often the fence reads the leader Lease back.
+const FENCE_READ_EVERY: Duration = Duration::from_secs(1);
+
 /// How long releasing the lease may take during shutdown.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -180,12 +184,24 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let metrics = Arc::new(Metrics::new());
     let clock: SharedClock = Arc::new(SystemClock);
-    let aws = Arc::new(AwsAccounts::new(
+    // With leader election, every AWS mutation first asks the fence whether this replica's
+    // lease outlives the call.
+    let fence = args.leader_election.then(|| {
+        Arc::new(LeaseFence::new(
+            clock.clone(),
+            Duration::from_secs(args.lease_grace_seconds.max(2)) / 2,
+        ))
+    });
+    let mut accounts = AwsAccounts::new(
         region,
         factory::sdk_factory(&opts).await,
         clock.clone(),
         metrics.clone(),
-    ));
+    );
+    if let Some(fence) = &fence {
+        accounts = accounts.with_mutation_gate(fence.clone());
+    }
+    let aws = Arc::new(accounts);
     let http_token = CancellationToken::new();
     let health = Arc::new(Health::default());
     let bound = http::serve(
@@ -219,10 +235,20 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         lease_config.read_timeout = Some(call_timeout);
         lease_config.write_timeout = Some(call_timeout);
         let lease_client = kube::Client::try_from(lease_config)?;
+        let lease_api = kube::Api::namespaced(lease_client.clone(), &config.namespace);
+        let (lease_name, identity) = (config.lease_name.clone(), config.identity.clone());
         let started = tokio::select! {
             () = &mut shutdown => return Ok(()),
             started = leader::Elector::start(lease_client, config) => started?,
         };
+        if let Some(fence) = fence.clone() {
+            let token = http_token.clone();
+            tokio::spawn(async move {
+                fence
+                    .follow(lease_api, lease_name, identity, FENCE_READ_EVERY, token)
+                    .await;
+            });
+        }
         Some(started)
     } else {
         None
@@ -255,6 +281,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             ..Settings::default()
         },
         concurrency: args.concurrency,
+        readiness: Some(health.clone()),
         scope: Scope {
             namespace: args.namespace.clone(),
             label_selector: args.label_selector.clone(),

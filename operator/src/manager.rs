@@ -17,6 +17,8 @@ use crate::controllers::sources::Source;
 use crate::controllers::{
     Context, Settings, Stores, blue_green_rollout, ecs_service, scaling_policy,
 };
+use crate::controllers::caches;
+use crate::http::Health;
 use crate::metrics::Metrics;
 use aws::accounts::AwsAccounts;
 use aws::clock::SharedClock;
@@ -41,6 +43,8 @@ pub struct ManagerConfig {
     pub scope: Scope,
     /// Name in events.
     pub reporter: String,
+    /// Readiness to clear while the caches fill (the process's /readyz), if any.
+    pub readiness: Option<Arc<Health>>,
 }
 
 impl Default for ManagerConfig {
@@ -50,6 +54,7 @@ impl Default for ManagerConfig {
             concurrency: 32,
             scope: Scope::default(),
             reporter: "ecs-operator".into(),
+            readiness: None,
         }
     }
 }
@@ -102,15 +107,17 @@ pub async fn run(
         rollouts.spawn(&token),
         scaling.spawn(&token),
     ];
-    // Every controller reads the other kinds' stores: start once all three are filled.
-    let _ = tokio::time::timeout(Duration::from_secs(30), async {
-        let _ = tokio::join!(
-            stores.services.wait_until_ready(),
-            stores.rollouts.wait_until_ready(),
-            stores.scaling.wait_until_ready(),
-        );
-    })
-    .await;
+    // Every controller reads the other kinds' stores, and a cold one would read as "no
+    // ScalingPolicy" or "no rollout": nothing starts until all three are filled, however long.
+    if let Some(health) = &config.readiness {
+        health.set_ready(false);
+    }
+    if !caches::wait_until_synced(&stores, &metrics, &token).await {
+        return;
+    }
+    if let Some(health) = &config.readiness {
+        health.set_ready(true);
+    }
     let reporter = Reporter {
         controller: config.reporter.clone(),
         instance: std::env::var("POD_NAME").ok(),

@@ -20,6 +20,7 @@ pub struct Metrics {
     aws_requests_total: Family<Labels, Counter>,
     aws_throttles_total: Family<Labels, Counter>,
     rollout_phase: Family<Labels, Gauge>,
+    cache_synced: Family<Labels, Gauge>,
     leader: Gauge,
 }
 
@@ -42,6 +43,7 @@ impl Metrics {
         let aws_throttles_total = Family::<Labels, Counter>::default();
         let rollout_phase = Family::<Labels, Gauge>::default();
         let leader = Gauge::default();
+        let cache_synced = Family::<Labels, Gauge>::default();
         registry.register(
             "reconcile",
             "Reconciles by controller and result",
@@ -73,6 +75,11 @@ impl Metrics {
             rollout_phase.clone(),
         );
         registry.register(
+            "cache_synced",
+            "1 once the watch of the kind has listed everything: no controller acts before",
+            cache_synced.clone(),
+        );
+        registry.register(
             "leader",
             "1 while this process runs the controllers (holds the Lease, or runs without election)",
             leader.clone(),
@@ -85,6 +92,7 @@ impl Metrics {
             aws_requests_total,
             aws_throttles_total,
             rollout_phase,
+            cache_synced,
             leader,
         }
     }
@@ -136,6 +144,13 @@ impl Metrics {
         self.rollout_phase
             .get_or_create(&vec![("phase", phase.into())])
             .set(count);
+    }
+
+    /// Whether the cache of `kind` has listed everything.
+    pub fn set_cache_synced(&self, kind: &'static str, synced: bool) {
+        self.cache_synced
+            .get_or_create(&vec![("kind", kind.into())])
+            .set(i64::from(synced));
     }
 
     /// Whether this process runs the controllers.

@@ -58,6 +58,12 @@ impl Sandbox {
 
     /// Like [`Sandbox::start`] with other timing knobs (simulated seconds).
     pub async fn start_with(settings: Settings) -> Sandbox {
+        Self::start_without_crds(settings, &[]).await
+    }
+
+    /// Like [`Sandbox::start_with`], the CRDs named in `skipped` not installed (their watches
+    /// fail until [`Sandbox::install_crd`] installs them).
+    pub async fn start_without_crds(settings: Settings, skipped: &[&str]) -> Sandbox {
         let seed_path = workspace_root().join("examples/aws-state.yaml");
         let seed = SimSeed::from_yaml(&std::fs::read_to_string(&seed_path).expect("seed file"))
             .expect("seed parses");
@@ -71,6 +77,9 @@ impl Sandbox {
             Api::all(client.clone());
         for crd in crds::all_crds() {
             let name = crd.metadata.name.clone().unwrap_or_default();
+            if skipped.contains(&name.as_str()) {
+                continue;
+            }
             crds.patch(
                 &name,
                 &PatchParams::apply("test").force(),
@@ -90,6 +99,19 @@ impl Sandbox {
         };
         sandbox.start_operator();
         sandbox
+    }
+
+    /// Installs the CRD `name` (one of [`crds::all_crds`]).
+    pub async fn install_crd(&self, name: &str) {
+        let crd = crds::all_crds()
+            .into_iter()
+            .find(|c| c.metadata.name.as_deref() == Some(name))
+            .expect("a CRD of the operator");
+        let api: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+            Api::all(self.client.clone());
+        api.patch(name, &PatchParams::apply("test").force(), &Patch::Apply(&crd))
+            .await
+            .expect("CRD installs");
     }
 
     /// Starts (or restarts) the operator with fresh in-memory state.

@@ -502,3 +502,35 @@ async fn missing_infrastructure_gets_the_aws_error() {
     assert!(message.contains("CreateService"), "{message}");
     sb.shutdown().await;
 }
+
+/// A controller never acts on a cold cache: with the ScalingPolicy CRD missing, the
+/// ScalingPolicy watch cannot list, so no controller starts (the EcsService controller would
+/// otherwise take an autoscaled service for a plain one) — no AWS call at all, the cache metric
+/// says which kind is missing — until the CRD is installed.
+#[tokio::test]
+async fn nothing_acts_until_every_cache_has_filled() {
+    let settings = ecs_operator::controllers::Settings {
+        resync: Duration::from_secs(60),
+        poll: Duration::from_secs(10),
+        wait_poll: Duration::from_secs(10),
+    };
+    let sb = Sandbox::start_without_crds(settings, &["scalingpolicies.ecs-operator.dev"]).await;
+    sb.apply(&manifest("auth", "repo/auth:1", "")).await.unwrap();
+    // The manager reports the missing cache from inside its wait, before any controller runs.
+    sb.wait_for("the missing cache reported", Duration::from_secs(30), || async {
+        let text = sb.metrics.encode();
+        text.contains("ecs_operator_cache_synced{kind=\"ScalingPolicy\"} 0")
+            .then_some(())
+    })
+    .await;
+    assert!(sb.sim.calls().is_empty(), "{:?}", sb.sim.calls());
+    assert!(api(&sb).get("auth").await.unwrap().status.is_none());
+    sb.install_crd("scalingpolicies.ecs-operator.dev").await;
+    wait_until(&sb, "auth", "Ready", |o| is(o, "Ready")).await;
+    assert!(
+        sb.metrics
+            .encode()
+            .contains("ecs_operator_cache_synced{kind=\"ScalingPolicy\"} 1")
+    );
+    sb.shutdown().await;
+}

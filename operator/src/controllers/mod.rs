@@ -2,6 +2,7 @@
 //! the watches that feed them, and the controller runtime.
 
 pub mod blue_green_rollout;
+pub mod caches;
 pub mod conditions;
 pub mod context;
 pub mod ecs_service;

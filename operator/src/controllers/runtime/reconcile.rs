@@ -45,7 +45,13 @@ where
             ctx.metrics.reconcile_error(K::CONTROLLER, error.category());
             let delay = ctx.backoff.next_delay(&key);
             log_failure(&key, &error, delay);
-            report_retry(&ctx, &*obj, &error, delay).await;
+            // A replica that lost its lease writes nothing more: the new leader reports.
+            let fenced = error
+                .aws_error()
+                .is_some_and(|e| e.code == aws::limited::LEASE_LOST);
+            if !fenced {
+                report_retry(&ctx, &*obj, &error, delay).await;
+            }
             Ok(Action::requeue(ctx.wall(delay)))
         }
     }

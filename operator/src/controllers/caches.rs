@@ -1,0 +1,65 @@
+//! Never act on a cold cache: the controllers start only once the watches of all three kinds
+//! have listed everything. While they have not, the operator is not ready, says which caches
+//! are missing in the log every few seconds (a missing RBAC rule or an uninstalled CRD keeps a
+//! watch failing), and exports `ecs_operator_cache_synced{kind}`.
+
+use std::time::Duration;
+
+use futures::FutureExt;
+use tokio_util::sync::CancellationToken;
+
+use super::Stores;
+use crate::metrics::Metrics;
+
+/// How often the wait says what it still waits for.
+const REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// The kinds whose cache has not listed everything yet.
+pub fn unsynced(stores: &Stores) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if stores.services.wait_until_ready().now_or_never().is_none() {
+        missing.push("EcsService");
+    }
+    if stores.rollouts.wait_until_ready().now_or_never().is_none() {
+        missing.push("BlueGreenRollout");
+    }
+    if stores.scaling.wait_until_ready().now_or_never().is_none() {
+        missing.push("ScalingPolicy");
+    }
+    missing
+}
+
+/// Waits until every cache is filled; false when `token` is cancelled first.
+pub async fn wait_until_synced(
+    stores: &Stores,
+    metrics: &Metrics,
+    token: &CancellationToken,
+) -> bool {
+    let all = ["EcsService", "BlueGreenRollout", "ScalingPolicy"];
+    loop {
+        let missing = unsynced(stores);
+        for kind in all {
+            metrics.set_cache_synced(kind, !missing.contains(&kind));
+        }
+        if missing.is_empty() {
+            return true;
+        }
+        let filled = async {
+            let _ = tokio::join!(
+                stores.services.wait_until_ready(),
+                stores.rollouts.wait_until_ready(),
+                stores.scaling.wait_until_ready(),
+            );
+        };
+        tokio::select! {
+            () = filled => {}
+            () = tokio::time::sleep(REPORT_EVERY) => {
+                tracing::warn!(
+                    caches = %missing.join(", "),
+                    "controllers wait for their caches to fill: the watch of these kinds has not listed yet (is the CRD installed and does RBAC allow list and watch?)"
+                );
+            }
+            () = token.cancelled() => return false,
+        }
+    }
+}
