@@ -4,6 +4,7 @@
 //! `SimAws::call`; reads and changes outside the API are `inspect` and `setup`.
 
 pub(crate) mod inspect;
+pub(crate) mod inventory;
 mod setup;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::gate::{Gate, Operation, SimFault};
+use crate::kill::{KillMode, KillPoint, Killer};
 use crate::seed::SimSeed;
 use crate::time::Secs;
 use crate::world::World;
@@ -25,18 +27,29 @@ pub struct SimAws {
     inner: Arc<Shared>,
 }
 
-/// What the clones of one account share: its clock and its locked state.
+/// What the clones of one account share: its clock, its locked state, and whether a kill
+/// point struck.
 #[derive(Debug)]
 struct Shared {
     clock: Arc<SimClock>,
     state: Mutex<State>,
+    struck: tokio::sync::watch::Sender<bool>,
 }
 
-/// The account's state: the world and the gate in front of it.
+/// The account's state: the world, the gate in front of it, the mutation log and kill point.
 #[derive(Debug)]
 struct State {
     world: World,
     gate: Gate,
+    killer: Killer,
+}
+
+/// How a call went through the account.
+enum Passage<T> {
+    /// It was answered.
+    Answered(AwsResult<T>),
+    /// A kill point struck it: its caller never hears back.
+    Struck,
 }
 
 impl SimAws {
@@ -46,11 +59,13 @@ impl SimAws {
         let state = State {
             world: World::new(&seed, now),
             gate: Gate::default(),
+            killer: Killer::default(),
         };
         SimAws {
             inner: Arc::new(Shared {
                 clock,
                 state: Mutex::new(state),
+                struck: tokio::sync::watch::channel(false).0,
             }),
         }
     }
@@ -73,20 +88,81 @@ impl SimAws {
             // Latency is simulated time, like everything else the account does.
             tokio::time::sleep(self.clock().to_wall(latency)).await;
         }
-        self.call_now(op, f)
+        match self.pass(op, f) {
+            Passage::Answered(result) => result,
+            Passage::Struck => {
+                self.inner.struck.send_replace(true);
+                // The caller died at this call: it never returns.
+                std::future::pending().await
+            }
+        }
     }
 
     /// An API operation without the latency: gate, advance, operation (sync; tests use it).
+    #[cfg(test)]
     pub(crate) fn call_now<T, F>(&self, op: &Operation, f: F) -> AwsResult<T>
+    where
+        F: FnOnce(&mut World, Secs) -> AwsResult<T>,
+    {
+        match self.pass(op, f) {
+            Passage::Answered(result) => result,
+            Passage::Struck => panic!("a kill point struck a synchronous call"),
+        }
+    }
+
+    /// The call through the kill point, the gate and the world.
+    fn pass<T, F>(&self, op: &Operation, f: F) -> Passage<T>
     where
         F: FnOnce(&mut World, Secs) -> AwsResult<T>,
     {
         let now = self.inner.clock.now();
         let mut state = self.lock();
-        state.gate.admit(op, now.as_millisecond())?;
+        let strike = op.mutating.then(|| state.killer.strikes(op.key)).flatten();
+        if strike == Some(KillMode::FailBefore) {
+            state.killer.strike();
+            return Passage::Struck;
+        }
+        if let Err(e) = state.gate.admit(op, now.as_millisecond()) {
+            return Passage::Answered(Err(e));
+        }
         let secs = now.as_second();
         state.world.advance(secs);
-        f(&mut state.world, secs)
+        let result = f(&mut state.world, secs);
+        if op.mutating && result.is_ok() {
+            state.killer.applied(op.key);
+            if strike == Some(KillMode::LoseReply) {
+                state.killer.strike();
+                return Passage::Struck;
+            }
+        }
+        Passage::Answered(result)
+    }
+
+    /// Arms a kill point: the named call will not return (see `kill`).
+    pub fn arm_kill_point(&self, point: KillPoint) {
+        self.lock().killer.arm(point);
+        self.inner.struck.send_replace(false);
+    }
+
+    /// Waits until the armed kill point has struck.
+    pub async fn struck(&self) {
+        let mut rx = self.inner.struck.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+
+    /// Whether the armed kill point has struck.
+    pub fn has_struck(&self) -> bool {
+        self.lock().killer.has_struck()
+    }
+
+    /// Every mutation AWS applied so far (`service:Action`), in order.
+    pub fn mutation_log(&self) -> Vec<String> {
+        self.lock()
+            .killer
+            .log()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
     }
 
     /// Runs `f` on the world advanced to now, outside the gate (hooks and peeks).

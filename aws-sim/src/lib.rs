@@ -40,6 +40,7 @@ mod codedeploy;
 mod ecs;
 mod elb;
 mod gate;
+mod kill;
 mod network;
 pub mod seed;
 pub mod throttle;
@@ -51,6 +52,7 @@ mod tests;
 
 pub use account::SimAws;
 pub use account::inspect::ServiceSummary;
+pub use account::inventory::{Inventory, RevisionItem, ServiceItem};
 pub use autoscaling::api::ActivityRecord;
 pub use autoscaling::engine::{SCALE_IN_DATAPOINTS, SCALE_OUT_DATAPOINTS};
 pub use cloudwatch::alarms::{ALARM_ALARM, ALARM_INSUFFICIENT_DATA, ALARM_OK};
@@ -62,4 +64,5 @@ pub use ecs::tasks::{
 };
 pub use elb::probe::{NO_TARGET_STATUS, SMOKE_FAIL_STATUS};
 pub use gate::SimFault;
+pub use kill::{KillMode, KillPoint};
 pub use seed::{SeedError, SimSeed};

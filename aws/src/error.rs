@@ -83,6 +83,12 @@ impl AwsError {
         }
     }
 
+    /// Whether AWS refused to create something because it exists already
+    /// (`ApplicationAlreadyExistsException`, `DeploymentGroupAlreadyExistsException`, …).
+    pub fn is_already_exists(&self) -> bool {
+        self.code.ends_with("AlreadyExistsException")
+    }
+
     /// The same error, with AWS's request id.
     pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
         self.request_id = request_id;

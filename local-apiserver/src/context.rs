@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::faults::Faults;
+use crate::hangs::Hangs;
 use crate::store::State;
 use crate::wire::Request;
 
@@ -65,6 +66,7 @@ const MAX_RECORDS: usize = 100_000;
 pub(crate) struct Shared {
     pub state: Mutex<State>,
     pub faults: Mutex<Faults>,
+    pub hangs: Mutex<Hangs>,
     pub requests: Mutex<VecDeque<RequestRecord>>,
     pub shutdown: CancellationToken,
     pub config: ServerConfig,

@@ -33,6 +33,7 @@ mod error;
 mod events;
 mod faults;
 mod handlers;
+mod hangs;
 mod managed;
 mod objects;
 mod openapi;
@@ -62,6 +63,7 @@ use tracing::{info, warn};
 
 pub use context::{RequestRecord, ServerConfig};
 pub use faults::Fault;
+pub use hangs::Hang;
 
 use context::{Shared, lock};
 use objects::{Target, WriteOptions};
@@ -165,6 +167,7 @@ impl LocalApiServer {
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             faults: Mutex::default(),
+            hangs: Mutex::default(),
             requests: Mutex::default(),
             shutdown,
             config,
@@ -232,6 +235,16 @@ impl LocalApiServer {
     /// Makes the next `fault.count` matching requests answer `fault`'s `Status`.
     pub fn inject_fault(&self, fault: Fault) {
         lock(&self.shared.faults).add(fault);
+    }
+
+    /// Arms a hang: the matching request is never answered (see [`Hang`]).
+    pub fn arm_hang(&self, hang: Hang) {
+        lock(&self.shared.hangs).arm(hang);
+    }
+
+    /// Whether the armed hang struck.
+    pub fn hang_struck(&self) -> bool {
+        lock(&self.shared.hangs).has_struck()
     }
 
     /// Requests served so far, oldest first (watches are recorded when they start).

@@ -152,6 +152,17 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Response<
     } else {
         format!("{}?{}", request.path, request.raw_query)
     };
+    let hang = lock(&shared.hangs).take(&request.method, &request.path, &request.raw_query);
+    if let Some(apply) = hang {
+        debug!(method = %request.method, path = %request.path, apply, "leaving the request unanswered");
+        if apply {
+            let _ = AssertUnwindSafe(routing::dispatch(&shared, &request))
+                .catch_unwind()
+                .await;
+        }
+        shared.shutdown.cancelled().await;
+        return wire::error(&ApiError::internal("the server shut down"));
+    }
     let fault = lock(&shared.faults).take(&request.method, &target);
     let response = match fault {
         Some(error) => {

@@ -111,7 +111,10 @@ mod tests {
         let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let clock = Arc::new(SimClock::new(t0, 0.0));
         let fence = LeaseFence::new(clock.clone(), Duration::from_secs(2));
-        assert!(fence.may_mutate().is_err(), "closed until the lease is seen");
+        assert!(
+            fence.may_mutate().is_err(),
+            "closed until the lease is seen"
+        );
         let lease = |holder: &str| Lease {
             spec: Some(LeaseSpec {
                 holder_identity: Some(holder.into()),

@@ -11,13 +11,13 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::watcher;
 use tokio_util::sync::CancellationToken;
 
-use crate::controllers::context::TaskDefinitionCache;
+use crate::controllers::caches;
+use crate::controllers::context::{TaskDefinitionCache, WrittenVersions};
 use crate::controllers::runtime::backoff::Backoff;
 use crate::controllers::sources::Source;
 use crate::controllers::{
     Context, Settings, Stores, blue_green_rollout, ecs_service, scaling_policy,
 };
-use crate::controllers::caches;
 use crate::http::Health;
 use crate::metrics::Metrics;
 use aws::accounts::AwsAccounts;
@@ -132,6 +132,7 @@ pub async fn run(
         settings: config.settings.clone(),
         task_definitions: TaskDefinitionCache::default(),
         stores,
+        written: WrittenVersions::default(),
     });
     let shutdown = token.clone().cancelled_owned();
     let services = ecs_service::run(

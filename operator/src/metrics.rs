@@ -147,9 +147,9 @@ impl Metrics {
     }
 
     /// Whether the cache of `kind` has listed everything.
-    pub fn set_cache_synced(&self, kind: &'static str, synced: bool) {
+    pub fn set_cache_synced(&self, kind: &str, synced: bool) {
         self.cache_synced
-            .get_or_create(&vec![("kind", kind.into())])
+            .get_or_create(&vec![("kind", kind.to_owned())])
             .set(i64::from(synced));
     }
 

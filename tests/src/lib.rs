@@ -2,6 +2,7 @@
 //! simulated AWS + in-process operator), the moto harness, tool discovery.
 
 pub mod chart;
+pub mod kill_points;
 pub mod moto;
 pub mod rollouts;
 pub mod sandbox;

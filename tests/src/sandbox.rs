@@ -64,10 +64,16 @@ impl Sandbox {
     /// Like [`Sandbox::start_with`], the CRDs named in `skipped` not installed (their watches
     /// fail until [`Sandbox::install_crd`] installs them).
     pub async fn start_without_crds(settings: Settings, skipped: &[&str]) -> Sandbox {
+        Self::start_at_speed(settings, skipped, TEST_SPEED).await
+    }
+
+    /// Like [`Sandbox::start_without_crds`], simulated time running `speed` times the wall
+    /// clock.
+    pub async fn start_at_speed(settings: Settings, skipped: &[&str], speed: f64) -> Sandbox {
         let seed_path = workspace_root().join("examples/aws-state.yaml");
         let seed = SimSeed::from_yaml(&std::fs::read_to_string(&seed_path).expect("seed file"))
             .expect("seed parses");
-        let clock = Arc::new(SimClock::new(jiff::Timestamp::now(), TEST_SPEED));
+        let clock = Arc::new(SimClock::new(jiff::Timestamp::now(), speed));
         let sim = SimAws::new(clock.clone(), seed);
         let server = LocalApiServer::start(([127, 0, 0, 1], 0).into())
             .await
@@ -109,9 +115,13 @@ impl Sandbox {
             .expect("a CRD of the operator");
         let api: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
             Api::all(self.client.clone());
-        api.patch(name, &PatchParams::apply("test").force(), &Patch::Apply(&crd))
-            .await
-            .expect("CRD installs");
+        api.patch(
+            name,
+            &PatchParams::apply("test").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .expect("CRD installs");
     }
 
     /// Starts (or restarts) the operator with fresh in-memory state.

@@ -58,9 +58,11 @@ fn in_namespace(manifest: &str, namespace: &str) -> String {
 }
 
 async fn namespace(sb: &Sandbox, name: &str) {
-    sb.apply(&format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}}}\n"))
-        .await
-        .unwrap();
+    sb.apply(&format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}}}\n"
+    ))
+    .await
+    .unwrap();
 }
 
 async fn owner_ready(sb: &Sandbox) {
@@ -103,7 +105,11 @@ spec:
 async fn another_namespace_cannot_act_on_a_service_through_any_kind() {
     let sb = Sandbox::start().await;
     owner_ready(&sb).await;
-    let desired = sb.sim.service("event-booking", "auth").unwrap().desired_count;
+    let desired = sb
+        .sim
+        .service("event-booking", "auth")
+        .unwrap()
+        .desired_count;
     let before = writes(&sb);
 
     // An EcsService naming the same ECS service: refused, naming the owner.
@@ -137,7 +143,11 @@ async fn another_namespace_cannot_act_on_a_service_through_any_kind() {
     assert_eq!(writes(&sb), before, "{:?}", sb.sim.calls());
     let svc = sb.sim.service("event-booking", "auth").unwrap();
     assert_eq!(svc.desired_count, desired);
-    assert!(sb.sim.scalable_target("service/event-booking/auth").is_none());
+    assert!(
+        sb.sim
+            .scalable_target("service/event-booking/auth")
+            .is_none()
+    );
     sb.shutdown().await;
 }
 
@@ -146,11 +156,8 @@ async fn an_observe_only_service_is_never_scaled_or_released() {
     let sb = Sandbox::start().await;
     owner_ready(&sb).await;
     let before = writes(&sb);
-    let observer = in_namespace(
-        &rollout_service(&sb.sim, "auth", "repo/auth:1"),
-        "watcher",
-    )
-    .replace("spec:\n", "spec:\n  managementPolicy: ObserveOnly\n");
+    let observer = in_namespace(&rollout_service(&sb.sim, "auth", "repo/auth:1"), "watcher")
+        .replace("spec:\n", "spec:\n  managementPolicy: ObserveOnly\n");
     sb.apply(&observer).await.unwrap();
     sb.apply(&policy("watcher", "auth")).await.unwrap();
     let (reason, message) = wait_stalled::<ScalingPolicy>(&sb, "watcher", "auth").await;

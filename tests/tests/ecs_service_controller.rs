@@ -515,13 +515,19 @@ async fn nothing_acts_until_every_cache_has_filled() {
         wait_poll: Duration::from_secs(10),
     };
     let sb = Sandbox::start_without_crds(settings, &["scalingpolicies.ecs-operator.dev"]).await;
-    sb.apply(&manifest("auth", "repo/auth:1", "")).await.unwrap();
+    sb.apply(&manifest("auth", "repo/auth:1", ""))
+        .await
+        .unwrap();
     // The manager reports the missing cache from inside its wait, before any controller runs.
-    sb.wait_for("the missing cache reported", Duration::from_secs(30), || async {
-        let text = sb.metrics.encode();
-        text.contains("ecs_operator_cache_synced{kind=\"ScalingPolicy\"} 0")
-            .then_some(())
-    })
+    sb.wait_for(
+        "the missing cache reported",
+        Duration::from_secs(30),
+        || async {
+            let text = sb.metrics.encode();
+            text.contains("ecs_operator_cache_synced{kind=\"ScalingPolicy\"} 0")
+                .then_some(())
+        },
+    )
     .await;
     assert!(sb.sim.calls().is_empty(), "{:?}", sb.sim.calls());
     assert!(api(&sb).get("auth").await.unwrap().status.is_none());

@@ -57,6 +57,11 @@ pub(crate) struct TaskDefinitions {
 }
 
 impl TaskDefinitions {
+    /// Every family with its revisions, oldest first.
+    pub fn families(&self) -> impl Iterator<Item = (&String, &Vec<TaskDefRecord>)> {
+        self.families.iter()
+    }
+
     /// RegisterTaskDefinition.
     pub fn register(
         &mut self,

@@ -8,6 +8,9 @@ use std::time::Duration;
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
+use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use kube::Resource as _;
+
 use super::Stores;
 use crate::metrics::Metrics;
 
@@ -15,16 +18,16 @@ use crate::metrics::Metrics;
 const REPORT_EVERY: Duration = Duration::from_secs(10);
 
 /// The kinds whose cache has not listed everything yet.
-pub fn unsynced(stores: &Stores) -> Vec<&'static str> {
+pub fn unsynced(stores: &Stores) -> Vec<String> {
     let mut missing = Vec::new();
     if stores.services.wait_until_ready().now_or_never().is_none() {
-        missing.push("EcsService");
+        missing.push(EcsService::kind(&()).into_owned());
     }
     if stores.rollouts.wait_until_ready().now_or_never().is_none() {
-        missing.push("BlueGreenRollout");
+        missing.push(BlueGreenRollout::kind(&()).into_owned());
     }
     if stores.scaling.wait_until_ready().now_or_never().is_none() {
-        missing.push("ScalingPolicy");
+        missing.push(ScalingPolicy::kind(&()).into_owned());
     }
     missing
 }
@@ -35,11 +38,15 @@ pub async fn wait_until_synced(
     metrics: &Metrics,
     token: &CancellationToken,
 ) -> bool {
-    let all = ["EcsService", "BlueGreenRollout", "ScalingPolicy"];
+    let all = [
+        EcsService::kind(&()),
+        BlueGreenRollout::kind(&()),
+        ScalingPolicy::kind(&()),
+    ];
     loop {
         let missing = unsynced(stores);
-        for kind in all {
-            metrics.set_cache_synced(kind, !missing.contains(&kind));
+        for kind in &all {
+            metrics.set_cache_synced(kind, !missing.iter().any(|m| m == kind));
         }
         if missing.is_empty() {
             return true;

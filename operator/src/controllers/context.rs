@@ -133,6 +133,51 @@ impl TaskDefinitionCache {
     }
 }
 
+/// The resourceVersion each object had when this process last wrote to it. A reconcile that
+/// starts from that same version again acts on a cache that has not seen its own write yet
+/// (the watch is behind): it waits for the newer object instead of writing a status computed
+/// from the old one over the new.
+#[derive(Default)]
+pub struct WrittenVersions {
+    base: Mutex<HashMap<String, String>>,
+}
+
+impl WrittenVersions {
+    fn key<K: kube::Resource<DynamicType = ()>>(obj: &K) -> String {
+        let meta = obj.meta();
+        format!(
+            "{}/{}/{}",
+            K::kind(&()),
+            meta.namespace.as_deref().unwrap_or_default(),
+            meta.name.as_deref().unwrap_or_default()
+        )
+    }
+
+    /// This process wrote to `obj` (as it was, at its resourceVersion).
+    pub fn wrote<K: kube::Resource<DynamicType = ()>>(&self, obj: &K) {
+        if let Some(rv) = obj.meta().resource_version.clone() {
+            self.base
+                .lock()
+                .expect("written lock")
+                .insert(Self::key(obj), rv);
+        }
+    }
+
+    /// Whether `obj` is the version this process already wrote over.
+    pub fn is_stale<K: kube::Resource<DynamicType = ()>>(&self, obj: &K) -> bool {
+        let key = Self::key(obj);
+        let mut base = self.base.lock().expect("written lock");
+        match (base.get(&key), obj.meta().resource_version.as_ref()) {
+            (Some(written), Some(rv)) if written == rv => true,
+            (Some(_), _) => {
+                base.remove(&key);
+                false
+            }
+            (None, _) => false,
+        }
+    }
+}
+
 /// Shared by every reconcile of every controller.
 pub struct Context {
     /// Kubernetes client.
@@ -153,6 +198,8 @@ pub struct Context {
     pub task_definitions: TaskDefinitionCache,
     /// Read-only caches of the kinds.
     pub stores: Stores,
+    /// Versions this process wrote over (see [`WrittenVersions`]).
+    pub written: WrittenVersions,
 }
 
 impl Context {

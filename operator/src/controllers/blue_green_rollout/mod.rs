@@ -125,10 +125,25 @@ async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
         None => Applied::default(),
         Some(step) => {
             if needs_finalizer(&spec, obj) {
-                finalizer::ensure(&api, obj).await?;
+                finalizer::ensure(ctx, &api, obj).await?;
+            }
+            if let Some(intent) = record::intent(&prev, &spec, step) {
+                runtime::status::write(ctx, &api, obj, &intent)
+                    .await
+                    .map_err(ReconcileError::Kube)?;
             }
             match apply::apply(step, &aws).await {
                 Ok(applied) => applied,
+                // Created by someone else between our read and our call: not this rollout's.
+                // The refusal's status (from before the intent) takes the intent back.
+                Err(e) if step.creates() && e.source.is_already_exists() => {
+                    let message = format!(
+                        "{}; it was not created by this rollout: name another one in strategy.codeDeploy",
+                        e.refusal()
+                    );
+                    return refuse(ctx, &api, obj, "AlreadyExists", &message, Recheck::AtResync)
+                        .await;
+                }
                 Err(e) if !e.is_retryable() && step.is_setup() => {
                     let reason = e.source.kind.as_str();
                     return refuse(ctx, &api, obj, reason, &e.refusal(), Recheck::AtResync).await;
@@ -152,7 +167,7 @@ async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
         generation,
         now,
     });
-    runtime::status::write(&api, obj, &new)
+    runtime::status::write(ctx, &api, obj, &new)
         .await
         .map_err(ReconcileError::Kube)?;
     record_phases(ctx, obj, new.phase);

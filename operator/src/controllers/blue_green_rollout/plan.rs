@@ -86,6 +86,14 @@ impl Step {
         )
     }
 
+    /// Whether the step creates a CodeDeploy resource the rollout then owns.
+    pub fn creates(&self) -> bool {
+        matches!(
+            self,
+            Step::CreateApplication { .. } | Step::CreateDeploymentGroup { .. }
+        )
+    }
+
     /// The AWS operation, for events, logs and errors.
     pub fn name(&self) -> &'static str {
         match self {

@@ -115,6 +115,46 @@ pub fn known<'a>(
     }
 }
 
+/// The status to write before `step` runs when the step creates something deletion must find
+/// again: the intent is recorded first, so a crash between the call and the next status write
+/// still leaves the resource known as this rollout's (and deleted with it).
+pub fn intent(
+    prev: &BlueGreenRolloutStatus,
+    spec: &ValidatedSpec,
+    step: &Step,
+) -> Option<BlueGreenRolloutStatus> {
+    let Engine::CodeDeploy(cd) = &spec.engine else {
+        return None;
+    };
+    let mut recorded = prev
+        .code_deploy
+        .clone()
+        .filter(|c| {
+            c.application_name == cd.application_name
+                && c.deployment_group_name == cd.group.deployment_group_name
+        })
+        .unwrap_or_else(|| CodeDeployStatus {
+            application_name: cd.application_name.clone(),
+            deployment_group_name: cd.group.deployment_group_name.clone(),
+            deployment_config_name: cd.group.deployment_config_name.clone(),
+            region: spec.service.region.clone(),
+            ..CodeDeployStatus::default()
+        });
+    match step {
+        Step::CreateApplication { .. } if !recorded.created_application => {
+            recorded.created_application = true;
+        }
+        Step::CreateDeploymentGroup { .. } if !recorded.created_deployment_group => {
+            recorded.created_deployment_group = true;
+        }
+        _ => return None,
+    }
+    Some(BlueGreenRolloutStatus {
+        code_deploy: Some(recorded),
+        ..prev.clone()
+    })
+}
+
 /// `t` as the status keeps it: whole seconds.
 pub fn to_status_time(t: Timestamp) -> Timestamp {
     Timestamp::from_second(t.as_second()).unwrap_or(t)

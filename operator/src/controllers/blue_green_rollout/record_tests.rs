@@ -360,3 +360,33 @@ fn wake_follows_the_release() {
     assert_eq!(overdue.delay(&settings, at(0)), Duration::from_secs(1));
     let _ = machine::short(TD1);
 }
+
+#[test]
+fn creating_a_codedeploy_resource_is_recorded_before_the_call() {
+    let spec = cd_spec();
+    let Engine::CodeDeploy(cd) = &spec.engine else {
+        panic!("CodeDeploy")
+    };
+    let prev = BlueGreenRolloutStatus::default();
+    let create_app = Step::CreateApplication {
+        name: cd.application_name.clone(),
+        tags: Vec::new(),
+    };
+    let first = intent(&prev, &spec, &create_app).expect("an intent");
+    let recorded = first.code_deploy.clone().unwrap();
+    assert!(recorded.created_application && !recorded.created_deployment_group);
+    assert_eq!(recorded.application_name, cd.application_name);
+    assert_eq!(intent(&first, &spec, &create_app), None, "recorded once");
+    let create_group = Step::CreateDeploymentGroup {
+        spec: Box::new(cd.group.clone()),
+        tags: Vec::new(),
+    };
+    let second = intent(&first, &spec, &create_group).expect("an intent");
+    let recorded = second.code_deploy.unwrap();
+    assert!(recorded.created_application && recorded.created_deployment_group);
+    assert_eq!(
+        intent(&prev, &spec, &Step::StopDeployment { id: "d".into() }),
+        None
+    );
+    assert_eq!(intent(&prev, &native_spec(), &create_app), None);
+}

@@ -62,7 +62,7 @@ async fn reconcile_steps(obj: &EcsService, ctx: &Context) -> Result<Action, Reco
         None => Applied::default(),
         Some(step) => {
             debug_assert_eq!(spec.management_policy, ManagementPolicy::Manage);
-            finalizer::ensure(&api, obj).await?;
+            finalizer::ensure(ctx, &api, obj).await?;
             match apply::apply(step, &aws, ctx).await {
                 Ok(applied) => applied,
                 Err(e) if !e.is_retryable() => {
@@ -86,7 +86,7 @@ async fn reconcile_steps(obj: &EcsService, ctx: &Context) -> Result<Action, Reco
         ctx.clock.now(),
     );
     publish_transitions(ctx, obj, &prev.conditions, &new.conditions).await;
-    runtime::status::write(&api, obj, &new)
+    runtime::status::write(ctx, &api, obj, &new)
         .await
         .map_err(ReconcileError::Kube)?;
     Ok(plan.report.requeue.action(ctx))

@@ -42,6 +42,10 @@ pub struct Observed {
     pub release_in_flight: Option<String>,
     /// Whether a ScalingPolicy owns desiredCount.
     pub autoscaled: bool,
+    /// With no ScalingPolicy: the scalable target Application Auto Scaling still has for the
+    /// service (left by a policy deleted with Retain, or registered outside the operator). It
+    /// owns desiredCount while it exists.
+    pub scalable_target_left: Option<String>,
 }
 
 /// One revision of the family.
@@ -202,6 +206,20 @@ pub async fn observe(
                 }
             });
         }
+    }
+    // desiredCount is decided from AWS, not only from the cache: before the spec's count is
+    // written over the service's, make sure no scalable target owns it.
+    let count_differs = observed
+        .service
+        .as_ref()
+        .is_some_and(|s| s.desired_count != spec.desired_count);
+    if !observed.autoscaled && count_differs && !observe_only {
+        let resource_id = aws::autoscaling::ecs_resource_id(&spec.cluster, &spec.service_name);
+        observed.scalable_target_left = aws
+            .scalable_targets
+            .describe(&resource_id)
+            .await?
+            .map(|t| t.scalable_target_arn.unwrap_or(resource_id));
     }
     Ok(observed)
 }

@@ -266,7 +266,8 @@ fn plan_manage(
         update.config = Some(desired_config);
         why.extend(drift.iter().map(|f| f.to_string()));
     }
-    if !observed.autoscaled && service.desired_count != spec.desired_count {
+    let count_owned_elsewhere = observed.autoscaled || observed.scalable_target_left.is_some();
+    if !count_owned_elsewhere && service.desired_count != spec.desired_count {
         update.desired_count = Some(spec.desired_count);
         why.push(format!(
             "desiredCount {} → {}",
@@ -372,11 +373,16 @@ fn plan_manage(
 
     report.last_good_task_definition_arn = Some(desired.clone());
     let step = stale_revisions(spec, prev, observed, &desired).map(Step::DeregisterTaskDefinitions);
-    let message = format!(
+    let mut message = format!(
         "{} tasks running on {}",
         service.running_count,
         short_arn(&desired)
     );
+    if let Some(target) = &observed.scalable_target_left {
+        message.push_str(&format!(
+            "; desiredCount is left to Application Auto Scaling, which still has scalable target {target} for the service (a ScalingPolicy deleted with deletionPolicy Retain leaves it): deregister it for spec.desiredCount to apply"
+        ));
+    }
     report.conditions = ready_conditions("Deployed", message);
     Plan { step, report }
 }

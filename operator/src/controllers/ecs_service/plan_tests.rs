@@ -279,6 +279,32 @@ fn autoscaled_count_is_left_alone() {
 }
 
 #[test]
+fn a_scalable_target_left_behind_keeps_the_count_and_the_status_says_so() {
+    let s = spec("");
+    let mut observed = settled(&s, TD1);
+    observed.service.as_mut().unwrap().desired_count = 7;
+    observed.scalable_target_left = Some("arn:aws:application-autoscaling:target/1".into());
+    let p = plan(&s, &EcsServiceStatus::default(), &observed);
+    assert_eq!(
+        p.step, None,
+        "no UpdateService fights Application Auto Scaling"
+    );
+    let ready = p
+        .report
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap();
+    assert!(ready.status);
+    assert!(
+        ready.message.contains("left to Application Auto Scaling"),
+        "{}",
+        ready.message
+    );
+    assert!(ready.message.contains("target/1"), "{}", ready.message);
+}
+
+#[test]
 fn ownership_rules() {
     let s = spec("");
     let mut observed = settled(&s, TD1);

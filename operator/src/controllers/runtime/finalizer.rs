@@ -29,7 +29,11 @@ pub fn has<K: ManagedKind>(obj: &K) -> bool {
 }
 
 /// Adds the finalizer (before the first AWS write). Returns whether a write was sent.
-pub async fn ensure<K: ManagedKind>(api: &Api<K>, obj: &K) -> Result<bool, ReconcileError> {
+pub async fn ensure<K: ManagedKind>(
+    ctx: &Context,
+    api: &Api<K>,
+    obj: &K,
+) -> Result<bool, ReconcileError> {
     if has(obj) {
         return Ok(false);
     }
@@ -52,6 +56,7 @@ pub async fn ensure<K: ManagedKind>(api: &Api<K>, obj: &K) -> Result<bool, Recon
     )
     .await
     .map_err(ReconcileError::Kube)?;
+    ctx.written.wrote(obj);
     Ok(true)
 }
 
@@ -116,7 +121,7 @@ where
         }
         Cleanup::Waiting(message) => {
             tracing::info!(object = %super::object_key(obj), %message, "deletion waits");
-            status::write(api, obj, &deleting(&message))
+            status::write(ctx, api, obj, &deleting(&message))
                 .await
                 .map_err(ReconcileError::Kube)?;
             Ok(Requeue::Poll.action(ctx))

@@ -15,6 +15,9 @@ use super::events::publish;
 use super::{ManagedKind, ReconcileError, object_key, status};
 use crate::controllers::Context;
 
+/// How soon a reconcile that found a stale cache looks again (wall time).
+const STALE_RECHECK: Duration = Duration::from_millis(200);
+
 /// The reason of the Reconciling condition while a failed call is retried.
 pub const RETRYING: &str = "Retrying";
 
@@ -30,6 +33,11 @@ where
     K: ManagedKind,
     Fut: Future<Output = Result<Action, ReconcileError>>,
 {
+    if ctx.written.is_stale(&*obj) {
+        // The cache has not caught up with this process's own last write; the newer object
+        // is on its way (and triggers a reconcile of its own).
+        return Ok(Action::requeue(STALE_RECHECK));
+    }
     let started = Instant::now();
     let result = reconcile(obj.clone(), ctx.clone()).await;
     let outcome = if result.is_ok() { "ok" } else { "error" };
@@ -101,21 +109,30 @@ async fn report_retry<K: ManagedKind>(
         error.message(),
         delay.as_secs_f64().round().max(1.0)
     );
-    let was_failing =
-        status::reason_of(obj.current_status(), condition::RECONCILING) == Some(RETRYING);
-    let prev = obj.current_status().cloned().unwrap_or_default();
-    let new = status::reconciling(
-        &prev,
-        RETRYING,
-        &message,
-        obj.meta().generation,
-        ctx.clock.now(),
-    );
     let api: Api<K> = Api::namespaced(
         ctx.client.clone(),
         obj.meta().namespace.as_deref().unwrap_or_default(),
     );
-    if let Err(write_error) = status::write(&api, obj, &new).await {
+    // On top of the latest status: this reconcile may have written some of it already (an
+    // intent recorded before an AWS call), which the failure must not take back.
+    let latest = match api.get(&kube::ResourceExt::name_any(obj)).await {
+        Ok(latest) => latest,
+        Err(read_error) => {
+            tracing::warn!(object = %object_key(obj), error = %read_error, "could not read the object to report the failure");
+            return;
+        }
+    };
+    let was_failing =
+        status::reason_of(latest.current_status(), condition::RECONCILING) == Some(RETRYING);
+    let prev = latest.current_status().cloned().unwrap_or_default();
+    let new = status::reconciling(
+        &prev,
+        RETRYING,
+        &message,
+        latest.meta().generation,
+        ctx.clock.now(),
+    );
+    if let Err(write_error) = status::write(ctx, &api, &latest, &new).await {
         tracing::warn!(object = %object_key(obj), error = %write_error, "could not report the failure in the status");
         return;
     }

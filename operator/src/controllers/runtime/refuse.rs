@@ -38,7 +38,7 @@ pub async fn refuse<K: ManagedKind>(
         obj.meta().generation,
         ctx.clock.now(),
     );
-    if status::write(api, obj, &new)
+    if status::write(ctx, api, obj, &new)
         .await
         .map_err(ReconcileError::Kube)?
     {
@@ -68,7 +68,7 @@ pub async fn park<K: ManagedKind>(
         obj.meta().generation,
         ctx.clock.now(),
     );
-    status::write(api, obj, &new)
+    status::write(ctx, api, obj, &new)
         .await
         .map_err(ReconcileError::Kube)?;
     Ok(Requeue::Wait.action(ctx))

@@ -8,11 +8,13 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 
 use super::{FIELD_MANAGER, ManagedKind, ObjectStatus};
+use crate::controllers::Context;
 use crate::controllers::conditions::{Desired, merge};
 
 /// Writes `status` with server-side apply on `/status` unless it equals the object's.
 /// Returns whether a write was sent.
 pub async fn write<K: ManagedKind>(
+    ctx: &Context,
     api: &Api<K>,
     obj: &K,
     status: &K::Status,
@@ -31,6 +33,7 @@ pub async fn write<K: ManagedKind>(
         &Patch::Apply(body),
     )
     .await?;
+    ctx.written.wrote(obj);
     Ok(true)
 }
 

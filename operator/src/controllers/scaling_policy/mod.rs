@@ -77,7 +77,7 @@ async fn reconcile_steps(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, R
     tracing::debug!(object = %object_key(obj), steps = ?plan.steps.iter().map(step::Step::name).collect::<Vec<_>>(), requeue = ?plan.report.requeue, "planned");
     let mut applied = apply::Applied::default();
     if !plan.steps.is_empty() {
-        finalizer::ensure(&api, obj).await?;
+        finalizer::ensure(ctx, &api, obj).await?;
         if prev.resource_id != plan.report.resource_id {
             // The target's id goes to the status before the target exists, so deletion finds
             // it whatever happens next.
@@ -85,7 +85,7 @@ async fn reconcile_steps(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, R
                 resource_id: plan.report.resource_id.clone(),
                 ..prev.clone()
             };
-            runtime::status::write(&api, obj, &early)
+            runtime::status::write(ctx, &api, obj, &early)
                 .await
                 .map_err(ReconcileError::Kube)?;
         }
@@ -112,7 +112,7 @@ async fn reconcile_steps(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, R
         ctx.clock.now(),
     );
     publish_transitions(ctx, obj, &prev, &new).await;
-    runtime::status::write(&api, obj, &new)
+    runtime::status::write(ctx, &api, obj, &new)
         .await
         .map_err(ReconcileError::Kube)?;
     Ok(plan.report.requeue.action(ctx))

@@ -1,0 +1,572 @@
+//! The kill-point driver: runs a workflow (a list of stages: something a person does, then the
+//! state it must lead to) against a fresh sandbox, once cleanly, then once per kill point —
+//! every AWS mutation and every Kubernetes write the operator made in the clean run, in each
+//! fault mode — crashing the operator there and starting a fresh one with empty memory against
+//! the same API server and simulated account. A kill run must end like the clean run: the same
+//! end state, the same AWS inventory (no second deployment, no second revision for the same
+//! content, nothing left behind or leaked) and the same identifiers in every status.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_sim::{Inventory, KillMode, KillPoint, SimAws};
+use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use local_apiserver::Hang;
+use serde_json::Value;
+
+use crate::sandbox::Sandbox;
+
+/// Renders a manifest (ARNs come from the seeded account).
+pub type Render = fn(&SimAws) -> String;
+
+/// What a person (or GitOps) does.
+pub enum Act {
+    /// Server-side apply of the rendered manifest.
+    Apply(Render),
+    /// Deletes an object of the default namespace (`ecsservices`, `bluegreenrollouts`,
+    /// `scalingpolicies`).
+    Delete(&'static str, &'static str),
+    /// Requests a rollout verb (`promote`, `abort`, `retry`, `rollback`).
+    Verb(&'static str, &'static str),
+    /// Creates an ECS service the operator did not create (untagged), on EcsService-ready
+    /// infrastructure: (cluster, name).
+    ForeignService(&'static str, &'static str),
+    /// Nothing: only wait.
+    Nothing,
+}
+
+/// The state a stage leads to.
+#[derive(Debug, Clone, Copy)]
+pub enum Until {
+    /// The EcsService is Ready for its generation, its service on a revision ending so.
+    ServiceReadyOn(&'static str, &'static str),
+    /// The EcsService reports its deployment failed (Degraded) for its generation.
+    ServiceDegraded(&'static str),
+    /// The BlueGreenRollout is Healthy and Ready with a stable revision ending so.
+    RolloutHealthyOn(&'static str, &'static str),
+    /// The BlueGreenRollout waits for `promote`.
+    RolloutPaused(&'static str),
+    /// The BlueGreenRollout rolled back (Degraded, nothing in flight).
+    RolloutDegraded(&'static str),
+    /// The BlueGreenRollout rolled back to a stable revision ending so.
+    RolloutRolledBackTo(&'static str, &'static str),
+    /// The ScalingPolicy is Ready for its generation.
+    PolicyReady(&'static str),
+    /// The object is gone from the API server: (plural, name).
+    Gone(&'static str, &'static str),
+    /// Nothing to wait for.
+    Nothing,
+}
+
+/// One step of a workflow.
+pub struct Stage {
+    /// What is done.
+    pub act: Act,
+    /// What it must lead to.
+    pub until: Until,
+}
+
+/// A workflow of one or more controllers.
+pub struct Workflow {
+    /// Its name in the report.
+    pub name: &'static str,
+    /// Its stages, in order.
+    pub stages: Vec<Stage>,
+}
+
+/// Where a kill run crashes the operator.
+#[derive(Debug, Clone)]
+pub enum Strike {
+    /// At an AWS mutation.
+    Aws(KillPoint),
+    /// At a Kubernetes write: the `occurrence`-th PATCH of `path`; applied (reply lost) or not.
+    Kube {
+        /// Request path.
+        path: String,
+        /// Which write to it, from 1.
+        occurrence: usize,
+        /// Applied before the crash.
+        applied: bool,
+    },
+}
+
+impl std::fmt::Display for Strike {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Strike::Aws(k) => write!(f, "{} #{} {:?}", k.operation, k.occurrence, k.mode),
+            Strike::Kube {
+                path,
+                occurrence,
+                applied,
+            } => {
+                let mode = if *applied { "LoseReply" } else { "FailBefore" };
+                write!(f, "PATCH {path} #{occurrence} {mode}")
+            }
+        }
+    }
+}
+
+/// What a run did and left.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The AWS account at the end.
+    pub inventory: Inventory,
+    /// The identifiers and conditions of every object's status at the end.
+    pub statuses: BTreeMap<String, Value>,
+    /// The AWS mutations applied, in order.
+    pub mutations: Vec<String>,
+    /// The operator's Kubernetes writes (PATCH paths), in order.
+    pub kube_writes: Vec<String>,
+    /// Whether the strike happened (and the operator was replaced).
+    pub struck: bool,
+}
+
+/// Timing of the sandbox's controllers in kill runs (simulated seconds).
+fn settings() -> ecs_operator::controllers::Settings {
+    ecs_operator::controllers::Settings {
+        resync: Duration::from_secs(60),
+        poll: Duration::from_secs(10),
+        wait_poll: Duration::from_secs(10),
+    }
+}
+
+/// How fast simulated time runs in kill runs.
+const SPEED: f64 = 100.0;
+/// How long one stage may take (wall time).
+const STAGE_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long the account must see no mutation for a run to count as settled (wall time).
+const SETTLED: Duration = Duration::from_millis(1000);
+
+/// The field manager of the test's own writes: its PATCHes are never kill points.
+const TEST_MANAGER: &str = "kubectl";
+
+/// Runs `workflow` once; with `strike`, the operator is crashed there and replaced.
+pub async fn run(workflow: &Workflow, strike: Option<&Strike>) -> Result<Outcome, String> {
+    let mut sb = Sandbox::start_at_speed(settings(), &[], SPEED).await;
+    match strike {
+        Some(Strike::Aws(point)) => sb.sim.arm_kill_point(point.clone()),
+        Some(Strike::Kube {
+            path,
+            occurrence,
+            applied,
+        }) => sb.server.arm_hang(Hang {
+            method: http::Method::PATCH,
+            path: path.clone(),
+            unless_query_contains: Some(format!("fieldManager={TEST_MANAGER}")),
+            skip: occurrence - 1,
+            apply: *applied,
+        }),
+        None => {}
+    }
+    let mut replaced = false;
+    let result = stages(&mut sb, workflow, &mut replaced).await;
+    let outcome = match result {
+        Ok(()) => {
+            settle(&mut sb, &mut replaced).await;
+            Ok(Outcome {
+                inventory: sb.sim.inventory(),
+                statuses: statuses(&sb).await,
+                mutations: sb.sim.mutation_log(),
+                kube_writes: kube_writes(&sb),
+                struck: replaced,
+            })
+        }
+        Err(e) => Err(e),
+    };
+    sb.shutdown().await;
+    outcome
+}
+
+async fn stages(sb: &mut Sandbox, workflow: &Workflow, replaced: &mut bool) -> Result<(), String> {
+    for (i, stage) in workflow.stages.iter().enumerate() {
+        act(sb, &stage.act)
+            .await
+            .map_err(|e| format!("stage {i}: {e}"))?;
+        let deadline = Instant::now() + STAGE_TIMEOUT;
+        loop {
+            replace_if_struck(sb, replaced).await;
+            if holds(sb, stage.until).await {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "stage {i}: timed out waiting for {:?}; statuses: {}",
+                    stage.until,
+                    serde_json::to_string(&statuses(sb).await).unwrap_or_default()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    Ok(())
+}
+
+/// After a strike the operator is dead at that line: kill it for real, start a fresh one.
+async fn replace_if_struck(sb: &mut Sandbox, replaced: &mut bool) {
+    if !*replaced && (sb.sim.has_struck() || sb.server.hang_struck()) {
+        sb.kill_operator().await;
+        sb.start_operator();
+        *replaced = true;
+    }
+}
+
+/// Waits until no AWS mutation happened for a while (clean-ups after the last state).
+async fn settle(sb: &mut Sandbox, replaced: &mut bool) {
+    let mut seen = sb.sim.mutation_log().len();
+    let mut quiet_since = Instant::now();
+    let deadline = Instant::now() + STAGE_TIMEOUT;
+    while quiet_since.elapsed() < SETTLED && Instant::now() < deadline {
+        replace_if_struck(sb, replaced).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = sb.sim.mutation_log().len();
+        if now != seen {
+            seen = now;
+            quiet_since = Instant::now();
+        }
+    }
+}
+
+async fn act(sb: &Sandbox, act: &Act) -> anyhow::Result<()> {
+    match act {
+        Act::Apply(render) => sb.apply(&render(&sb.sim)).await,
+        Act::Delete(plural, name) => {
+            let params = DeleteParams::default();
+            match *plural {
+                "ecsservices" => drop(api::<EcsService>(sb).delete(name, &params).await?),
+                "bluegreenrollouts" => {
+                    drop(api::<BlueGreenRollout>(sb).delete(name, &params).await?)
+                }
+                _ => drop(api::<ScalingPolicy>(sb).delete(name, &params).await?),
+            }
+            Ok(())
+        }
+        Act::Verb(rollout, verb) => {
+            let patch = serde_json::json!({"metadata": {"annotations": {
+                format!("ecs-operator.dev/{verb}-requested-at"): jiff::Timestamp::now().to_string()
+            }}});
+            let params = PatchParams {
+                field_manager: Some(TEST_MANAGER.into()),
+                ..PatchParams::default()
+            };
+            api::<BlueGreenRollout>(sb)
+                .patch(rollout, &params, &Patch::Merge(&patch))
+                .await?;
+            Ok(())
+        }
+        Act::ForeignService(cluster, name) => {
+            sb.sim
+                .create_foreign_service(cluster, name, Vec::new())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(())
+        }
+        Act::Nothing => Ok(()),
+    }
+}
+
+fn api<K>(sb: &Sandbox) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    Api::namespaced(sb.client.clone(), "default")
+}
+
+fn conditions_true(status: &Value, generation: Option<i64>, type_: &str) -> bool {
+    status["observedGeneration"].as_i64() == generation
+        && status["conditions"].as_array().is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == type_ && c["status"] == "True")
+        })
+}
+
+async fn holds(sb: &Sandbox, until: Until) -> bool {
+    match until {
+        Until::ServiceReadyOn(name, revision) => {
+            let Ok(svc) = api::<EcsService>(sb).get(name).await else {
+                return false;
+            };
+            let status = serde_json::to_value(&svc.status).unwrap_or_default();
+            conditions_true(&status, svc.metadata.generation, "Ready")
+                && status["taskDefinitionArn"]
+                    .as_str()
+                    .is_some_and(|a| a.ends_with(revision))
+        }
+        Until::ServiceDegraded(name) => {
+            let Ok(svc) = api::<EcsService>(sb).get(name).await else {
+                return false;
+            };
+            let status = serde_json::to_value(&svc.status).unwrap_or_default();
+            conditions_true(&status, svc.metadata.generation, "Degraded")
+        }
+        Until::RolloutHealthyOn(name, revision) => rollout(sb, name).await.is_some_and(|(r, s)| {
+            s["phase"] == "Healthy"
+                && conditions_true(&s, r.metadata.generation, "Ready")
+                && s["stableTaskDefinitionArn"]
+                    .as_str()
+                    .is_some_and(|a| a.ends_with(revision))
+        }),
+        Until::RolloutPaused(name) => rollout(sb, name)
+            .await
+            .is_some_and(|(_, s)| s["phase"] == "Paused"),
+        Until::RolloutDegraded(name) => rollout(sb, name)
+            .await
+            .is_some_and(|(_, s)| s["phase"] == "Degraded" && s["release"].is_null()),
+        Until::RolloutRolledBackTo(name, revision) => {
+            rollout(sb, name).await.is_some_and(|(_, s)| {
+                s["phase"] == "Degraded"
+                    && s["release"].is_null()
+                    && s["stableTaskDefinitionArn"]
+                        .as_str()
+                        .is_some_and(|a| a.ends_with(revision))
+            })
+        }
+        Until::PolicyReady(name) => {
+            let Ok(p) = api::<ScalingPolicy>(sb).get(name).await else {
+                return false;
+            };
+            let status = serde_json::to_value(&p.status).unwrap_or_default();
+            conditions_true(&status, p.metadata.generation, "Ready")
+        }
+        Until::Nothing => true,
+        Until::Gone(plural, name) => match plural {
+            "ecsservices" => gone::<EcsService>(sb, name).await,
+            "bluegreenrollouts" => gone::<BlueGreenRollout>(sb, name).await,
+            _ => gone::<ScalingPolicy>(sb, name).await,
+        },
+    }
+}
+
+async fn gone<K>(sb: &Sandbox, name: &str) -> bool
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    api::<K>(sb).get_opt(name).await.is_ok_and(|o| o.is_none())
+}
+
+async fn rollout(sb: &Sandbox, name: &str) -> Option<(BlueGreenRollout, Value)> {
+    let r = api::<BlueGreenRollout>(sb).get(name).await.ok()?;
+    let status = serde_json::to_value(r.status.as_ref()?).ok()?;
+    Some((r, status))
+}
+
+/// What must not differ between runs: conditions and identifiers (ids AWS makes up at random
+/// only by presence).
+async fn statuses(sb: &Sandbox) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    let keep = |kind: &str, name: &str, status: Value| {
+        let conditions: Vec<Value> = status["conditions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| serde_json::json!([c["type"], c["status"], c["reason"]]))
+            .collect();
+        let mut ids = serde_json::Map::new();
+        for field in [
+            "serviceArn",
+            "taskDefinitionArn",
+            "desiredTaskDefinitionArn",
+            "lastGoodTaskDefinitionArn",
+            "contentHash",
+            "failedContentHash",
+            "phase",
+            "stableTaskDefinitionArn",
+            "previousStableTaskDefinitionArn",
+            "badContentHash",
+            "codeDeploy",
+            "scalableTargetArn",
+            "resourceId",
+        ] {
+            if !status[field].is_null() {
+                ids.insert(field.into(), status[field].clone());
+            }
+        }
+        for field in ["deploymentId", "serviceDeploymentArn"] {
+            ids.insert(field.into(), Value::Bool(!status[field].is_null()));
+        }
+        (
+            format!("{kind}/{name}"),
+            serde_json::json!({"conditions": conditions, "ids": ids}),
+        )
+    };
+    for s in api::<EcsService>(sb)
+        .list(&Default::default())
+        .await
+        .into_iter()
+        .flat_map(|l| l.items)
+    {
+        let (k, v) = keep(
+            "EcsService",
+            &s.metadata.name.clone().unwrap_or_default(),
+            serde_json::to_value(&s.status).unwrap_or_default(),
+        );
+        out.insert(k, v);
+    }
+    for r in api::<BlueGreenRollout>(sb)
+        .list(&Default::default())
+        .await
+        .into_iter()
+        .flat_map(|l| l.items)
+    {
+        let (k, v) = keep(
+            "BlueGreenRollout",
+            &r.metadata.name.clone().unwrap_or_default(),
+            serde_json::to_value(&r.status).unwrap_or_default(),
+        );
+        out.insert(k, v);
+    }
+    for p in api::<ScalingPolicy>(sb)
+        .list(&Default::default())
+        .await
+        .into_iter()
+        .flat_map(|l| l.items)
+    {
+        let (k, v) = keep(
+            "ScalingPolicy",
+            &p.metadata.name.clone().unwrap_or_default(),
+            serde_json::to_value(&p.status).unwrap_or_default(),
+        );
+        out.insert(k, v);
+    }
+    out
+}
+
+/// The operator's PATCHes (status and finalizer writes), in order.
+fn kube_writes(sb: &Sandbox) -> Vec<String> {
+    sb.server
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.method == "PATCH"
+                && !r.query.contains(&format!("fieldManager={TEST_MANAGER}"))
+                && r.path.contains("/apis/ecs-operator.dev/")
+        })
+        .map(|r| r.path)
+        .collect()
+}
+
+/// Every kill point of a clean run: each AWS mutation and each Kubernetes write, in both modes.
+pub fn kill_points(clean: &Outcome) -> Vec<Strike> {
+    let mut out = Vec::new();
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for op in &clean.mutations {
+        let n = seen.entry(op.as_str()).or_default();
+        *n += 1;
+        for mode in [KillMode::FailBefore, KillMode::LoseReply] {
+            out.push(Strike::Aws(KillPoint {
+                operation: op.clone(),
+                occurrence: *n,
+                mode,
+            }));
+        }
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for path in &clean.kube_writes {
+        let n = seen.entry(path.as_str()).or_default();
+        *n += 1;
+        for applied in [false, true] {
+            out.push(Strike::Kube {
+                path: path.clone(),
+                occurrence: *n,
+                applied,
+            });
+        }
+    }
+    out
+}
+
+/// How a kill run differs from the clean run (empty when it does not).
+pub fn differences(clean: &Outcome, run: &Outcome) -> Vec<String> {
+    let mut out = Vec::new();
+    let (a, b) = (&clean.inventory, &run.inventory);
+    let pairs = [
+        (
+            "ECS services",
+            format!("{:?}", a.services),
+            format!("{:?}", b.services),
+        ),
+        (
+            "task definition revisions",
+            format!("{:?}", a.revisions),
+            format!("{:?}", b.revisions),
+        ),
+        (
+            "CodeDeploy applications",
+            format!("{:?}", a.applications),
+            format!("{:?}", b.applications),
+        ),
+        (
+            "CodeDeploy deployment groups",
+            format!("{:?}", a.deployment_groups),
+            format!("{:?}", b.deployment_groups),
+        ),
+        (
+            "CodeDeploy deployments",
+            format!("{:?}", a.code_deploy_deployments),
+            format!("{:?}", b.code_deploy_deployments),
+        ),
+        (
+            "scalable targets",
+            format!("{:?}", a.scalable_targets),
+            format!("{:?}", b.scalable_targets),
+        ),
+        (
+            "scaling policies",
+            format!("{:?}", a.scaling_policies),
+            format!("{:?}", b.scaling_policies),
+        ),
+        (
+            "alarms",
+            format!("{:?}", a.alarms),
+            format!("{:?}", b.alarms),
+        ),
+    ];
+    for (what, clean, kill) in pairs {
+        if clean != kill {
+            out.push(format!("{what}: clean {clean} / kill run {kill}"));
+        }
+    }
+    for (key, clean) in &clean.statuses {
+        match run.statuses.get(key) {
+            Some(kill) if kill == clean => {}
+            Some(kill) => out.push(format!("{key} status: clean {clean} / kill run {kill}")),
+            None => out.push(format!("{key} missing")),
+        }
+    }
+    for key in run.statuses.keys() {
+        if !clean.statuses.contains_key(key) {
+            out.push(format!("{key} left behind"));
+        }
+    }
+    out
+}
+
+/// Invariants every run must hold by itself: one revision per content, nothing owned by a
+/// deleted object left in AWS.
+pub fn invariants(run: &Outcome) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut by_content: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for r in &run.inventory.revisions {
+        if let (Some(hash), Some(owner)) = (&r.content_hash, &r.owner) {
+            by_content
+                .entry((owner.as_str(), hash.as_str()))
+                .or_default()
+                .push(r.key.as_str());
+        }
+    }
+    for ((owner, hash), revisions) in by_content {
+        if revisions.len() > 1 {
+            out.push(format!(
+                "{owner} registered one content ({hash}) {} times: {revisions:?}",
+                revisions.len()
+            ));
+        }
+    }
+    out
+}

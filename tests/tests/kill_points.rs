@@ -1,0 +1,273 @@
+//! The kill-point suite: every workflow of every controller, crashed at each AWS mutation and
+//! each Kubernetes write of its clean run, in both fault modes (not applied; applied with the
+//! reply lost), a fresh operator taking over. Each kill run must end as the clean run does.
+//! Prints `kill points: N covered, M failed` and fails when M > 0.
+
+use std::sync::Arc;
+
+use aws_sim::KillMode;
+use e2e_tests::kill_points::{
+    Act, Outcome, Stage, Strike, Until, Workflow, differences, invariants, kill_points, run,
+};
+use e2e_tests::rollouts::{code_deploy_rollout, ecs_native_rollout, service_manifest};
+use e2e_tests::scaling::{self, policy_manifest};
+use tokio::sync::Semaphore;
+
+/// Kill runs at a time (each has its own API server, account and operator).
+const PARALLEL: usize = 8;
+
+const MANUAL: &str = "  autoPromotionEnabled: false\n";
+const STEP: &str = "  stepPolicies:\n    - policyName: burst\n      adjustmentType: ChangeInCapacity\n      cooldown: 120\n      stepAdjustments: [{metricIntervalLowerBound: 0, scalingAdjustment: 2}]\n      alarm: {metricName: CPUUtilization, namespace: AWS/ECS, threshold: 85, comparisonOperator: GreaterThanThreshold, evaluationPeriods: 2}";
+
+fn auth(image: &'static str) -> Act {
+    match image {
+        "1" => Act::Apply(|sim| service_manifest(sim, "auth", "repo/auth:1")),
+        "2" => Act::Apply(|sim| service_manifest(sim, "auth", "repo/auth:2")),
+        "3" => Act::Apply(|sim| service_manifest(sim, "auth", "repo/auth:3")),
+        _ => Act::Apply(|sim| service_manifest(sim, "auth", "repo/auth:unhealthy")),
+    }
+}
+
+fn stage(act: Act, until: Until) -> Stage {
+    Stage { act, until }
+}
+
+fn workflows() -> Vec<Workflow> {
+    use Until::*;
+    vec![
+        Workflow {
+            name: "EcsService: create, rolling release",
+            stages: vec![
+                stage(auth("1"), ServiceReadyOn("auth", ":1")),
+                stage(auth("2"), ServiceReadyOn("auth", ":2")),
+            ],
+        },
+        Workflow {
+            name: "EcsService: failed release, then a fixed one",
+            stages: vec![
+                stage(auth("1"), ServiceReadyOn("auth", ":1")),
+                stage(auth("unhealthy"), ServiceDegraded("auth")),
+                stage(auth("3"), ServiceReadyOn("auth", ":3")),
+            ],
+        },
+        Workflow {
+            name: "EcsService: deletion with Delete",
+            stages: vec![
+                stage(auth("1"), ServiceReadyOn("auth", ":1")),
+                stage(
+                    Act::Delete("ecsservices", "auth"),
+                    Gone("ecsservices", "auth"),
+                ),
+            ],
+        },
+        Workflow {
+            name: "EcsService: deletion with Retain",
+            stages: vec![
+                stage(
+                    Act::Apply(|sim| {
+                        service_manifest(sim, "auth", "repo/auth:1")
+                            .replace("spec:\n", "spec:\n  deletionPolicy: Retain\n")
+                    }),
+                    ServiceReadyOn("auth", ":1"),
+                ),
+                stage(
+                    Act::Delete("ecsservices", "auth"),
+                    Gone("ecsservices", "auth"),
+                ),
+            ],
+        },
+        Workflow {
+            name: "EcsService: adoption of an existing service",
+            stages: vec![
+                stage(Act::ForeignService("event-booking", "auth"), Until::Nothing),
+                stage(
+                    Act::Apply(|sim| {
+                        service_manifest(sim, "auth", "repo/auth:1")
+                            .replace("spec:\n", "spec:\n  adoptionPolicy: Adopt\n")
+                    }),
+                    ServiceReadyOn("auth", ":2"),
+                ),
+            ],
+        },
+        Workflow {
+            name: "BlueGreenRollout (CodeDeploy): release, then delete the rollout",
+            stages: vec![
+                stage(
+                    Act::Apply(|sim| code_deploy_rollout(sim, "auth", "")),
+                    Until::Nothing,
+                ),
+                stage(auth("1"), RolloutHealthyOn("auth", ":1")),
+                stage(auth("2"), RolloutHealthyOn("auth", ":2")),
+                stage(
+                    Act::Delete("bluegreenrollouts", "auth"),
+                    Gone("bluegreenrollouts", "auth"),
+                ),
+            ],
+        },
+        Workflow {
+            name: "BlueGreenRollout (CodeDeploy): manual promotion",
+            stages: vec![
+                stage(
+                    Act::Apply(|sim| code_deploy_rollout(sim, "auth", MANUAL)),
+                    Until::Nothing,
+                ),
+                stage(auth("1"), RolloutHealthyOn("auth", ":1")),
+                stage(auth("2"), RolloutPaused("auth")),
+                stage(Act::Verb("auth", "promote"), RolloutHealthyOn("auth", ":2")),
+            ],
+        },
+        Workflow {
+            name: "BlueGreenRollout (ECS-native canary): abort, retry, promote",
+            stages: vec![
+                stage(
+                    Act::Apply(|sim| ecs_native_rollout(sim, "auth", "CANARY", MANUAL)),
+                    Until::Nothing,
+                ),
+                stage(auth("1"), RolloutHealthyOn("auth", ":1")),
+                stage(auth("2"), RolloutPaused("auth")),
+                stage(Act::Verb("auth", "abort"), RolloutDegraded("auth")),
+                stage(Act::Verb("auth", "retry"), RolloutPaused("auth")),
+                stage(Act::Verb("auth", "promote"), RolloutHealthyOn("auth", ":2")),
+            ],
+        },
+        Workflow {
+            name: "BlueGreenRollout (ECS-native): the rollback verb",
+            stages: vec![
+                stage(
+                    Act::Apply(|sim| ecs_native_rollout(sim, "auth", "BLUE_GREEN", "")),
+                    Until::Nothing,
+                ),
+                stage(auth("1"), RolloutHealthyOn("auth", ":1")),
+                stage(auth("2"), RolloutHealthyOn("auth", ":2")),
+                stage(
+                    Act::Verb("auth", "rollback"),
+                    RolloutRolledBackTo("auth", ":1"),
+                ),
+            ],
+        },
+        Workflow {
+            name: "ScalingPolicy: create with a step policy and its alarm, update, delete",
+            stages: vec![
+                stage(
+                    Act::Apply(|_| scaling::service_manifest("auth", "repo/auth:1", 2)),
+                    ServiceReadyOn("auth", ":1"),
+                ),
+                stage(
+                    Act::Apply(|_| policy_manifest("auth", "auth", 2, 10, STEP)),
+                    PolicyReady("auth"),
+                ),
+                stage(
+                    Act::Apply(|_| policy_manifest("auth", "auth", 3, 6, STEP)),
+                    PolicyReady("auth"),
+                ),
+                stage(
+                    Act::Delete("scalingpolicies", "auth"),
+                    Gone("scalingpolicies", "auth"),
+                ),
+            ],
+        },
+    ]
+}
+
+/// The outcome of one kill run.
+struct Verdict {
+    workflow: &'static str,
+    strike: Strike,
+    /// Whether the strike happened: a run that timed differently may not reach a late write.
+    struck: bool,
+    problems: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_mutation_and_status_write_survives_a_crash() {
+    let mut verdicts = Vec::new();
+    let mut sites = std::collections::BTreeSet::new();
+    // KILL_POINTS_ONLY=<part of a workflow name> runs only the matching workflows.
+    let only = std::env::var("KILL_POINTS_ONLY").unwrap_or_default();
+    for workflow in workflows().into_iter().filter(|w| w.name.contains(&only)) {
+        let workflow = Arc::new(workflow);
+        let clean: Outcome = run(&workflow, None)
+            .await
+            .unwrap_or_else(|e| panic!("{}: the clean run failed: {e}", workflow.name));
+        let broken = invariants(&clean);
+        assert!(broken.is_empty(), "{}: {broken:?}", workflow.name);
+        sites.extend(clean.mutations.iter().cloned());
+        let clean = Arc::new(clean);
+        let points = kill_points(&clean);
+        eprintln!(
+            "{}: {} AWS mutations, {} Kubernetes writes, {} kill points",
+            workflow.name,
+            clean.mutations.len(),
+            clean.kube_writes.len(),
+            points.len()
+        );
+        // KILL_POINTS_STRIKE=<part of a kill point's name> runs only the matching kill points.
+        let strike_filter = std::env::var("KILL_POINTS_STRIKE").unwrap_or_default();
+        let points: Vec<Strike> = points
+            .into_iter()
+            .filter(|s| s.to_string().contains(&strike_filter))
+            .collect();
+        let gate = Arc::new(Semaphore::new(PARALLEL));
+        let mut runs = tokio::task::JoinSet::new();
+        for strike in points {
+            let (workflow, clean, gate) = (workflow.clone(), clean.clone(), gate.clone());
+            runs.spawn(async move {
+                let _permit = gate.acquire().await.expect("semaphore");
+                let (struck, problems) = match run(&workflow, Some(&strike)).await {
+                    Ok(outcome) => {
+                        let mut p = differences(&clean, &outcome);
+                        p.extend(invariants(&outcome));
+                        (outcome.struck, p)
+                    }
+                    Err(e) => (true, vec![e]),
+                };
+                Verdict {
+                    workflow: workflow.name,
+                    strike,
+                    struck,
+                    problems,
+                }
+            });
+        }
+        while let Some(v) = runs.join_next().await {
+            verdicts.push(v.expect("kill run"));
+        }
+    }
+    let covered: Vec<&Verdict> = verdicts.iter().filter(|v| v.struck).collect();
+    let failed: Vec<&Verdict> = verdicts.iter().filter(|v| !v.problems.is_empty()).collect();
+    // Every AWS mutation site of the clean runs, in both modes, must have been struck at least
+    // once (a late Kubernetes write a differently timed run never makes is not a site).
+    let mut uncovered = Vec::new();
+    for site in &sites {
+        for mode in [KillMode::FailBefore, KillMode::LoseReply] {
+            let hit = covered.iter().any(
+                |v| matches!(&v.strike, Strike::Aws(k) if k.operation == *site && k.mode == mode),
+            );
+            if !hit {
+                uncovered.push(format!("{site} {mode:?}"));
+            }
+        }
+    }
+    for v in &failed {
+        eprintln!("FAILED {} at {}:", v.workflow, v.strike);
+        for p in &v.problems {
+            eprintln!("    {p}");
+        }
+    }
+    eprintln!(
+        "{} AWS mutation sites: {sites:?}; {} of {} kill points struck",
+        sites.len(),
+        covered.len(),
+        verdicts.len()
+    );
+    println!(
+        "kill points: {} covered, {} failed",
+        covered.len(),
+        failed.len()
+    );
+    assert!(failed.is_empty(), "{} kill runs failed", failed.len());
+    assert!(
+        uncovered.is_empty(),
+        "mutation sites never struck: {uncovered:?}"
+    );
+}
