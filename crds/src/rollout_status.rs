@@ -136,6 +136,10 @@ pub struct ReleaseStatus {
     /// Why it is being aborted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abort_reason: Option<String>,
+    /// Aborted because a newer revision was published before it passed its gate: rolled back
+    /// without counting as a failure, then the newer revision is released.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub superseded: bool,
     /// The stop request (StopDeployment / StopServiceDeployment) was accepted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stop_sent: bool,

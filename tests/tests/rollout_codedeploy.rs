@@ -304,7 +304,7 @@ async fn a_crash_between_create_deployment_and_the_status_write_adopts_the_deplo
 }
 
 #[tokio::test]
-async fn a_service_change_during_a_release_is_queued_not_interleaved() {
+async fn a_new_revision_at_the_gate_replaces_the_release_in_flight() {
     let sb = Sandbox::start().await;
     start(&sb, "auth", MANUAL).await;
     release(&sb, "auth", "repo/auth:2").await;
@@ -312,31 +312,9 @@ async fn a_service_change_during_a_release_is_queued_not_interleaved() {
         phase(r) == Some(RolloutPhase::Paused)
     })
     .await;
+    // Revision 3 is published while 2 waits at its gate: 2 is rolled back (never promoted),
+    // not counted as a failure, and 3 is released in its place.
     release(&sb, "auth", "repo/auth:3").await;
-    // The EcsService registers revision 3 and publishes it; the release of 2 goes on.
-    let api = services(&sb);
-    sb.wait_for("revision 3 published", WAIT, || {
-        let api = api.clone();
-        async move {
-            let svc = api.get("auth").await.ok()?;
-            svc.status?
-                .desired_task_definition_arn
-                .filter(|a| a.ends_with(":3"))
-        }
-    })
-    .await;
-    let paused = rollouts(&sb).get("auth").await.unwrap();
-    assert!(
-        paused
-            .status
-            .unwrap()
-            .canary_task_definition_arn
-            .unwrap()
-            .ends_with(":2")
-    );
-    assert_eq!(sb.sim.call_count("codedeploy:CreateDeployment"), 1);
-    request(&sb, "auth", "promote").await;
-    // Once 2 serves, the queued revision 3 is released.
     let next = wait_rollout(&sb, "auth", "Paused on 3", |r| {
         phase(r) == Some(RolloutPhase::Paused)
             && r.status
@@ -345,10 +323,22 @@ async fn a_service_change_during_a_release_is_queued_not_interleaved() {
                 .is_some_and(|a| a.ends_with(":3"))
     })
     .await;
-    assert!(stable(&next).unwrap().ends_with(":2"));
+    let status = next.status.unwrap();
+    assert!(
+        stable(&rollouts(&sb).get("auth").await.unwrap())
+            .unwrap()
+            .ends_with(":1")
+    );
+    assert_eq!(
+        status.bad_content_hash, None,
+        "the replaced revision did not fail"
+    );
+    assert_eq!(sb.sim.call_count("codedeploy:ContinueDeployment"), 0);
+    assert_eq!(sb.sim.call_count("codedeploy:StopDeployment"), 1);
     request(&sb, "auth", "promote").await;
     wait_healthy_on(&sb, "auth", ":3").await;
-    assert_eq!(group_deployments(&sb, "auth").await.len(), 2);
+    let by_user = sb.sim.inventory().code_deploy_deployments["default-auth/auth by user"];
+    assert_eq!(by_user, 2, "one deployment per release: 2, then 3");
     sb.shutdown().await;
 }
 

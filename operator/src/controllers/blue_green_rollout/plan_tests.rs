@@ -115,6 +115,7 @@ fn releasing(state: ReleaseState) -> Memory {
         full: false,
         bake_skipped: false,
         abort_reason: None,
+        superseded: false,
         stop_sent: false,
         checks: Vec::new(),
     });

@@ -190,6 +190,7 @@ fn stored(status: &BlueGreenRolloutStatus) -> Memory {
             full: r.full_promotion,
             bake_skipped: r.bake_skipped,
             abort_reason: r.abort_reason.clone(),
+            superseded: r.superseded,
             stop_sent: r.stop_sent,
             checks: r
                 .http_checks
@@ -248,6 +249,7 @@ fn store(status: &mut BlueGreenRolloutStatus, memory: &Memory, check_paths: &[St
                 full_promotion: r.full,
                 bake_skipped: r.bake_skipped,
                 abort_reason: r.abort_reason.clone(),
+                superseded: r.superseded,
                 stop_sent: r.stop_sent,
                 stable_target_group_arn: prev_release
                     .filter(|_| same_release)

@@ -58,6 +58,7 @@ fn release(state: ReleaseState) -> Release {
         full: state == ReleaseState::Baking,
         bake_skipped: state == ReleaseState::Baking,
         abort_reason: (state == ReleaseState::Aborting).then(|| "alarm x is in ALARM".into()),
+        superseded: state == ReleaseState::Aborting,
         stop_sent: state == ReleaseState::Aborting,
         checks: vec![
             CheckProgress {

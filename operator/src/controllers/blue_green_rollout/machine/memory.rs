@@ -50,6 +50,8 @@ pub struct Release {
     pub bake_skipped: bool,
     /// Why it is aborted.
     pub abort_reason: Option<String>,
+    /// Aborted for a newer revision (not a failure).
+    pub superseded: bool,
     /// The stop request was accepted.
     pub stop_sent: bool,
     /// HTTP check progress, one per check.

@@ -5,7 +5,7 @@ use crds::rollout::ReleaseState;
 use jiff::SignedDuration;
 
 use super::inputs::{EngineView, Gates, Inputs};
-use super::memory::{CheckProgress, StateExt};
+use super::memory::{CheckProgress, StateExt, short};
 use super::transition::{Action, Reason, Transition};
 
 /// Advances the release in flight by one step.
@@ -33,6 +33,7 @@ pub(super) fn advance(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
         _ => {}
     }
     record_step(t, inputs);
+    supersede(t, inputs);
     check_gates(t, gates, inputs);
     let state = t.release_mut().state;
     match state {
@@ -53,6 +54,32 @@ pub(super) fn advance(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
     if let Some(deadline) = deadline {
         t.due_at(deadline);
     }
+}
+
+/// A newer revision published while the release has not passed its gate replaces it: the
+/// release is rolled back (not as a failure) and the newer revision released next. Past the
+/// gate, production already moves to the release's revision: it finishes first.
+fn supersede(t: &mut Transition, inputs: &Inputs) {
+    let Some(desired) = &inputs.desired else {
+        return;
+    };
+    let r = t.release_mut();
+    let before_gate = matches!(
+        r.state,
+        ReleaseState::Starting
+            | ReleaseState::Deploying
+            | ReleaseState::Verifying
+            | ReleaseState::Paused
+    );
+    if r.rollback || !before_gate || desired.task_definition_arn == r.target.task_definition_arn {
+        return;
+    }
+    r.superseded = true;
+    let reason = format!(
+        "superseded by {}, published before this release passed its gate",
+        short(&desired.task_definition_arn)
+    );
+    t.abort(reason, inputs.now);
 }
 
 /// Engine step changes count as progress.

@@ -64,6 +64,7 @@ fn in_state(state: S) -> Memory {
         promoted: false,
         full: false,
         bake_skipped: false,
+        superseded: false,
         abort_reason: None,
         stop_sent: false,
         checks: Vec::new(),
@@ -558,6 +559,49 @@ fn a_new_desired_revision_waits_for_the_release_in_flight() {
         rev(3),
         "then the queued one"
     );
+}
+
+#[test]
+fn a_new_revision_before_the_gate_replaces_the_release_without_failing_it() {
+    let mut i = inputs(1, EngineView::AtGate { hook_id: None });
+    i.desired = Some(rev(3));
+    let t = step(&in_state(S::Paused), &gates(), &i);
+    let r = t.memory.release.clone().unwrap();
+    assert_eq!(r.state, S::Aborting);
+    assert!(r.superseded);
+    assert_eq!(
+        t.action,
+        Some(Action::Stop {
+            reason: r.abort_reason.clone().unwrap()
+        })
+    );
+    // Rolled back: not a failure, so the rollout is not Degraded and 2 may come back later.
+    let mut i = inputs(
+        2,
+        EngineView::RolledBack {
+            reason: "stopped".into(),
+        },
+    );
+    i.desired = Some(rev(3));
+    let t = step(&t.memory, &gates(), &i);
+    assert_eq!(t.memory.release, None);
+    assert_eq!(
+        (t.memory.bad_hash.clone(), t.memory.failure.clone()),
+        (None, None)
+    );
+    assert_eq!(reasons(&t), ["ReleaseSuperseded"]);
+    assert_eq!(phase(&t.memory, Some(&rev(3))), P::Healthy);
+    // Then the newer revision is released.
+    let mut i = inputs(3, EngineView::None);
+    i.desired = Some(rev(3));
+    let t = step(&t.memory, &gates(), &i);
+    assert_eq!(t.memory.release.unwrap().target, rev(3));
+    // A release that was not started yet is replaced at once.
+    let mut i = inputs(1, EngineView::None);
+    i.desired = Some(rev(3));
+    let t = step(&in_state(S::Starting), &gates(), &i);
+    assert_eq!(t.memory.release, None);
+    assert_eq!(t.action, None, "nothing deployed, nothing to stop");
 }
 
 #[test]

@@ -56,6 +56,8 @@ pub enum Reason {
     RollbackCompleted,
     /// The release failed or was aborted; the stable revision serves.
     RolloutRolledBack,
+    /// A release was rolled back before its gate because a newer revision was published.
+    ReleaseSuperseded,
     /// `abort` with no release in flight.
     NothingToAbort,
     /// `promote` with no release in flight.
@@ -83,6 +85,7 @@ impl Reason {
             Reason::RolloutCompleted => "RolloutCompleted",
             Reason::RollbackCompleted => "RollbackCompleted",
             Reason::RolloutRolledBack => "RolloutRolledBack",
+            Reason::ReleaseSuperseded => "ReleaseSuperseded",
             Reason::NothingToAbort => "NothingToAbort",
             Reason::NothingToPromote => "NothingToPromote",
             Reason::NothingToRetry => "NothingToRetry",
@@ -106,6 +109,7 @@ impl Reason {
                 | Reason::RolloutCompleted
                 | Reason::RollbackCompleted
                 | Reason::RolloutRolledBack
+                | Reason::ReleaseSuperseded
         )
     }
 }
@@ -274,6 +278,7 @@ impl Transition {
             full: false,
             bake_skipped: false,
             abort_reason: None,
+            superseded: false,
             stop_sent: false,
             checks: Vec::new(),
         });
@@ -354,6 +359,26 @@ impl Transition {
         let Some(r) = self.memory.release.take() else {
             return;
         };
+        let stable_name = self
+            .memory
+            .stable
+            .as_ref()
+            .map_or("the stable revision", |s| short(&s.task_definition_arn))
+            .to_owned();
+        if r.superseded {
+            // Not a failure: the newer revision is released next.
+            self.memory.aborted_at = Some(now);
+            self.event(
+                Reason::ReleaseSuperseded,
+                format!(
+                    "{} was rolled back before its gate: {}; {stable_name} serves production until the newer revision is released",
+                    short(&r.target.task_definition_arn),
+                    reason.trim_end_matches('.')
+                ),
+                false,
+            );
+            return;
+        }
         if !r.rollback {
             self.memory.bad_hash = r.target.content_hash.clone();
         }
