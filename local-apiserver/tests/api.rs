@@ -437,3 +437,46 @@ async fn the_binary_prints_its_url_and_writes_a_kubeconfig() {
     child.kill().expect("kill");
     child.wait().expect("reaped");
 }
+
+/// A server-side apply on `/status` carrying `metadata.resourceVersion` is an optimistic lock:
+/// refused with 409 when the object has moved on (a write computed from an old object never
+/// lands), accepted when it has not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_apply_with_a_stale_resource_version_is_a_conflict() {
+    let server = server_with_crd().await;
+    let api = ecs_api(&server);
+    let created = api
+        .create(&PostParams::default(), &ecs("pin", json!({"image": "a"})))
+        .await
+        .expect("created");
+    let old = created
+        .metadata
+        .resource_version
+        .clone()
+        .expect("a version");
+    let apply = |rv: String, image: &str| {
+        json!({
+            "apiVersion": "demo.example.com/v1",
+            "kind": "EcsService",
+            "metadata": {"name": "pin", "resourceVersion": rv},
+            "status": {"observedImage": image}
+        })
+    };
+    let params = PatchParams::apply("op").force();
+    let moved = api
+        .patch_status("pin", &params, &Patch::Apply(apply(old.clone(), "a")))
+        .await
+        .expect("the current version is accepted");
+    let err = api
+        .patch_status("pin", &params, &Patch::Apply(apply(old, "stale")))
+        .await
+        .expect_err("a stale version is refused");
+    assert!(
+        matches!(err, kube::Error::Api(ref e) if e.code == 409),
+        "{err}"
+    );
+    let current = moved.metadata.resource_version.expect("a version");
+    api.patch_status("pin", &params, &Patch::Apply(apply(current, "b")))
+        .await
+        .expect("the new version is accepted");
+}

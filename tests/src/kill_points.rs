@@ -32,6 +32,9 @@ pub enum Act {
     /// Creates an ECS service the operator did not create (untagged), on EcsService-ready
     /// infrastructure: (cluster, name).
     ForeignService(&'static str, &'static str),
+    /// Registers a scalable target the operator did not register (untagged):
+    /// (resource id, min, max).
+    ForeignScalableTarget(&'static str, i32, i32),
     /// Nothing: only wait.
     Nothing,
 }
@@ -257,6 +260,12 @@ async fn act(sb: &Sandbox, act: &Act) -> anyhow::Result<()> {
         Act::ForeignService(cluster, name) => {
             sb.sim
                 .create_foreign_service(cluster, name, Vec::new())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(())
+        }
+        Act::ForeignScalableTarget(id, min, max) => {
+            sb.sim
+                .create_foreign_scalable_target(id, *min, *max)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok(())
         }

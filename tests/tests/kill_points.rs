@@ -17,6 +17,8 @@ use tokio::sync::Semaphore;
 const PARALLEL: usize = 8;
 
 const MANUAL: &str = "  autoPromotionEnabled: false\n";
+const CANARY: &str = "      trafficRouting:\n        type: TimeBasedCanary\n        timeBasedCanary: {canaryPercentage: 20, canaryInterval: 1}\n";
+const SCHEDULED: &str = "\n  scheduledActions:\n    - {scheduledActionName: night, schedule: 'cron(0 20 * * ? *)', scalableTargetAction: {minCapacity: 2, maxCapacity: 4}}";
 const STEP: &str = "  stepPolicies:\n    - policyName: burst\n      adjustmentType: ChangeInCapacity\n      cooldown: 120\n      stepAdjustments: [{metricIntervalLowerBound: 0, scalingAdjustment: 2}]\n      alarm: {metricName: CPUUtilization, namespace: AWS/ECS, threshold: 85, comparisonOperator: GreaterThanThreshold, evaluationPeriods: 2}";
 
 fn auth(image: &'static str) -> Act {
@@ -146,24 +148,70 @@ fn workflows() -> Vec<Workflow> {
             ],
         },
         Workflow {
-            name: "ScalingPolicy: create with a step policy and its alarm, update, delete",
+            name: "ScalingPolicy: create with a step policy, its alarm and a scheduled action; drop them; delete",
             stages: vec![
                 stage(
                     Act::Apply(|_| scaling::service_manifest("auth", "repo/auth:1", 2)),
                     ServiceReadyOn("auth", ":1"),
                 ),
                 stage(
-                    Act::Apply(|_| policy_manifest("auth", "auth", 2, 10, STEP)),
+                    Act::Apply(|_| {
+                        policy_manifest("auth", "auth", 2, 10, &format!("{STEP}{SCHEDULED}"))
+                    }),
                     PolicyReady("auth"),
                 ),
                 stage(
-                    Act::Apply(|_| policy_manifest("auth", "auth", 3, 6, STEP)),
+                    Act::Apply(|_| policy_manifest("auth", "auth", 3, 6, "")),
                     PolicyReady("auth"),
                 ),
                 stage(
                     Act::Delete("scalingpolicies", "auth"),
                     Gone("scalingpolicies", "auth"),
                 ),
+            ],
+        },
+        Workflow {
+            name: "ScalingPolicy: adoption of an existing scalable target",
+            stages: vec![
+                stage(
+                    Act::Apply(|_| scaling::service_manifest("auth", "repo/auth:1", 2)),
+                    ServiceReadyOn("auth", ":1"),
+                ),
+                stage(
+                    Act::ForeignScalableTarget("service/event-booking/auth", 1, 3),
+                    Until::Nothing,
+                ),
+                stage(
+                    Act::Apply(|_| {
+                        policy_manifest("auth", "auth", 2, 10, "")
+                            .replace("spec:\n", "spec:\n  adoptionPolicy: Adopt\n")
+                    }),
+                    PolicyReady("auth"),
+                ),
+            ],
+        },
+        Workflow {
+            name: "BlueGreenRollout (CodeDeploy canary config): abort, then a changed deployment group",
+            stages: vec![
+                stage(
+                    Act::Apply(|sim| {
+                        code_deploy_rollout(sim, "auth", &format!("{CANARY}{MANUAL}"))
+                    }),
+                    Until::Nothing,
+                ),
+                stage(auth("1"), RolloutHealthyOn("auth", ":1")),
+                stage(auth("2"), RolloutPaused("auth")),
+                stage(Act::Verb("auth", "abort"), RolloutDegraded("auth")),
+                stage(
+                    Act::Apply(|sim| {
+                        code_deploy_rollout(sim, "auth", &format!("{CANARY}{MANUAL}")).replace(
+                            "terminationWaitTimeInMinutes: 1",
+                            "terminationWaitTimeInMinutes: 2",
+                        )
+                    }),
+                    RolloutPaused("auth"),
+                ),
+                stage(Act::Verb("auth", "promote"), RolloutHealthyOn("auth", ":2")),
             ],
         },
     ]
@@ -234,6 +282,10 @@ async fn every_mutation_and_status_write_survives_a_crash() {
         }
     }
     let covered: Vec<&Verdict> = verdicts.iter().filter(|v| v.struck).collect();
+    // The mutation sites in the controllers' code: every AWS mutating call in an `apply.rs` or
+    // `cleanup.rs`. Each must be among the sites the workflows exercised.
+    let in_code = mutation_sites_in_code();
+    let unexercised: Vec<&String> = in_code.iter().filter(|s| !sites.contains(*s)).collect();
     let failed: Vec<&Verdict> = verdicts.iter().filter(|v| !v.problems.is_empty()).collect();
     // Every AWS mutation site of the clean runs, in both modes, must have been struck at least
     // once (a late Kubernetes write a differently timed run never makes is not a site).
@@ -255,7 +307,8 @@ async fn every_mutation_and_status_write_survives_a_crash() {
         }
     }
     eprintln!(
-        "{} AWS mutation sites: {sites:?}; {} of {} kill points struck",
+        "{} AWS mutation sites in apply/cleanup code, {} exercised by the workflows: {sites:?}; {} of {} kill points struck",
+        in_code.len(),
         sites.len(),
         covered.len(),
         verdicts.len()
@@ -270,4 +323,49 @@ async fn every_mutation_and_status_write_survives_a_crash() {
         uncovered.is_empty(),
         "mutation sites never struck: {uncovered:?}"
     );
+    if only.is_empty() {
+        assert!(
+            unexercised.is_empty(),
+            "mutation sites no workflow exercises: {unexercised:?}"
+        );
+    }
+}
+
+/// `service:Action` of every AWS mutating call in the controllers' `apply.rs` and `cleanup.rs`:
+/// a method named after a mutating verb (`create_service` → `CreateService`) on a client
+/// named after its service (`aws.ecs`, `codedeploy`, `aws.cloudwatch`, `aws.autoscaling` or the
+/// ScalingPolicy's `api`).
+fn mutation_sites_in_code() -> std::collections::BTreeSet<String> {
+    let root = e2e_tests::sandbox::workspace_root().join("operator/src/controllers");
+    let call = regex::Regex::new(
+        r"(\w+)\s*\.\s*((?:create|update|delete|register|deregister|put|stop|continue|tag|untag)_[a-z_]+)\(",
+    )
+    .expect("a regex");
+    let mut out = std::collections::BTreeSet::new();
+    for kind in ["ecs_service", "blue_green_rollout", "scaling_policy"] {
+        for file in ["apply.rs", "cleanup.rs"] {
+            let path = root.join(kind).join(file);
+            let text = std::fs::read_to_string(&path).expect("controller source");
+            for c in call.captures_iter(&text) {
+                let service = match (&c[1], kind) {
+                    ("ecs", _) => "ecs",
+                    ("codedeploy", _) => "codedeploy",
+                    ("cloudwatch", _) => "cloudwatch",
+                    ("autoscaling" | "api", _) => "application-autoscaling",
+                    _ => continue,
+                };
+                let action: String = c[2]
+                    .split('_')
+                    .map(|w| {
+                        let mut cs = w.chars();
+                        cs.next()
+                            .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                out.insert(format!("{service}:{action}"));
+            }
+        }
+    }
+    out
 }

@@ -116,4 +116,21 @@ impl SimAws {
             true
         })
     }
+
+    /// Registers a scalable target the operator did not register (untagged), as someone
+    /// outside the operator would. Not counted as a call.
+    pub fn create_foreign_scalable_target(
+        &self,
+        resource_id: &str,
+        min_capacity: i32,
+        max_capacity: i32,
+    ) -> AwsResult<String> {
+        let input = aws::autoscaling::RegisterScalableTargetInput {
+            resource_id: resource_id.to_owned(),
+            min_capacity: Some(min_capacity),
+            max_capacity: Some(max_capacity),
+            ..Default::default()
+        };
+        self.with_world(|w, now| w.aas_register_target(now, input))
+    }
 }

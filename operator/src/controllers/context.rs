@@ -133,13 +133,21 @@ impl TaskDefinitionCache {
     }
 }
 
-/// The resourceVersion each object had when this process last wrote to it. A reconcile that
-/// starts from that same version again acts on a cache that has not seen its own write yet
-/// (the watch is behind): it waits for the newer object instead of writing a status computed
-/// from the old one over the new.
+/// The versions of each object this process wrote, so that every write carries the right
+/// resourceVersion precondition (optimistic concurrency: a write computed from an old object —
+/// a cache behind its own writes, or a request of a crashed process landing late — is refused
+/// by the API server instead of overwriting newer state), and a reconcile that starts from an
+/// object version this process has already written over waits for the newer one.
 #[derive(Default)]
 pub struct WrittenVersions {
-    base: Mutex<HashMap<String, String>>,
+    chains: Mutex<HashMap<String, Chain>>,
+}
+
+/// The versions one object went through by this process's writes, oldest first: the version
+/// the first write started from, then what each write returned.
+#[derive(Debug, Default)]
+struct Chain {
+    versions: Vec<String>,
 }
 
 impl WrittenVersions {
@@ -153,27 +161,53 @@ impl WrittenVersions {
         )
     }
 
-    /// This process wrote to `obj` (as it was, at its resourceVersion).
-    pub fn wrote<K: kube::Resource<DynamicType = ()>>(&self, obj: &K) {
-        if let Some(rv) = obj.meta().resource_version.clone() {
-            self.base
-                .lock()
-                .expect("written lock")
-                .insert(Self::key(obj), rv);
+    /// The resourceVersion a write to `obj` must require: the version this process's last
+    /// write produced when `obj` is one this process already wrote over, else `obj`'s own.
+    pub fn precondition<K: kube::Resource<DynamicType = ()>>(&self, obj: &K) -> Option<String> {
+        let rv = obj.meta().resource_version.clone()?;
+        let chains = self.chains.lock().expect("versions lock");
+        match chains.get(&Self::key(obj)) {
+            Some(chain) if chain.versions.contains(&rv) => chain.versions.last().cloned(),
+            _ => Some(rv),
         }
     }
 
-    /// Whether `obj` is the version this process already wrote over.
+    /// A write to `obj` (as the reconcile saw it) produced `written` (its new resourceVersion).
+    pub fn wrote<K: kube::Resource<DynamicType = ()>>(&self, obj: &K, written: Option<String>) {
+        let (Some(rv), Some(written)) = (obj.meta().resource_version.clone(), written) else {
+            return;
+        };
+        if written == rv {
+            // The server found nothing to change: the object is still at its version.
+            return;
+        }
+        let mut chains = self.chains.lock().expect("versions lock");
+        let chain = chains.entry(Self::key(obj)).or_default();
+        if !chain.versions.contains(&rv) {
+            chain.versions = vec![rv];
+        }
+        if !chain.versions.contains(&written) {
+            chain.versions.push(written);
+        }
+    }
+
+    /// Whether `obj` is a version this process has already written over.
     pub fn is_stale<K: kube::Resource<DynamicType = ()>>(&self, obj: &K) -> bool {
         let key = Self::key(obj);
-        let mut base = self.base.lock().expect("written lock");
-        match (base.get(&key), obj.meta().resource_version.as_ref()) {
-            (Some(written), Some(rv)) if written == rv => true,
-            (Some(_), _) => {
-                base.remove(&key);
+        let Some(rv) = obj.meta().resource_version.as_ref() else {
+            return false;
+        };
+        let mut chains = self.chains.lock().expect("versions lock");
+        let Some(chain) = chains.get(&key) else {
+            return false;
+        };
+        match chain.versions.iter().position(|v| v == rv) {
+            Some(i) if i + 1 < chain.versions.len() => true,
+            // Caught up with this process's last write, or at a version someone else made.
+            _ => {
+                chains.remove(&key);
                 false
             }
-            (None, _) => false,
         }
     }
 }
@@ -206,5 +240,40 @@ impl Context {
     /// Converts a duration of the clock's time into a tokio wait.
     pub fn wall(&self, d: Duration) -> Duration {
         self.clock.to_wall(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crds::EcsService;
+
+    fn at(rv: &str) -> EcsService {
+        let mut svc = EcsService::new("auth", Default::default());
+        svc.metadata.namespace = Some("shop".into());
+        svc.metadata.resource_version = Some(rv.into());
+        svc
+    }
+
+    #[test]
+    fn writes_chain_their_preconditions_and_an_old_version_is_stale() {
+        let v = WrittenVersions::default();
+        assert_eq!(v.precondition(&at("5")).as_deref(), Some("5"));
+        // A reconcile of version 5 writes twice: the second write requires the first's result.
+        v.wrote(&at("5"), Some("6".into()));
+        assert_eq!(v.precondition(&at("5")).as_deref(), Some("6"));
+        v.wrote(&at("5"), Some("7".into()));
+        assert_eq!(v.precondition(&at("5")).as_deref(), Some("7"));
+        // The cache still shows 5 or 6: wait for 7.
+        assert!(v.is_stale(&at("5")));
+        assert!(v.is_stale(&at("6")));
+        // A write the server found nothing to change in leaves the chain as it was.
+        v.wrote(&at("7"), Some("7".into()));
+        assert!(!v.is_stale(&at("7")), "caught up");
+        assert!(!v.is_stale(&at("6")), "forgotten once caught up");
+        // Someone else's version is never stale.
+        v.wrote(&at("8"), Some("9".into()));
+        assert!(!v.is_stale(&at("12")));
+        assert_eq!(v.precondition(&at("12")).as_deref(), Some("12"));
     }
 }

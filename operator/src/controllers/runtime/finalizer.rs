@@ -44,19 +44,21 @@ pub async fn ensure<K: ManagedKind>(
         ])
     } else {
         json!([
-            {"op": "test", "path": "/metadata/resourceVersion", "value": obj.resource_version()},
+            {"op": "test", "path": "/metadata/resourceVersion", "value": ctx.written.precondition(obj)},
             {"op": "add", "path": "/metadata/finalizers/-", "value": FINALIZER},
         ])
     };
     let patch: json_patch::Patch = serde_json::from_value(patch).expect("a valid JSON patch");
-    api.patch(
-        &obj.name_any(),
-        &PatchParams::default(),
-        &Patch::<()>::Json(patch),
-    )
-    .await
-    .map_err(ReconcileError::Kube)?;
-    ctx.written.wrote(obj);
+    let written = api
+        .patch(
+            &obj.name_any(),
+            &PatchParams::default(),
+            &Patch::<()>::Json(patch),
+        )
+        .await
+        .map_err(ReconcileError::Kube)?;
+    ctx.written
+        .wrote(obj, written.meta().resource_version.clone());
     Ok(true)
 }
 

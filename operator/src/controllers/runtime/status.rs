@@ -11,8 +11,9 @@ use super::{FIELD_MANAGER, ManagedKind, ObjectStatus};
 use crate::controllers::Context;
 use crate::controllers::conditions::{Desired, merge};
 
-/// Writes `status` with server-side apply on `/status` unless it equals the object's.
-/// Returns whether a write was sent.
+/// Writes `status` with server-side apply on `/status` unless it equals the object's,
+/// requiring the object to still be at the version this reconcile knows (a conflict is
+/// retried by the runtime with the newer object). Returns whether a write was sent.
 pub async fn write<K: ManagedKind>(
     ctx: &Context,
     api: &Api<K>,
@@ -25,15 +26,18 @@ pub async fn write<K: ManagedKind>(
     let body = json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
+        "metadata": {"resourceVersion": ctx.written.precondition(obj)},
         "status": status,
     });
-    api.patch_status(
-        &obj.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(body),
-    )
-    .await?;
-    ctx.written.wrote(obj);
+    let written = api
+        .patch_status(
+            &obj.name_any(),
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(body),
+        )
+        .await?;
+    ctx.written
+        .wrote(obj, written.meta().resource_version.clone());
     Ok(true)
 }
 

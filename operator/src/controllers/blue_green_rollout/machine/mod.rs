@@ -96,3 +96,5 @@ pub fn step(memory: &Memory, gates: &Gates, inputs: &Inputs) -> Transition {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod verb_tests;

@@ -5,18 +5,18 @@
 use super::*;
 use crds::rollout::{ReleaseState as S, RolloutPhase as P};
 
-fn at(secs: i64) -> Timestamp {
+pub(super) fn at(secs: i64) -> Timestamp {
     Timestamp::from_second(1_770_000_000 + secs).unwrap()
 }
 
-fn rev(n: u32) -> Revision {
+pub(super) fn rev(n: u32) -> Revision {
     Revision {
         task_definition_arn: format!("arn:aws:ecs:eu-west-1:1:task-definition/app:{n}"),
         content_hash: Some(format!("h{n}")),
     }
 }
 
-fn gates() -> Gates {
+pub(super) fn gates() -> Gates {
     Gates {
         auto_promotion_enabled: true,
         auto_promotion_seconds: 0,
@@ -30,7 +30,7 @@ fn gates() -> Gates {
     }
 }
 
-fn inputs(now: i64, engine: EngineView) -> Inputs {
+pub(super) fn inputs(now: i64, engine: EngineView) -> Inputs {
     Inputs {
         now: at(now),
         desired: Some(rev(2)),
@@ -43,7 +43,7 @@ fn inputs(now: i64, engine: EngineView) -> Inputs {
     }
 }
 
-fn stable() -> Memory {
+pub(super) fn stable() -> Memory {
     Memory {
         stable: Some(rev(1)),
         ..Memory::default()
@@ -51,7 +51,7 @@ fn stable() -> Memory {
 }
 
 /// Stable on 1, releasing 2 in `state` since t=0.
-fn in_state(state: S) -> Memory {
+pub(super) fn in_state(state: S) -> Memory {
     let mut m = stable();
     m.release = Some(Release {
         state,
@@ -72,25 +72,25 @@ fn in_state(state: S) -> Memory {
     m
 }
 
-fn state(t: &Transition) -> Option<S> {
+pub(super) fn state(t: &Transition) -> Option<S> {
     t.memory.release.as_ref().map(|r| r.state)
 }
 
-fn reasons(t: &Transition) -> Vec<&'static str> {
+pub(super) fn reasons(t: &Transition) -> Vec<&'static str> {
     t.events.iter().map(|e| e.reason.as_str()).collect()
 }
 
-fn progressing(step: &str) -> EngineView {
+pub(super) fn progressing(step: &str) -> EngineView {
     EngineView::Progressing { step: step.into() }
 }
 
-fn gate() -> EngineView {
+pub(super) fn gate() -> EngineView {
     EngineView::AtGate {
         hook_id: Some("hook-1".into()),
     }
 }
 
-fn cont() -> Option<Action> {
+pub(super) fn cont() -> Option<Action> {
     Some(Action::Continue {
         hook_id: Some("hook-1".into()),
     })
@@ -462,146 +462,6 @@ fn an_abort_that_comes_too_late_reports_the_success() {
     let t = step(&m, &gates(), &inputs(1, EngineView::Succeeded));
     assert_eq!(t.memory.stable, Some(rev(2)));
     assert_eq!(reasons(&t), ["AbortTooLate", "RolloutCompleted"]);
-}
-
-#[test]
-fn verbs_without_a_release_and_in_priority_order() {
-    let mut i = inputs(0, EngineView::None);
-    i.desired = Some(rev(1));
-    i.verbs = vec![Verb::Promote, Verb::Abort];
-    let t = step(&stable(), &gates(), &i);
-    assert_eq!(reasons(&t), ["NothingToAbort", "NothingToPromote"]);
-    assert_eq!(t.handled, [Verb::Abort, Verb::Promote]);
-    // Abort wins over a promote requested at the same time.
-    let mut i = inputs(1, gate());
-    i.verbs = vec![Verb::Promote, Verb::Abort];
-    let t = step(&in_state(S::Paused), &gates(), &i);
-    assert_eq!(state(&t), Some(S::Aborting));
-    // rollback in flight is an abort.
-    let mut i = inputs(1, gate());
-    i.verbs = vec![Verb::Rollback];
-    let t = step(&in_state(S::Baking), &gates(), &i);
-    assert_eq!(
-        t.memory.release.unwrap().abort_reason.as_deref(),
-        Some("rollback requested")
-    );
-}
-
-#[test]
-fn rollback_when_healthy_releases_the_previous_stable_revision() {
-    let mut m = stable();
-    m.stable = Some(rev(2));
-    m.previous_stable = Some(rev(1).task_definition_arn);
-    let mut i = inputs(0, EngineView::None);
-    i.verbs = vec![Verb::Rollback];
-    let t = step(&m, &gates(), &i);
-    let r = t.memory.release.clone().unwrap();
-    assert!(r.rollback);
-    assert!(r.promoted, "a rollback passes the gate without checks");
-    assert_eq!(r.target.task_definition_arn, rev(1).task_definition_arn);
-    assert_eq!(t.memory.bad_hash.as_deref(), Some("h2"));
-    assert_eq!(reasons(&t), ["RollbackStarted"]);
-    assert_eq!(r.state, S::Starting);
-    assert_eq!(
-        t.action, None,
-        "the rollback is recorded before its deployment is created"
-    );
-    let next = step(&t.memory, &gates(), &inputs(1, EngineView::None));
-    assert_eq!(
-        next.action,
-        Some(Action::StartDeployment {
-            task_definition_arn: rev(1).task_definition_arn
-        })
-    );
-    let mut done = t.memory.clone();
-    done.release.as_mut().unwrap().state = S::Baking;
-    let t = step(&done, &gates(), &inputs(9, EngineView::Succeeded));
-    assert_eq!(
-        t.memory.stable.as_ref().unwrap().task_definition_arn,
-        rev(1).task_definition_arn
-    );
-    assert_eq!(
-        t.memory.bad_hash.as_deref(),
-        Some("h2"),
-        "GitOps stays in sync"
-    );
-    assert_eq!(reasons(&t), ["RollbackCompleted"]);
-    let mut none = stable();
-    none.previous_stable = None;
-    let mut i = inputs(0, EngineView::None);
-    i.desired = Some(rev(1));
-    i.verbs = vec![Verb::Rollback];
-    assert_eq!(reasons(&step(&none, &gates(), &i)), ["NothingToRollBackTo"]);
-}
-
-#[test]
-fn a_new_desired_revision_waits_for_the_release_in_flight() {
-    let mut i = inputs(
-        1,
-        EngineView::Shifting {
-            step: "AllowTraffic".into(),
-        },
-    );
-    i.desired = Some(rev(3));
-    let t = step(&in_state(S::Promoting), &gates(), &i);
-    assert_eq!(t.memory.release.as_ref().unwrap().target, rev(2));
-    let mut i = inputs(2, EngineView::Succeeded);
-    i.desired = Some(rev(3));
-    let t = step(&t.memory, &gates(), &i);
-    assert_eq!(t.memory.stable, Some(rev(2)));
-    let t = step(&t.memory, &gates(), &{
-        let mut i = inputs(3, EngineView::None);
-        i.desired = Some(rev(3));
-        i
-    });
-    assert_eq!(
-        t.memory.release.unwrap().target,
-        rev(3),
-        "then the queued one"
-    );
-}
-
-#[test]
-fn a_new_revision_before_the_gate_replaces_the_release_without_failing_it() {
-    let mut i = inputs(1, EngineView::AtGate { hook_id: None });
-    i.desired = Some(rev(3));
-    let t = step(&in_state(S::Paused), &gates(), &i);
-    let r = t.memory.release.clone().unwrap();
-    assert_eq!(r.state, S::Aborting);
-    assert!(r.superseded);
-    assert_eq!(
-        t.action,
-        Some(Action::Stop {
-            reason: r.abort_reason.clone().unwrap()
-        })
-    );
-    // Rolled back: not a failure, so the rollout is not Degraded and 2 may come back later.
-    let mut i = inputs(
-        2,
-        EngineView::RolledBack {
-            reason: "stopped".into(),
-        },
-    );
-    i.desired = Some(rev(3));
-    let t = step(&t.memory, &gates(), &i);
-    assert_eq!(t.memory.release, None);
-    assert_eq!(
-        (t.memory.bad_hash.clone(), t.memory.failure.clone()),
-        (None, None)
-    );
-    assert_eq!(reasons(&t), ["ReleaseSuperseded"]);
-    assert_eq!(phase(&t.memory, Some(&rev(3))), P::Healthy);
-    // Then the newer revision is released.
-    let mut i = inputs(3, EngineView::None);
-    i.desired = Some(rev(3));
-    let t = step(&t.memory, &gates(), &i);
-    assert_eq!(t.memory.release.unwrap().target, rev(3));
-    // A release that was not started yet is replaced at once.
-    let mut i = inputs(1, EngineView::None);
-    i.desired = Some(rev(3));
-    let t = step(&in_state(S::Starting), &gates(), &i);
-    assert_eq!(t.memory.release, None);
-    assert_eq!(t.action, None, "nothing deployed, nothing to stop");
 }
 
 #[test]
