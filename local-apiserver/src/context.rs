@@ -50,6 +50,11 @@ pub struct RequestRecord {
     pub query: String,
     /// Response status code (200 for watches, recorded when the stream starts).
     pub code: u16,
+    /// The media type of the request body as sent (`application/vnd.kubernetes.protobuf` from
+    /// client-go's typed clients), without parameters; empty without a body.
+    pub content_type: String,
+    /// The media type of the answer, without parameters.
+    pub response_type: String,
 }
 
 impl RequestRecord {
@@ -84,7 +89,7 @@ impl Shared {
     }
 
     /// Appends a served request to the log, forgetting the oldest beyond the limit.
-    pub fn record(&self, req: &Request, code: u16) {
+    pub fn record(&self, req: &Request, sent_as: &str, response_type: &str, code: u16) {
         let mut log = lock(&self.requests);
         if log.len() >= MAX_RECORDS {
             log.pop_front();
@@ -94,6 +99,12 @@ impl Shared {
             path: req.path.clone(),
             query: req.raw_query.clone(),
             code,
+            content_type: sent_as.to_owned(),
+            response_type: response_type
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
         });
     }
 }

@@ -39,6 +39,7 @@ mod objects;
 mod openapi;
 mod patch;
 mod paths;
+pub mod protobuf;
 mod registry;
 mod routing;
 mod schema;

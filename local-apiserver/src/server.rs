@@ -21,6 +21,7 @@ use tracing::{debug, warn};
 
 use crate::context::{Shared, lock};
 use crate::error::ApiError;
+use crate::protobuf;
 use crate::routing;
 use crate::wire::{self, Body, Query, Request};
 
@@ -137,16 +138,28 @@ async fn read_request(
 }
 
 async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Response<Body> {
-    let request = match read_request(&shared, req).await {
+    let mut request = match read_request(&shared, req).await {
         Ok(r) => r,
         Err((request, error)) => {
-            shared.record(&request, error.code);
+            shared.record(
+                &request,
+                &request.content_type,
+                "application/json",
+                error.code,
+            );
             let mut resp = wire::error(&error);
             resp.headers_mut()
                 .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
             return resp;
         }
     };
+    let sent_as = request.content_type.clone();
+    if let Err(error) = protobuf::decode_request(&shared, &mut request) {
+        debug!(method = %request.method, path = %request.path, %error, "unreadable protobuf body");
+        let response = protobuf::encode_response(&shared, &request, wire::error(&error)).await;
+        shared.record(&request, &sent_as, &response_type(&response), error.code);
+        return response;
+    }
     let target = if request.raw_query.is_empty() {
         request.path.clone()
     } else {
@@ -182,8 +195,18 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Response<
             }
         },
     };
+    let response = protobuf::encode_response(&shared, &request, response).await;
     let code = response.status().as_u16();
     debug!(method = %request.method, path = %request.path, query = %request.raw_query, code, "served");
-    shared.record(&request, code);
+    shared.record(&request, &sent_as, &response_type(&response), code);
     response
+}
+
+fn response_type(response: &Response<Body>) -> String {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }

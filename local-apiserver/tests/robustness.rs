@@ -259,7 +259,8 @@ async fn hostile_input_gets_status_errors_and_leaves_state_intact() {
         )
         .await
         .status,
-        415
+        400,
+        "a malformed protobuf body is a bad request"
     );
     assert_eq!(
         raw(

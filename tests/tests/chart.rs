@@ -358,9 +358,9 @@ fn rendered_objects_pass_kubernetes_validate() {
 }
 
 /// The rendered objects, applied with the real kubectl to the local API server: every kind it
-/// serves must be accepted and read back. (It serves namespaces, ServiceAccounts, CRDs, Leases,
-/// ConfigMaps, Secrets and Events; RBAC, apps and Services are not served yet, so those objects
-/// are checked offline by `rendered_objects_pass_kubernetes_validate` only.)
+/// serves must be accepted and read back (kinds it does not serve, such as a ServiceMonitor, are
+/// checked offline by `rendered_objects_pass_kubernetes_validate` only). `chart_helm.rs`
+/// installs the chart with helm itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rendered_objects_are_accepted_by_the_api_server() {
     let server = local_apiserver::LocalApiServer::start(([127, 0, 0, 1], 0).into())

@@ -7,6 +7,7 @@
 mod common;
 mod runner;
 mod steps;
+mod typed;
 
 use std::path::{Path, PathBuf};
 
@@ -264,6 +265,7 @@ async fn scenarios(bin: &Path) {
     events(&k, &server).await;
     validation(&k).await;
     builtins(&k).await;
+    typed::typed_create(&k, &server).await;
 
     k.ok(&["delete", "ecsservices", "--all"]).await;
     let r = k.run(&["get", "ecsservices"]).await;
