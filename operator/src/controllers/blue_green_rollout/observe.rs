@@ -396,11 +396,6 @@ async fn stray_gate(
     if service.is_none_or(|s| s.deployments.len() < 2) {
         return Ok(None);
     }
-    // Only a redeployment of the stable revision (a configuration change) passes the gate
-    // without a release: any other revision at the gate was judged by nobody.
-    let Some(stable) = stable else {
-        return Ok(None);
-    };
     let arns = aws
         .ecs
         .list_service_deployments(&spec.service.cluster, &spec.service.service_name)
@@ -423,14 +418,35 @@ async fn stray_gate(
     else {
         return Ok(None);
     };
-    let Some(revision) = sd.target_service_revision_arn.clone() else {
+    let Some(target) = sd.target_service_revision_arn.clone() else {
         return Ok(None);
     };
-    let same_revision = aws
-        .ecs
-        .describe_service_revisions(&[revision])
-        .await?
-        .iter()
-        .any(|r| r.task_definition == stable);
+    let mut arns = vec![target.clone()];
+    arns.extend(sd.source_service_revision_arns.iter().cloned());
+    let revisions = aws.ecs.describe_service_revisions(&arns).await?;
+    let task_definition = |arn: &str| {
+        revisions
+            .iter()
+            .find(|r| r.service_revision_arn == arn)
+            .map(|r| r.task_definition.as_str())
+    };
+    let Some(deploying) = task_definition(&target) else {
+        return Ok(None);
+    };
+    // Only a redeployment of the revision already serving (a configuration change) passes the
+    // gate without a release: the stable revision when the rollout knows it, else the one the
+    // deployment replaces (a rollout just added to a running service may not have adopted a
+    // stable revision before the redeployment started). Any other revision at the gate was
+    // judged by nobody.
+    let same_revision = match stable {
+        Some(stable) => deploying == stable,
+        None => {
+            !sd.source_service_revision_arns.is_empty()
+                && sd
+                    .source_service_revision_arns
+                    .iter()
+                    .all(|arn| task_definition(arn) == Some(deploying))
+        }
+    };
     Ok(same_revision.then_some((sd.service_deployment_arn, hook_id)))
 }
