@@ -36,6 +36,17 @@ async fn send(
     accept: &str,
     body: Vec<u8>,
 ) -> Answer {
+    send_with(&server.client(), method, path, content_type, accept, body).await
+}
+
+async fn send_with(
+    client: &kube::Client,
+    method: Method,
+    path: &str,
+    content_type: &str,
+    accept: &str,
+    body: Vec<u8>,
+) -> Answer {
     let request = Request::builder()
         .method(method)
         .uri(path)
@@ -43,7 +54,7 @@ async fn send(
         .header(header::ACCEPT, accept)
         .body(kube::client::Body::from(body))
         .expect("a request");
-    let response = server.client().send(request).await.expect("an answer");
+    let response = client.send(request).await.expect("an answer");
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -241,26 +252,34 @@ async fn a_protobuf_watch_streams_length_prefixed_events() {
         config_map("a"),
     )
     .await;
-    let creator = {
+    let watching = {
         let client = server.client();
         tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            let api: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
-                kube::Api::namespaced(client, "default");
-            let cm = serde_json::from_value(json!({"metadata": {"name": "b"}})).expect("cm");
-            api.create(&Default::default(), &cm).await.expect("created");
+            send_with(
+                &client,
+                Method::GET,
+                &format!("{path}?watch=true&timeoutSeconds=2&allowWatchBookmarks=true"),
+                "",
+                "application/vnd.kubernetes.protobuf;stream=watch, application/json",
+                vec![],
+            )
+            .await
         })
     };
-    let watch = send(
-        &server,
-        Method::GET,
-        &format!("{path}?watch=true&timeoutSeconds=2&allowWatchBookmarks=true"),
-        "",
-        "application/vnd.kubernetes.protobuf;stream=watch, application/json",
-        vec![],
-    )
+    // Once the watch is open, a second ConfigMap arrives through it.
+    common::wait_for("the watch to start", common::DEADLINE, || {
+        let started = server
+            .requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.query.contains("watch=true"));
+        async move { started.then_some(()) }
+    })
     .await;
-    creator.await.expect("creator");
+    let api: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(server.client(), "default");
+    let cm = serde_json::from_value(json!({"metadata": {"name": "b"}})).expect("cm");
+    api.create(&Default::default(), &cm).await.expect("created");
+    let watch = watching.await.expect("the watch ends at its timeout");
     assert_eq!(
         watch.content_type,
         "application/vnd.kubernetes.protobuf;stream=watch"
