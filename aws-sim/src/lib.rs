@@ -24,6 +24,8 @@
 //! - the call path: `throttle` and `gate` (counts, faults, token buckets), and `account`:
 //!   `SimAws`, the handle every caller holds, with reads and changes outside the API in
 //!   `account::inspect` and `account::setup`.
+//! - `organization`: `SimAccounts`, several accounts on one clock, the STS that lets the
+//!   operator into them, and the factory that gives each identity its account's clients.
 //! - the AWS traits on `SimAws`: `ecs::api`, `codedeploy::api`, `elb::api` (ELBv2 reads and the
 //!   effective listener weights), `cloudwatch::api`, `autoscaling::api`, and `elb::probe` (HTTP
 //!   checks through listeners).
@@ -42,6 +44,7 @@ mod elb;
 mod gate;
 mod kill;
 mod network;
+mod organization;
 pub mod seed;
 pub mod throttle;
 mod time;
@@ -65,4 +68,5 @@ pub use ecs::tasks::{
 pub use elb::probe::{NO_TARGET_STATUS, SMOKE_FAIL_STATUS};
 pub use gate::SimFault;
 pub use kill::{KillMode, KillPoint};
-pub use seed::{SeedError, SimSeed};
+pub use organization::SimAccounts;
+pub use seed::{SeedError, SeedTrust, SimSeed};

@@ -40,6 +40,11 @@ pub struct SimSeed {
     /// CloudWatch alarms.
     #[serde(default)]
     pub alarms: Vec<SeedAlarm>,
+    /// Other simulated accounts, each a seed of its own (without `otherAccounts`), reached by
+    /// assuming one of their roles whose `trustPolicy` lets the operator in. The first account
+    /// (this seed) is the operator's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_accounts: Vec<SimSeed>,
 }
 
 /// A VPC.
@@ -84,6 +89,19 @@ pub struct SeedSecurityGroup {
 pub struct SeedRole {
     /// Role name; the ARN is derived.
     pub role_name: String,
+    /// Whether (and how) the operator may assume the role with STS AssumeRole; without one,
+    /// AssumeRole on it is denied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_policy: Option<SeedTrust>,
+}
+
+/// The part of a role's trust policy that concerns the operator: it may assume the role.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedTrust {
+    /// The external id the trust policy requires (condition `sts:ExternalId`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
 }
 
 /// An ELBv2 target group; the ARN is derived from the name.
@@ -267,6 +285,22 @@ impl SimSeed {
         unique("target group", self.target_groups.iter().map(|t| &t.name))?;
         unique("load balancer", self.load_balancers.iter().map(|l| &l.name))?;
         unique("alarmName", self.alarms.iter().map(|a| &a.alarm_name))?;
+        unique(
+            "accountId",
+            std::iter::once(&self.account_id)
+                .chain(self.other_accounts.iter().map(|a| &a.account_id)),
+        )?;
+        for other in &self.other_accounts {
+            if !other.other_accounts.is_empty() {
+                return invalid(format!(
+                    "account {} nests otherAccounts: list every account at the top level",
+                    other.account_id
+                ));
+            }
+            other.validate().map_err(|e| SeedError::Invalid {
+                reason: format!("account {}: {e}", other.account_id),
+            })?;
+        }
         let vpcs: BTreeSet<&str> = self.vpcs.iter().map(|v| v.vpc_id.as_str()).collect();
         for s in &self.subnets {
             if !vpcs.contains(s.vpc_id.as_str()) {

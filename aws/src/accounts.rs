@@ -1,5 +1,7 @@
-//! Clients per account × region: the limited `EcsApi` and the batched service reader, created
-//! on first use from a factory (SDK adapters in clusters, the simulator in the sandbox).
+//! Clients per account × region: whose credentials (the operator's own, or a role assumed in a
+//! bound account), the limited clients and batched readers of each account × region, and one
+//! limiter per account × region (AWS's token buckets are per account and region), created on
+//! first use from a factory (SDK adapters in clusters, the simulator in the sandbox).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,12 +15,36 @@ use crate::codedeploy::CodeDeployApi;
 use crate::ecs::EcsApi;
 use crate::ecs::reader::ServiceReader;
 use crate::elb::ElbApi;
+use crate::error::{AwsError, AwsResult, ErrorKind};
 use crate::limited::{AlwaysOpen, CallGuard, Limited, MutationGate};
 use crate::limiter::Limiter;
-use crate::metrics::CallMetrics;
+use crate::metrics::{CallMetrics, CallSite};
 use crate::probe::TestTrafficProbe;
+use crate::sts::{AssumedCredentials, RoleCredentials, RoleSession, StsApi};
 
-/// The raw (unlimited) clients of one region, as the factory builds them.
+/// The account label of the operator's own identity (in status, metrics and messages).
+pub const OPERATOR_ACCOUNT: &str = "operator";
+
+/// Whose credentials an object's calls are made with.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Identity {
+    /// The operator's own, from the standard credentials chain (its service account's role).
+    Operator,
+    /// A role in a bound account, assumed through STS with the operator's own identity.
+    Role(RoleSession),
+}
+
+impl Identity {
+    /// The account: its 12-digit id, or [`OPERATOR_ACCOUNT`].
+    pub fn account(&self) -> &str {
+        match self {
+            Identity::Operator => OPERATOR_ACCOUNT,
+            Identity::Role(session) => &session.account_id,
+        }
+    }
+}
+
+/// The raw (unlimited) clients of one account × region, as the factory builds them.
 #[derive(Clone)]
 pub struct RegionServices {
     /// ECS.
@@ -35,11 +61,61 @@ pub struct RegionServices {
     pub probe: Arc<dyn TestTrafficProbe>,
 }
 
-/// Builds the raw clients for a region.
-pub type ServicesFactory = Arc<dyn Fn(&str) -> RegionServices + Send + Sync>;
+/// Builds the raw clients of an identity in a region, and STS with the operator's own identity.
+pub trait ServicesFactory: Send + Sync {
+    /// The clients of `identity` in `region`; a role's calls sign with `credentials`.
+    fn services(
+        &self,
+        identity: &Identity,
+        credentials: Option<Arc<RoleCredentials>>,
+        region: &str,
+    ) -> RegionServices;
+    /// STS, called with the operator's own identity.
+    fn sts(&self) -> Arc<dyn StsApi>;
+}
+
+/// A factory of one account only (the operator's own): tools and tests with one simulated
+/// account. Every AssumeRole is denied.
+pub struct SingleAccount<F>(pub F);
+
+impl<F> ServicesFactory for SingleAccount<F>
+where
+    F: Fn(&str) -> RegionServices + Send + Sync,
+{
+    fn services(
+        &self,
+        _: &Identity,
+        _: Option<Arc<RoleCredentials>>,
+        region: &str,
+    ) -> RegionServices {
+        (self.0)(region)
+    }
+    fn sts(&self) -> Arc<dyn StsApi> {
+        Arc::new(NoOtherAccounts)
+    }
+}
+
+/// STS of a world with one account: no role can be assumed.
+struct NoOtherAccounts;
+
+#[async_trait::async_trait]
+impl StsApi for NoOtherAccounts {
+    async fn assume_role(&self, session: &RoleSession) -> AwsResult<AssumedCredentials> {
+        Err(AwsError::new(
+            ErrorKind::AccessDenied,
+            "AccessDenied",
+            format!(
+                "no account other than the operator's own is reachable here: cannot assume {}",
+                session.role_arn
+            ),
+        ))
+    }
+}
 
 /// The clients the controllers use for one account × region.
 pub struct AwsClients {
+    /// Account label (12-digit id, or [`OPERATOR_ACCOUNT`]).
+    pub account: String,
     /// Region.
     pub region: String,
     /// ECS, rate limited and metered.
@@ -60,33 +136,40 @@ pub struct AwsClients {
     pub probe: Arc<dyn TestTrafficProbe>,
 }
 
-/// Every account × region the operator talks to (one account today: the credentials chain's).
+/// Every account × region the operator talks to.
 pub struct AwsAccounts {
     default_region: String,
-    factory: ServicesFactory,
+    factory: Arc<dyn ServicesFactory>,
+    sts: Arc<dyn StsApi>,
     clock: SharedClock,
     metrics: Arc<dyn CallMetrics>,
     gate: Arc<dyn MutationGate>,
     batch_window: Duration,
-    regions: Mutex<HashMap<String, Arc<AwsClients>>>,
+    clients: Mutex<HashMap<(Identity, String), Arc<AwsClients>>>,
+    limiters: Mutex<HashMap<CallSite, Arc<Limiter>>>,
+    credentials: Mutex<HashMap<RoleSession, Arc<RoleCredentials>>>,
 }
 
 impl AwsAccounts {
-    /// Accounts over `factory`; objects without a region use `default_region`.
+    /// Accounts over `factory`; objects of the operator's own identity without a region use
+    /// `default_region`.
     pub fn new(
         default_region: impl Into<String>,
-        factory: ServicesFactory,
+        factory: Arc<dyn ServicesFactory>,
         clock: SharedClock,
         metrics: Arc<dyn CallMetrics>,
     ) -> Self {
         Self {
             default_region: default_region.into(),
+            sts: factory.sts(),
             factory,
             clock,
             metrics,
             gate: Arc::new(AlwaysOpen),
             batch_window: Duration::from_millis(15),
-            regions: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
+            limiters: Mutex::new(HashMap::new()),
+            credentials: Mutex::new(HashMap::new()),
         }
     }
 
@@ -96,51 +179,100 @@ impl AwsAccounts {
         self
     }
 
-    /// The default region.
+    /// The operator's own default region.
     pub fn default_region(&self) -> &str {
         &self.default_region
     }
 
-    /// The clients of `region` (or the default region).
+    /// The clients of the operator's own identity in `region` (or the default region).
     pub fn clients(&self, region: Option<&str>) -> Arc<AwsClients> {
         let region = region.unwrap_or(&self.default_region).to_string();
-        let mut regions = self.regions.lock().expect("accounts lock");
-        regions
-            .entry(region.clone())
+        self.clients_of(&Identity::Operator, &region, None)
+    }
+
+    /// The clients of `identity` in `region`, after making sure its credentials work: a role is
+    /// assumed (or its kept credentials reused) first, so a role that cannot be assumed makes
+    /// no call in its account at all.
+    pub async fn connect(&self, identity: &Identity, region: &str) -> AwsResult<Arc<AwsClients>> {
+        let credentials = match identity {
+            Identity::Operator => None,
+            Identity::Role(session) => {
+                let creds = self.role_credentials(session);
+                creds.get().await?;
+                Some(creds)
+            }
+        };
+        Ok(self.clients_of(identity, region, credentials))
+    }
+
+    /// The credentials of a role session, one cache per session.
+    fn role_credentials(&self, session: &RoleSession) -> Arc<RoleCredentials> {
+        let mut all = self.credentials.lock().expect("credentials lock");
+        all.entry(session.clone())
             .or_insert_with(|| {
-                let raw = (self.factory)(&region);
-                let guard = CallGuard::new(
-                    Arc::new(Limiter::new(self.clock.clone())),
-                    self.metrics.clone(),
-                    self.gate.clone(),
-                );
-                let ecs: Arc<dyn EcsApi> = Arc::new(Limited::new(raw.ecs, guard.clone()));
-                let codedeploy: Arc<dyn CodeDeployApi> =
-                    Arc::new(Limited::new(raw.codedeploy, guard.clone()));
-                let elb: Arc<dyn ElbApi> = Arc::new(Limited::new(raw.elb, guard.clone()));
-                let cloudwatch: Arc<dyn CloudWatchApi> =
-                    Arc::new(Limited::new(raw.cloudwatch, guard.clone()));
-                let autoscaling: Arc<dyn AutoScalingApi> =
-                    Arc::new(Limited::new(raw.autoscaling, guard));
-                Arc::new(AwsClients {
-                    region: region.clone(),
-                    scalable_targets: ScalableTargetReader::new(
-                        autoscaling.clone(),
-                        self.batch_window,
-                    ),
-                    autoscaling,
-                    codedeploy,
-                    elb,
-                    cloudwatch,
-                    probe: raw.probe,
-                    services: ServiceReader::new(
-                        ecs.clone(),
-                        self.batch_window,
-                        self.clock.clone(),
-                    ),
-                    ecs,
-                })
+                Arc::new(RoleCredentials::new(
+                    session.clone(),
+                    self.sts.clone(),
+                    self.clock.clone(),
+                ))
             })
+            .clone()
+    }
+
+    /// The limiter of an account × region, shared by every identity in that account.
+    fn limiter(&self, site: &CallSite) -> Arc<Limiter> {
+        let mut limiters = self.limiters.lock().expect("limiters lock");
+        limiters
+            .entry(site.clone())
+            .or_insert_with(|| Arc::new(Limiter::new(self.clock.clone())))
+            .clone()
+    }
+
+    fn clients_of(
+        &self,
+        identity: &Identity,
+        region: &str,
+        credentials: Option<Arc<RoleCredentials>>,
+    ) -> Arc<AwsClients> {
+        let key = (identity.clone(), region.to_string());
+        if let Some(found) = self.clients.lock().expect("clients lock").get(&key) {
+            return found.clone();
+        }
+        let site = CallSite {
+            account: identity.account().to_string(),
+            region: region.to_string(),
+        };
+        let raw = self.factory.services(identity, credentials, region);
+        let guard = CallGuard::new(
+            site.clone(),
+            self.limiter(&site),
+            self.metrics.clone(),
+            self.gate.clone(),
+        );
+        let ecs: Arc<dyn EcsApi> = Arc::new(Limited::new(raw.ecs, guard.clone()));
+        let codedeploy: Arc<dyn CodeDeployApi> =
+            Arc::new(Limited::new(raw.codedeploy, guard.clone()));
+        let elb: Arc<dyn ElbApi> = Arc::new(Limited::new(raw.elb, guard.clone()));
+        let cloudwatch: Arc<dyn CloudWatchApi> =
+            Arc::new(Limited::new(raw.cloudwatch, guard.clone()));
+        let autoscaling: Arc<dyn AutoScalingApi> = Arc::new(Limited::new(raw.autoscaling, guard));
+        let built = Arc::new(AwsClients {
+            account: site.account,
+            region: site.region,
+            scalable_targets: ScalableTargetReader::new(autoscaling.clone(), self.batch_window),
+            autoscaling,
+            codedeploy,
+            elb,
+            cloudwatch,
+            probe: raw.probe,
+            services: ServiceReader::new(ecs.clone(), self.batch_window, self.clock.clone()),
+            ecs,
+        });
+        self.clients
+            .lock()
+            .expect("clients lock")
+            .entry(key)
+            .or_insert(built)
             .clone()
     }
 }

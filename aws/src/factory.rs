@@ -1,11 +1,14 @@
-//! Builds the per-region clients of real AWS from the SDK configuration (credentials from the
-//! standard chain, optional endpoint override).
+//! Builds the clients of real AWS from the SDK configuration: the operator's own identity from
+//! the standard chain (web identity / IRSA, EKS pod identity, environment, profile, IMDS), a
+//! bound account's clients signing with the role assumed there, every region re-targeted from
+//! the same configuration (and the same optional endpoint override).
 
 use std::sync::Arc;
 
-use aws_config::Region;
+use aws_config::{Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 
-use crate::accounts::{RegionServices, ServicesFactory};
+use crate::accounts::{Identity, RegionServices, ServicesFactory};
 use crate::autoscaling::sdk::SdkAutoScaling;
 use crate::cloudwatch::sdk::SdkCloudWatch;
 use crate::codedeploy::sdk::SdkCodeDeploy;
@@ -13,15 +16,31 @@ use crate::ecs::sdk::SdkEcs;
 use crate::elb::sdk::SdkElb;
 use crate::probe::HttpProbe;
 use crate::sdk::{SdkOptions, load_sdk_config};
+use crate::sts::sdk::{RoleCredentialsProvider, SdkSts};
+use crate::sts::{RoleCredentials, StsApi};
 
-/// A factory of SDK-backed clients: the shared configuration, re-targeted per region.
-pub async fn sdk_factory(opts: &SdkOptions) -> ServicesFactory {
-    let base = load_sdk_config(opts).await;
-    Arc::new(move |region: &str| {
-        let config = base
+/// SDK-backed clients over one shared configuration.
+pub struct SdkFactory {
+    base: SdkConfig,
+}
+
+impl ServicesFactory for SdkFactory {
+    fn services(
+        &self,
+        _identity: &Identity,
+        credentials: Option<Arc<RoleCredentials>>,
+        region: &str,
+    ) -> RegionServices {
+        let mut builder = self
+            .base
             .to_builder()
-            .region(Region::new(region.to_string()))
-            .build();
+            .region(Region::new(region.to_string()));
+        if let Some(creds) = credentials {
+            builder = builder.credentials_provider(SharedCredentialsProvider::new(
+                RoleCredentialsProvider::new(creds),
+            ));
+        }
+        let config = builder.build();
         let elb = Arc::new(SdkElb::new(&config));
         RegionServices {
             ecs: Arc::new(SdkEcs::new(&config)),
@@ -31,6 +50,18 @@ pub async fn sdk_factory(opts: &SdkOptions) -> ServicesFactory {
             probe: Arc::new(HttpProbe::new(elb.clone())),
             elb,
         }
+    }
+
+    fn sts(&self) -> Arc<dyn StsApi> {
+        Arc::new(SdkSts::new(&self.base))
+    }
+}
+
+/// A factory of SDK-backed clients: the shared configuration, re-targeted per identity and
+/// region.
+pub async fn sdk_factory(opts: &SdkOptions) -> Arc<dyn ServicesFactory> {
+    Arc::new(SdkFactory {
+        base: load_sdk_config(opts).await,
     })
 }
 

@@ -19,5 +19,6 @@ pub mod limits;
 pub mod metrics;
 pub mod probe;
 pub mod sdk;
+pub mod sts;
 
 pub use error::{AwsError, AwsResult, ErrorKind};

@@ -13,6 +13,9 @@ pub const OWNER_TAG: &str = "ecs-operator.dev/owner";
 pub const CONTENT_HASH_TAG: &str = "ecs-operator.dev/content-hash";
 /// Annotation prefix of the rollout verbs: `ecs-operator.dev/<verb>-requested-at: <RFC3339>`.
 pub const VERB_ANNOTATION_PREFIX: &str = "ecs-operator.dev/";
+/// Annotation a person sets on an object to confirm that it moves to the AWS account its
+/// namespace is bound to now (value: that account's id, or `operator`).
+pub const CONFIRM_ACCOUNT_ANNOTATION: &str = "ecs-operator.dev/confirm-account";
 /// Annotation suffix of the rollout verbs.
 pub const VERB_ANNOTATION_SUFFIX: &str = "-requested-at";
 

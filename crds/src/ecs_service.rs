@@ -296,6 +296,13 @@ pub struct EcsServiceStatus {
     /// Ready, Reconciling, Stalled, Degraded and Drifted conditions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// The AWS account this object's resources are in: the 12-digit id its namespace's
+    /// AwsAccountBinding named, or `operator` for ecs-operator's own identity. Recorded before
+    /// the object's first AWS call; when the namespace's binding later points elsewhere, the
+    /// object is Stalled (`AccountChanged`) until a person confirms the new account with the
+    /// annotation `ecs-operator.dev/confirm-account`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_account: Option<String>,
     /// ARN of the ECS service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_arn: Option<String>,

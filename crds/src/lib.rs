@@ -4,6 +4,7 @@
 //! output and AWS documentation snippets. Every field carries a doc comment: it is what
 //! `kubectl explain` shows.
 
+pub mod account_binding;
 pub mod common;
 pub mod ecs_service;
 pub mod rollout;
@@ -11,6 +12,7 @@ pub mod rollout_status;
 pub mod scaling;
 pub mod task_definition;
 
+pub use account_binding::{AwsAccountBinding, AwsAccountBindingSpec};
 pub use common::*;
 pub use ecs_service::{EcsService, EcsServiceSpec, EcsServiceStatus};
 pub use rollout::{BlueGreenRollout, BlueGreenRolloutSpec, BlueGreenRolloutStatus};
@@ -25,6 +27,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         EcsService::crd(),
         BlueGreenRollout::crd(),
         ScalingPolicy::crd(),
+        AwsAccountBinding::crd(),
     ]
 }
 

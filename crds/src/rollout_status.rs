@@ -28,6 +28,13 @@ pub struct BlueGreenRolloutStatus {
     /// The metadata.generation this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The AWS account this object's resources are in: the 12-digit id its namespace's
+    /// AwsAccountBinding named, or `operator` for ecs-operator's own identity. Recorded before
+    /// the object's first AWS call; when the namespace's binding later points elsewhere, the
+    /// object is Stalled (`AccountChanged`) until a person confirms the new account with the
+    /// annotation `ecs-operator.dev/confirm-account`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_account: Option<String>,
     /// Healthy, Progressing, Paused or Degraded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<RolloutPhase>,

@@ -11,6 +11,7 @@ use aws::factory;
 use aws::sdk::SdkOptions;
 use clap::{Parser, Subcommand, ValueEnum};
 use ecs_operator::controllers::Settings;
+use ecs_operator::controllers::accounts::resolve::UnboundNamespaces;
 use ecs_operator::fence::LeaseFence;
 use ecs_operator::http::{self, Health};
 use ecs_operator::leader;
@@ -95,6 +96,10 @@ struct RunArgs {
     /// The leader renews this many seconds before its lease expires.
     #[arg(long, default_value_t = 5, env = "LEASE_GRACE_SECONDS")]
     lease_grace_seconds: u64,
+    /// Whether namespaces no AwsAccountBinding names use the operator's own AWS identity:
+    /// `auto` only while no binding exists, `operator-identity` always, `refuse` never.
+    #[arg(long, value_enum, default_value_t = UnboundNamespaces::Auto, env = "UNBOUND_NAMESPACES")]
+    unbound_namespaces: UnboundNamespaces,
 }
 
 impl RunArgs {
@@ -282,6 +287,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         },
         concurrency: args.concurrency,
         readiness: Some(health.clone()),
+        unbound: args.unbound_namespaces,
         scope: Scope {
             namespace: args.namespace.clone(),
             label_selector: args.label_selector.clone(),

@@ -5,12 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use crds::{AwsAccountBinding, BlueGreenRollout, EcsService, ScalingPolicy};
 use kube::api::Api;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::watcher;
 use tokio_util::sync::CancellationToken;
 
+use crate::controllers::accounts::resolve::UnboundNamespaces;
 use crate::controllers::caches;
 use crate::controllers::context::{TaskDefinitionCache, WrittenVersions};
 use crate::controllers::runtime::backoff::Backoff;
@@ -45,6 +46,8 @@ pub struct ManagerConfig {
     pub reporter: String,
     /// Readiness to clear while the caches fill (the process's /readyz), if any.
     pub readiness: Option<Arc<Health>>,
+    /// Who may use the operator's own AWS identity (namespaces no AwsAccountBinding names).
+    pub unbound: UnboundNamespaces,
 }
 
 impl Default for ManagerConfig {
@@ -55,6 +58,7 @@ impl Default for ManagerConfig {
             scope: Scope::default(),
             reporter: "ecs-operator".into(),
             readiness: None,
+            unbound: UnboundNamespaces::default(),
         }
     }
 }
@@ -94,21 +98,38 @@ pub async fn run(
     let mut services = Source::new(api::<EcsService>(&client, &config.scope), wc.clone());
     let mut rollouts = Source::new(api::<BlueGreenRollout>(&client, &config.scope), wc.clone());
     let mut scaling = Source::new(api::<ScalingPolicy>(&client, &config.scope), wc);
+    // Bindings are cluster-scoped and the administrator's: never narrowed by the scope.
+    let mut bindings = Source::new(
+        Api::<AwsAccountBinding>::all(client.clone()),
+        watcher::Config::default(),
+    );
     let stores = Stores {
         services: services.store(),
         rollouts: rollouts.store(),
         scaling: scaling.store(),
+        bindings: bindings.store(),
     };
-    let for_services = (services.applied(), rollouts.touched(), scaling.touched());
-    let for_rollouts = (rollouts.applied(), services.touched());
-    let for_scaling = (scaling.applied(), services.touched(), rollouts.touched());
+    let for_services = (
+        services.applied(),
+        rollouts.touched(),
+        scaling.touched(),
+        bindings.touched(),
+    );
+    let for_rollouts = (rollouts.applied(), services.touched(), bindings.touched());
+    let for_scaling = (
+        scaling.applied(),
+        services.touched(),
+        rollouts.touched(),
+        bindings.touched(),
+    );
     let watches = [
         services.spawn(&token),
         rollouts.spawn(&token),
         scaling.spawn(&token),
+        bindings.spawn(&token),
     ];
     // Every controller reads the other kinds' stores, and a cold one would read as "no
-    // ScalingPolicy" or "no rollout": nothing starts until all three are filled, however long.
+    // ScalingPolicy" or "no rollout": nothing starts until all four (bindings too) are filled, however long.
     if let Some(health) = &config.readiness {
         health.set_ready(false);
     }
@@ -133,6 +154,7 @@ pub async fn run(
         task_definitions: TaskDefinitionCache::default(),
         stores,
         written: WrittenVersions::default(),
+        unbound: config.unbound,
     });
     let shutdown = token.clone().cancelled_owned();
     let services = ecs_service::run(
@@ -140,6 +162,7 @@ pub async fn run(
         for_services.0,
         for_services.1,
         for_services.2,
+        for_services.3,
         config.concurrency,
         shutdown,
     );
@@ -147,6 +170,7 @@ pub async fn run(
         ctx.clone(),
         for_rollouts.0,
         for_rollouts.1,
+        for_rollouts.2,
         config.concurrency,
         token.clone().cancelled_owned(),
     );
@@ -155,6 +179,7 @@ pub async fn run(
         for_scaling.0,
         for_scaling.1,
         for_scaling.2,
+        for_scaling.3,
         config.concurrency,
         token.clone().cancelled_owned(),
     );

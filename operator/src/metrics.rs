@@ -120,10 +120,19 @@ impl Metrics {
             .inc();
     }
 
-    /// Counts an AWS request; `outcome` is `ok` or the error kind.
-    pub fn aws_request(&self, service: &'static str, operation: &'static str, outcome: &str) {
+    /// Counts an AWS request at `site` (account and region); `outcome` is `ok` or the error
+    /// kind.
+    pub fn aws_request(
+        &self,
+        site: &aws::metrics::CallSite,
+        service: &'static str,
+        operation: &'static str,
+        outcome: &str,
+    ) {
         self.aws_requests_total
             .get_or_create(&vec![
+                ("account", site.account.clone()),
+                ("region", site.region.clone()),
                 ("service", service.into()),
                 ("operation", operation.into()),
                 ("outcome", outcome.into()),
@@ -132,6 +141,8 @@ impl Metrics {
         if outcome == "Throttled" {
             self.aws_throttles_total
                 .get_or_create(&vec![
+                    ("account", site.account.clone()),
+                    ("region", site.region.clone()),
                     ("service", service.into()),
                     ("operation", operation.into()),
                 ])
@@ -167,8 +178,14 @@ impl Metrics {
 }
 
 impl aws::metrics::CallMetrics for Metrics {
-    fn aws_request(&self, service: &'static str, operation: &'static str, outcome: &str) {
-        Metrics::aws_request(self, service, operation, outcome);
+    fn aws_request(
+        &self,
+        site: &aws::metrics::CallSite,
+        service: &'static str,
+        operation: &'static str,
+        outcome: &str,
+    ) {
+        Metrics::aws_request(self, site, service, operation, outcome);
     }
 }
 
@@ -181,7 +198,11 @@ mod tests {
         let m = Metrics::new();
         m.reconciled("ecsservice", "ok", 0.01);
         m.reconcile_error("ecsservice", "Throttled");
-        m.aws_request("ecs", "UpdateService", "Throttled");
+        let site = aws::metrics::CallSite {
+            account: "210987654321".into(),
+            region: "eu-west-1".into(),
+        };
+        m.aws_request(&site, "ecs", "UpdateService", "Throttled");
         m.set_rollout_phase("Healthy", 2);
         m.set_leader(true);
         let text = m.encode();
@@ -196,5 +217,9 @@ mod tests {
         ] {
             assert!(text.contains(name), "{name} missing in\n{text}");
         }
+        assert!(
+            text.contains(r#"account="210987654321",region="eu-west-1",service="ecs""#),
+            "AWS calls are labelled by account and region: {text}"
+        );
     }
 }

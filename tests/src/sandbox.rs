@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws::accounts::{AwsAccounts, RegionServices};
+use aws::accounts::AwsAccounts;
 use aws::clock::{SharedClock, SimClock};
-use aws_sim::{SimAws, SimSeed};
+use aws_sim::{SimAccounts, SimAws, SimSeed};
 use ecs_operator::controllers::Settings;
+use ecs_operator::controllers::accounts::resolve::UnboundNamespaces;
 use ecs_operator::manager::{self, ManagerConfig};
 use ecs_operator::metrics::Metrics;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
@@ -32,8 +33,12 @@ pub struct Sandbox {
     pub server: LocalApiServer,
     /// A client of it.
     pub client: kube::Client,
-    /// The simulated AWS account.
+    /// The operator's own simulated AWS account.
     pub sim: SimAws,
+    /// Every simulated account (the operator's own and the seed's `otherAccounts`).
+    pub accounts: SimAccounts,
+    /// Who may use the operator's own identity (taken at the next operator start).
+    pub unbound: UnboundNamespaces,
     /// Its clock.
     pub clock: Arc<SimClock>,
     /// The operator's metrics.
@@ -74,7 +79,8 @@ impl Sandbox {
         let seed = SimSeed::from_yaml(&std::fs::read_to_string(&seed_path).expect("seed file"))
             .expect("seed parses");
         let clock = Arc::new(SimClock::new(jiff::Timestamp::now(), speed));
-        let sim = SimAws::new(clock.clone(), seed);
+        let accounts = SimAccounts::new(clock.clone(), seed);
+        let sim = accounts.home().clone();
         let server = LocalApiServer::start(([127, 0, 0, 1], 0).into())
             .await
             .expect("API server starts");
@@ -98,6 +104,8 @@ impl Sandbox {
             server,
             client,
             sim,
+            accounts,
+            unbound: UnboundNamespaces::default(),
             clock,
             metrics: Arc::new(Metrics::new()),
             settings,
@@ -127,25 +135,17 @@ impl Sandbox {
     /// Starts (or restarts) the operator with fresh in-memory state.
     pub fn start_operator(&mut self) {
         assert!(self.operator.is_none(), "operator already running");
-        let sim = self.sim.clone();
-        let factory = Arc::new(move |_: &str| RegionServices {
-            ecs: Arc::new(sim.clone()),
-            autoscaling: Arc::new(sim.clone()),
-            codedeploy: Arc::new(sim.clone()),
-            elb: Arc::new(sim.clone()),
-            cloudwatch: Arc::new(sim.clone()),
-            probe: Arc::new(sim.clone()),
-        });
         let clock: SharedClock = self.clock.clone();
         let aws = Arc::new(AwsAccounts::new(
             self.sim.region(),
-            factory,
+            Arc::new(self.accounts.clone()),
             clock.clone(),
             self.metrics.clone(),
         ));
         let token = CancellationToken::new();
         let config = ManagerConfig {
             settings: self.settings.clone(),
+            unbound: self.unbound,
             ..ManagerConfig::default()
         };
         let task = tokio::spawn(manager::run(

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::error::{AwsError, AwsResult, ErrorKind};
 use crate::limiter::Limiter;
 use crate::limits::category_of;
-use crate::metrics::CallMetrics;
+use crate::metrics::{CallMetrics, CallSite};
 
 /// Asked before every AWS mutation: whether this process may still change AWS (a leader whose
 /// lease outlives the call, say). Reads are never gated.
@@ -57,20 +57,23 @@ pub fn is_mutation(action: &str) -> bool {
 /// every mutation passes.
 #[derive(Clone)]
 pub struct CallGuard {
+    site: Arc<CallSite>,
     limiter: Arc<Limiter>,
     metrics: Arc<dyn CallMetrics>,
     gate: Arc<dyn MutationGate>,
 }
 
 impl CallGuard {
-    /// A guard over `limiter` (the one of the account × region) reporting to `metrics`, every
-    /// mutation asking `gate` first.
+    /// A guard of the calls to `site` over `limiter` (the one of the account × region)
+    /// reporting to `metrics`, every mutation asking `gate` first.
     pub fn new(
+        site: CallSite,
         limiter: Arc<Limiter>,
         metrics: Arc<dyn CallMetrics>,
         gate: Arc<dyn MutationGate>,
     ) -> Self {
         Self {
+            site: Arc::new(site),
             limiter,
             metrics,
             gate,
@@ -99,7 +102,8 @@ impl CallGuard {
             Ok(_) => "ok",
             Err(e) => e.kind.as_str(),
         };
-        self.metrics.aws_request(service, action, outcome);
+        self.metrics
+            .aws_request(&self.site, service, action, outcome);
         result.map_err(|e| e.during(action))
     }
 }

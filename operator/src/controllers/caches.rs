@@ -1,4 +1,4 @@
-//! Never act on a cold cache: the controllers start only once the watches of all three kinds
+//! Never act on a cold cache: the controllers start only once the watches of all four kinds
 //! have listed everything. While they have not, the operator is not ready, says which caches
 //! are missing in the log every few seconds (a missing RBAC rule or an uninstalled CRD keeps a
 //! watch failing), and exports `ecs_operator_cache_synced{kind}`.
@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
-use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use crds::{AwsAccountBinding, BlueGreenRollout, EcsService, ScalingPolicy};
 use kube::Resource as _;
 
 use super::Stores;
@@ -29,6 +29,10 @@ pub fn unsynced(stores: &Stores) -> Vec<String> {
     if stores.scaling.wait_until_ready().now_or_never().is_none() {
         missing.push(ScalingPolicy::kind(&()).into_owned());
     }
+    // A cold binding cache would read as "no binding": the operator's own account.
+    if stores.bindings.wait_until_ready().now_or_never().is_none() {
+        missing.push(AwsAccountBinding::kind(&()).into_owned());
+    }
     missing
 }
 
@@ -42,6 +46,7 @@ pub async fn wait_until_synced(
         EcsService::kind(&()),
         BlueGreenRollout::kind(&()),
         ScalingPolicy::kind(&()),
+        AwsAccountBinding::kind(&()),
     ];
     loop {
         let missing = unsynced(stores);
@@ -56,6 +61,7 @@ pub async fn wait_until_synced(
                 stores.services.wait_until_ready(),
                 stores.rollouts.wait_until_ready(),
                 stores.scaling.wait_until_ready(),
+                stores.bindings.wait_until_ready(),
             );
         };
         tokio::select! {

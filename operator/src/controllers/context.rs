@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use crds::{AwsAccountBinding, BlueGreenRollout, EcsService, ScalingPolicy};
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use super::accounts::resolve::UnboundNamespaces;
 use super::runtime::backoff::Backoff;
 use crate::metrics::Metrics;
 use aws::accounts::AwsAccounts;
@@ -45,6 +46,8 @@ pub struct Stores {
     pub rollouts: Store<BlueGreenRollout>,
     /// ScalingPolicies.
     pub scaling: Store<ScalingPolicy>,
+    /// AwsAccountBindings (cluster-scoped).
+    pub bindings: Store<AwsAccountBinding>,
 }
 
 impl Stores {
@@ -53,13 +56,25 @@ impl Stores {
         self.services.get(&ObjectRef::new(name).within(namespace))
     }
 
-    /// ECS service names of every EcsService in `cluster` and `region` (for read-ahead).
-    pub fn service_names_in(&self, cluster: &str, region: Option<&str>) -> Arc<Vec<String>> {
+    /// ECS service names of every EcsService in `cluster` and `region` whose resources are
+    /// recorded in `account` (for read-ahead: one DescribeServices reads its neighbours in the
+    /// same account, never names from another account).
+    pub fn service_names_in(
+        &self,
+        account: &str,
+        cluster: &str,
+        region: Option<&str>,
+    ) -> Arc<Vec<String>> {
         Arc::new(
             self.services
                 .state()
                 .iter()
-                .filter(|s| s.spec.cluster == cluster && s.spec.region.as_deref() == region)
+                .filter(|s| {
+                    s.spec.cluster == cluster
+                        && s.spec.region.as_deref() == region
+                        && s.status.as_ref().and_then(|st| st.aws_account.as_deref())
+                            == Some(account)
+                })
                 .map(|s| s.service_name().to_string())
                 .collect(),
         )
@@ -234,6 +249,8 @@ pub struct Context {
     pub stores: Stores,
     /// Versions this process wrote over (see [`WrittenVersions`]).
     pub written: WrittenVersions,
+    /// Who may use the operator's own AWS identity.
+    pub unbound: UnboundNamespaces,
 }
 
 impl Context {

@@ -1,6 +1,7 @@
 //! The controllers, one module per kind, and what they share: the context, kstatus conditions,
 //! the watches that feed them, and the controller runtime.
 
+pub mod accounts;
 pub mod blue_green_rollout;
 pub mod caches;
 pub mod conditions;

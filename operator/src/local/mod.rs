@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use crate::controllers::Settings;
 use crate::manager::{self, ManagerConfig};
 use crate::metrics::Metrics;
-use aws::accounts::{AwsAccounts, RegionServices};
+use aws::accounts::AwsAccounts;
 use aws::clock::{SharedClock, SimClock};
-use aws_sim::{SimAws, SimSeed};
+use aws_sim::{SimAccounts, SimSeed};
 use local_apiserver::LocalApiServer;
 use tokio_util::sync::CancellationToken;
 
@@ -65,7 +65,13 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
     let region = seed.region.clone();
     let sim_clock = Arc::new(SimClock::new(jiff::Timestamp::now(), args.speed));
     let clock: SharedClock = sim_clock.clone();
-    let sim = SimAws::new(sim_clock.clone(), seed);
+    let other_accounts: Vec<String> = seed
+        .other_accounts
+        .iter()
+        .map(|a| format!("{} in {}", a.account_id, a.region))
+        .collect();
+    let world = SimAccounts::new(sim_clock.clone(), seed);
+    let sim = world.home().clone();
 
     let server = LocalApiServer::start(([127, 0, 0, 1], args.port).into()).await?;
     let kubeconfig = args.kubeconfig.clone().unwrap_or_else(|| {
@@ -86,24 +92,21 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
         region,
         args.speed
     );
+    if !other_accounts.is_empty() {
+        println!(
+            "Other simulated accounts (reached through AwsAccountBindings): {}",
+            other_accounts.join(", ")
+        );
+    }
     println!(
         "Use kubectl with:\n  kubectl --kubeconfig {} get ecs",
         kubeconfig.display()
     );
 
     let metrics = Arc::new(Metrics::new());
-    let sim_for_factory = sim.clone();
-    let factory = Arc::new(move |_region: &str| RegionServices {
-        ecs: Arc::new(sim_for_factory.clone()),
-        autoscaling: Arc::new(sim_for_factory.clone()),
-        codedeploy: Arc::new(sim_for_factory.clone()),
-        elb: Arc::new(sim_for_factory.clone()),
-        cloudwatch: Arc::new(sim_for_factory.clone()),
-        probe: Arc::new(sim_for_factory.clone()),
-    });
     let aws = Arc::new(AwsAccounts::new(
         region,
-        factory,
+        Arc::new(world.clone()),
         clock.clone(),
         metrics.clone(),
     ));

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crds::common::DeletionPolicy;
 use crds::rollout::RolloutPhase;
-use crds::{BlueGreenRollout, EcsService};
+use crds::{AwsAccountBinding, BlueGreenRollout, EcsService};
 use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::Action;
@@ -31,6 +31,7 @@ use self::apply::Applied;
 use self::machine::Revision;
 use self::plan::Step;
 use self::validate::Engine;
+use crate::controllers::accounts::{self, Reach};
 use crate::controllers::runtime::events::publish;
 use crate::controllers::runtime::refuse::{Recheck, park, refuse};
 use crate::controllers::runtime::run::{Runner, triggers};
@@ -78,7 +79,13 @@ async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
                 .service(&namespace, &obj.spec.service_ref.name)
                 .and_then(|s| s.spec.region.clone()),
         };
-        let aws = ctx.aws.clients(region.as_deref());
+        if !finalizer::has(obj) {
+            return Ok(Action::await_change());
+        }
+        let aws = match accounts::reach(ctx, &api, obj, region.as_deref()).await? {
+            Reach::Clients(aws) => aws,
+            Reach::Refused(action) => return Ok(action),
+        };
         return finalizer::delete(ctx, &api, obj, || {
             cleanup::cleanup(obj, aws.codedeploy.as_ref())
         })
@@ -108,7 +115,10 @@ async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
             .await;
         }
     };
-    let aws = ctx.aws.clients(spec.service.region.as_deref());
+    let aws = match accounts::reach(ctx, &api, obj, spec.service.region.as_deref()).await? {
+        Reach::Clients(aws) => aws,
+        Reach::Refused(action) => return Ok(action),
+    };
     let memory = record::memory(&prev, generation);
     let known = record::known(&spec, &prev, generation);
     let observed = observe::observe(&spec, &memory, known, &aws, now)
@@ -226,17 +236,22 @@ pub async fn run(
     ctx: Arc<Context>,
     rollouts: Feed<BlueGreenRollout>,
     services: Feed<EcsService>,
+    bindings: Feed<AwsAccountBinding>,
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     use futures::StreamExt;
     let stores = ctx.stores.clone();
+    let rollouts_store = ctx.stores.rollouts.clone();
     let runner = Runner {
         own: rollouts.boxed(),
         store: ctx.stores.rollouts.clone(),
-        triggers: vec![triggers(services, move |svc: EcsService| {
-            rollouts_of(&stores, &svc)
-        })],
+        triggers: vec![
+            triggers(services, move |svc: EcsService| rollouts_of(&stores, &svc)),
+            triggers(bindings, move |b: AwsAccountBinding| {
+                accounts::affected(&rollouts_store, &b)
+            }),
+        ],
         concurrency,
     };
     runtime::run::run(ctx, runner, reconcile, shutdown).await;

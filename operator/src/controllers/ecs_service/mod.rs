@@ -13,7 +13,7 @@ pub mod validate;
 use std::sync::Arc;
 
 use crds::common::{ManagementPolicy, condition};
-use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use crds::{AwsAccountBinding, BlueGreenRollout, EcsService, ScalingPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 use kube::api::Api;
@@ -22,6 +22,7 @@ use kube::runtime::reflector::ObjectRef;
 
 use self::apply::Applied;
 use crate::controllers::Context;
+use crate::controllers::accounts::{self, Reach};
 use crate::controllers::runtime::events::{publish, turned_true};
 use crate::controllers::runtime::refuse::{Recheck, refuse};
 use crate::controllers::runtime::run::{Runner, triggers};
@@ -41,7 +42,13 @@ async fn reconcile_steps(obj: &EcsService, ctx: &Context) -> Result<Action, Reco
     let api: Api<EcsService> =
         Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     if obj.metadata.deletion_timestamp.is_some() {
-        let aws = ctx.aws.clients(obj.spec.region.as_deref());
+        if !finalizer::has(obj) {
+            return Ok(Action::await_change());
+        }
+        let aws = match accounts::reach(ctx, &api, obj, obj.spec.region.as_deref()).await? {
+            Reach::Clients(aws) => aws,
+            Reach::Refused(action) => return Ok(action),
+        };
         return finalizer::delete(ctx, &api, obj, || cleanup::cleanup(obj, &aws, ctx)).await;
     }
     let spec = match validate::validate(obj) {
@@ -52,7 +59,10 @@ async fn reconcile_steps(obj: &EcsService, ctx: &Context) -> Result<Action, Reco
         }
     };
     let prev = obj.status.clone().unwrap_or_default();
-    let aws = ctx.aws.clients(spec.region.as_deref());
+    let aws = match accounts::reach(ctx, &api, obj, spec.region.as_deref()).await? {
+        Reach::Clients(aws) => aws,
+        Reach::Refused(action) => return Ok(action),
+    };
     let observed = observe::observe(obj, &spec, &aws, ctx)
         .await
         .map_err(ReconcileError::Observe)?;
@@ -121,10 +131,12 @@ pub async fn run(
     services: Feed<EcsService>,
     rollouts: Feed<BlueGreenRollout>,
     scaling: Feed<ScalingPolicy>,
+    bindings: Feed<AwsAccountBinding>,
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     use futures::StreamExt;
+    let services_store = ctx.stores.services.clone();
     let runner = Runner {
         own: services.boxed(),
         store: ctx.stores.services.clone(),
@@ -134,6 +146,9 @@ pub async fn run(
             }),
             triggers(rollouts, |r: BlueGreenRollout| {
                 referenced(r.namespace(), &r.spec.service_ref.name)
+            }),
+            triggers(bindings, move |b: AwsAccountBinding| {
+                accounts::affected(&services_store, &b)
             }),
         ],
         concurrency,

@@ -85,7 +85,7 @@ pub async fn observe(
             &spec.cluster,
             &spec.service_name,
             ctx.stores
-                .service_names_in(&spec.cluster, spec.region.as_deref()),
+                .service_names_in(&aws.account, &spec.cluster, spec.region.as_deref()),
         )
         .await
     {

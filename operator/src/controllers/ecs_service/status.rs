@@ -32,6 +32,7 @@ pub fn compute(
     EcsServiceStatus {
         observed_generation: generation,
         conditions: merge(&prev.conditions, &report.conditions, generation, now),
+        aws_account: prev.aws_account.clone(),
         service_arn: service
             .map(|s| s.service_arn.clone())
             .or_else(|| prev.service_arn.clone()),

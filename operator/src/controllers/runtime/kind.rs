@@ -19,6 +19,10 @@ pub trait ObjectStatus: Clone + Default + PartialEq + Serialize + Send + Sync {
     fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>);
     /// Sets the one-line message, for kinds whose status keeps one (rollouts).
     fn set_message(&mut self, _message: &str) {}
+    /// The AWS account its resources are recorded in.
+    fn aws_account(&self) -> Option<&str>;
+    /// Records the AWS account its resources are in.
+    fn set_aws_account(&mut self, account: &str);
 }
 
 /// One of the operator's kinds.
@@ -57,6 +61,12 @@ macro_rules! managed_kind {
             fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
                 self.conditions = conditions;
                 self.observed_generation = generation;
+            }
+            fn aws_account(&self) -> Option<&str> {
+                self.aws_account.as_deref()
+            }
+            fn set_aws_account(&mut self, account: &str) {
+                self.aws_account = Some(account.to_owned());
             }
             $($($message)*)?
         }

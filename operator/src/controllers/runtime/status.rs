@@ -20,6 +20,17 @@ pub async fn write<K: ManagedKind>(
     obj: &K,
     status: &K::Status,
 ) -> Result<bool, kube::Error> {
+    // The recorded AWS account survives every write, whatever computed the new status.
+    let carried;
+    let status = match obj.current_status().and_then(ObjectStatus::aws_account) {
+        Some(account) if status.aws_account().is_none() => {
+            let mut with = status.clone();
+            with.set_aws_account(account);
+            carried = with;
+            &carried
+        }
+        _ => status,
+    };
     if obj.current_status() == Some(status) {
         return Ok(false);
     }

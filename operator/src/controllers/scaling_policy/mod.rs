@@ -17,13 +17,14 @@ pub mod validate;
 use std::sync::Arc;
 
 use crds::common::condition;
-use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use crds::{AwsAccountBinding, BlueGreenRollout, EcsService, ScalingPolicy};
 use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 
 use crate::controllers::Context;
+use crate::controllers::accounts::{self, Reach};
 use crate::controllers::runtime::events::{publish, turned_true};
 use crate::controllers::runtime::finalizer::{self, Cleanup};
 use crate::controllers::runtime::refuse::{Recheck, refuse};
@@ -47,16 +48,19 @@ async fn reconcile_steps(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, R
     let api: Api<ScalingPolicy> =
         Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     if obj.metadata.deletion_timestamp.is_some() {
-        return finalizer::delete(ctx, &api, obj, || async {
-            match cleanup::target_of(obj, ctx) {
-                Some((region, resource_id)) => {
-                    let aws = ctx.aws.clients(region.as_deref());
-                    cleanup::cleanup(obj, &aws, &resource_id).await
-                }
-                None => Ok(Cleanup::Done(Vec::new())),
-            }
-        })
-        .await;
+        if !finalizer::has(obj) {
+            return Ok(Action::await_change());
+        }
+        let Some((region, resource_id)) = cleanup::target_of(obj, ctx) else {
+            return finalizer::delete(ctx, &api, obj, || async { Ok(Cleanup::Done(Vec::new())) })
+                .await;
+        };
+        let aws = match accounts::reach(ctx, &api, obj, region.as_deref()).await? {
+            Reach::Clients(aws) => aws,
+            Reach::Refused(action) => return Ok(action),
+        };
+        return finalizer::delete(ctx, &api, obj, || cleanup::cleanup(obj, &aws, &resource_id))
+            .await;
     }
     let spec = match validate::validate(obj) {
         Ok(spec) => spec,
@@ -68,7 +72,10 @@ async fn reconcile_steps(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, R
     let prev = obj.status.clone().unwrap_or_default();
     let namespace = obj.namespace().unwrap_or_default();
     let region = observe::service_target(ctx, &namespace, &spec.service_ref).and_then(|t| t.region);
-    let aws = ctx.aws.clients(region.as_deref());
+    let aws = match accounts::reach(ctx, &api, obj, region.as_deref()).await? {
+        Reach::Clients(aws) => aws,
+        Reach::Refused(action) => return Ok(action),
+    };
     let alarm_names = alarms::candidates(&spec, &prev);
     let observed = observe::observe(obj, &alarm_names, &aws, ctx)
         .await
@@ -198,11 +205,13 @@ pub async fn run(
     policies: Feed<ScalingPolicy>,
     services: Feed<EcsService>,
     rollouts: Feed<BlueGreenRollout>,
+    bindings: Feed<AwsAccountBinding>,
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     use futures::StreamExt;
     let (for_services, for_rollouts) = (ctx.clone(), ctx.clone());
+    let policies_store = ctx.stores.scaling.clone();
     let runner = Runner {
         own: policies.boxed(),
         store: ctx.stores.scaling.clone(),
@@ -212,6 +221,9 @@ pub async fn run(
             }),
             triggers(rollouts, move |r: BlueGreenRollout| {
                 policies_for(&for_rollouts, r.namespace(), &r.spec.service_ref.name)
+            }),
+            triggers(bindings, move |b: AwsAccountBinding| {
+                accounts::affected(&policies_store, &b)
             }),
         ],
         concurrency,

@@ -47,6 +47,7 @@ pub fn compute(
     ScalingPolicyStatus {
         observed_generation: generation,
         conditions: merge(&prev.conditions, &report.conditions, generation, now),
+        aws_account: prev.aws_account.clone(),
         scalable_target_arn,
         resource_id: report.resource_id.clone(),
         min_capacity: range.map(|r| r.0).or(prev.min_capacity).filter(|_| owned),
