@@ -283,4 +283,62 @@ mod tests {
         assert_eq!(other.call_count("DescribeServices"), 1);
         assert_eq!(accounts.home().call_count("DescribeServices"), 2);
     }
+
+    #[tokio::test]
+    async fn a_throttled_account_does_not_slow_another() {
+        use aws::accounts::AwsAccounts;
+        use aws::metrics::NoMetrics;
+        use futures::FutureExt;
+        // A frozen clock: no bucket refills, so a call that must wait for a token stays pending.
+        let clock = Arc::new(SimClock::new(jiff::Timestamp::UNIX_EPOCH, 0.0));
+        let world = SimAccounts::new(clock.clone(), seed());
+        world.home().set_throttling(false);
+        let accounts = AwsAccounts::new(
+            "eu-west-1",
+            Arc::new(world.clone()),
+            clock,
+            Arc::new(NoMetrics),
+        );
+        let role = Identity::Role(session(
+            "arn:aws:iam::210987654321:role/ecs-operator",
+            Some("team-b"),
+        ));
+        let theirs = accounts.connect(&role, "eu-west-1").await.unwrap();
+        let ours = accounts
+            .connect(&Identity::Operator, "eu-west-1")
+            .await
+            .unwrap();
+        // Empty the operator account's client-side bucket for DescribeServices.
+        let mut answered = 0;
+        loop {
+            match ours
+                .ecs
+                .describe_services("a", &["web".into()])
+                .now_or_never()
+            {
+                Some(result) => {
+                    result.unwrap();
+                    answered += 1;
+                    assert!(answered < 10_000, "the bucket never ran dry");
+                }
+                None => break,
+            }
+        }
+        assert!(answered > 0);
+        // The other account's bucket is its own: its call is answered at once.
+        let other = theirs
+            .ecs
+            .describe_services("b", &["web".into()])
+            .now_or_never()
+            .expect("the other account is not held up");
+        other.unwrap();
+        assert_eq!(
+            world
+                .account("210987654321")
+                .unwrap()
+                .call_count("DescribeServices"),
+            1
+        );
+        assert_eq!(world.home().call_count("DescribeServices"), answered);
+    }
 }

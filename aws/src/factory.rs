@@ -60,9 +60,12 @@ impl ServicesFactory for SdkFactory {
 /// A factory of SDK-backed clients: the shared configuration, re-targeted per identity and
 /// region.
 pub async fn sdk_factory(opts: &SdkOptions) -> Arc<dyn ServicesFactory> {
-    Arc::new(SdkFactory {
-        base: load_sdk_config(opts).await,
-    })
+    sdk_factory_from(load_sdk_config(opts).await)
+}
+
+/// A factory over an SDK configuration already loaded (tests with static credentials).
+pub fn sdk_factory_from(base: SdkConfig) -> Arc<dyn ServicesFactory> {
+    Arc::new(SdkFactory { base })
 }
 
 /// The region the SDK configuration resolves to (environment, profile or IMDS), if any.

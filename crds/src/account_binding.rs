@@ -39,11 +39,17 @@ pub struct AwsAccountBindingSpec {
     /// The IAM role ecs-operator assumes in the account, `arn:aws:iam::ACCOUNT_ID:role/NAME`
     /// (its trust policy must allow ecs-operator's own role to call sts:AssumeRole and, with
     /// sessionTags, sts:TagSession).
-    #[schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$"))]
+    #[schemars(
+        length(max = 2048),
+        regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$")
+    )]
     pub role_arn: String,
     /// The external id the role's trust policy requires (`sts:ExternalId`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 2, max = 1224), regex(pattern = r"^[\w+=,.@:/-]+$"))]
+    #[schemars(
+        length(min = 2, max = 1224),
+        regex(pattern = r"^[A-Za-z0-9+=,.@:/_-]+$")
+    )]
     pub external_id: Option<String>,
     /// Session tags passed to AssumeRole (`aws:PrincipalTag/KEY` in the target account's
     /// policies). ecs-operator adds none of its own.

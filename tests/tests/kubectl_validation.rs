@@ -22,6 +22,16 @@ spec:
     containerDefinitions: [{name: app, image: "repo/app:1"}]
 "#;
 
+const BINDING: &str = r#"apiVersion: ecs-operator.dev/v1alpha1
+kind: AwsAccountBinding
+metadata: {name: team-b}
+spec:
+  namespaces: [team-b]
+  accountId: "210987654321"
+  roleArn: arn:aws:iam::210987654321:role/ecs-operator-tenant
+  regions: [eu-west-1]
+"#;
+
 fn apply(kubectl: &Path, kubeconfig: &Path, dir: &Path, name: &str, yaml: &str) -> (bool, String) {
     let file = write_file(dir, name, yaml);
     let out = output_of(
@@ -72,6 +82,10 @@ async fn bad_manifests_are_refused_naming_the_field() {
             ("unknown field", SERVICE.replace("desiredCount: 2", "desiredCount: 2\n  desiredCont: 3"), vec!["desiredCont"]),
             ("min above max", "apiVersion: ecs-operator.dev/v1alpha1\nkind: ScalingPolicy\nmetadata: {name: auth, namespace: default}\nspec: {serviceRef: {name: auth}, minCapacity: 5, maxCapacity: 2}\n".to_string(), vec!["minCapacity must not exceed maxCapacity"]),
             ("both engines", "apiVersion: ecs-operator.dev/v1alpha1\nkind: BlueGreenRollout\nmetadata: {name: auth, namespace: default}\nspec:\n  serviceRef: {name: auth}\n  strategy:\n    codeDeploy: {serviceRoleArn: r, targetGroupPairInfo: {targetGroups: [{name: a}, {name: b}], prodTrafficRoute: {listenerArns: [l]}}}\n    ecsNative: {strategy: BLUE_GREEN, advancedConfiguration: {alternateTargetGroupArn: t, productionListenerRule: p, roleArn: r}}\n".to_string(), vec!["exactly one of strategy.codeDeploy or strategy.ecsNative"]),
+            ("role in another account", BINDING.replace("role/ecs-operator-tenant", "role/x").replace("arn:aws:iam::210987654321", "arn:aws:iam::123456789012"), vec!["roleArn must be a role in accountId"]),
+            ("default region not allowed", BINDING.replace("regions: [eu-west-1]", "regions: [eu-west-1]\n  defaultRegion: us-east-1"), vec!["defaultRegion must be one of regions"]),
+            ("short account id", BINDING.replace("accountId: \"210987654321\"", "accountId: \"2109\""), vec!["spec.accountId"]),
+            ("no namespace", BINDING.replace("namespaces: [team-b]", "namespaces: []"), vec!["spec.namespaces"]),
         ];
         for (what, yaml, expected) in &cases {
             let (kc, kcfg, d, y) = (
@@ -105,6 +119,16 @@ async fn bad_manifests_are_refused_naming_the_field() {
                 .await
                 .unwrap();
         assert!(ok, "{output}");
+        let (kc, kcfg, d) = (
+            kubectl.clone(),
+            kubeconfig.clone(),
+            dir.path().to_path_buf(),
+        );
+        let (ok, output) =
+            tokio::task::spawn_blocking(move || apply(&kc, &kcfg, &d, "binding.yaml", BINDING))
+                .await
+                .unwrap();
+        assert!(ok, "a good AwsAccountBinding is accepted: {output}");
         let (kc, kcfg, d) = (
             kubectl.clone(),
             kubeconfig.clone(),

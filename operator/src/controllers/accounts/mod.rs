@@ -7,17 +7,18 @@ pub mod resolve;
 
 use std::sync::Arc;
 
+use crds::AwsAccountBinding;
 use crds::common::CONFIRM_ACCOUNT_ANNOTATION;
 use kube::ResourceExt;
-use kube::api::Api;
+use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::runtime::controller::Action;
 
-use self::resolve::{Move, Target, binding_of, check_move, recorded, target};
+use self::resolve::{Move, Target, UnboundNamespaces, binding_of, check_move, recorded, target};
 use crate::controllers::Context;
 use crate::controllers::ownership::Refusal;
 use crate::controllers::runtime::events::publish;
-use crate::controllers::runtime::refuse::{Recheck, refuse};
-use crate::controllers::runtime::{ManagedKind, ObjectStatus, ReconcileError, status};
+use crate::controllers::runtime::refuse::{Recheck, park, refuse};
+use crate::controllers::runtime::{ManagedKind, ObjectStatus, ReconcileError};
 use aws::AwsError;
 use aws::accounts::AwsClients;
 
@@ -84,6 +85,22 @@ pub async fn reach<K: ManagedKind>(
         Err(e) => return refused(ctx, api, obj, &assume_role_refused(&target, &e)).await,
     };
     let deleting = obj.meta().deletion_timestamp.is_some();
+    if verdict == Move::Record && target.binding.is_none() && ctx.unbound == UnboundNamespaces::Auto
+    {
+        // The operator's own account is recorded for good only if no binding exists: a binding
+        // applied together with the object may not have reached the cache yet, so ask the API
+        // server (once per object, only while no binding is cached).
+        let listed = Api::<AwsAccountBinding>::all(ctx.client.clone())
+            .list_metadata(&ListParams::default().limit(1))
+            .await
+            .map_err(ReconcileError::Kube)?;
+        if !listed.items.is_empty() {
+            let message = "an AwsAccountBinding exists that the operator's cache does not show yet; waiting for it before choosing this object's account";
+            return park(ctx, api, obj, "WaitingForAccountBindings", message)
+                .await
+                .map(Reach::Refused);
+        }
+    }
     match verdict {
         Move::Stay | Move::Refused(_) => {}
         Move::Record if deleting => {}
@@ -137,6 +154,10 @@ async fn refused<K: ManagedKind>(
     .map(Reach::Refused)
 }
 
+/// Field manager of `status.awsAccount`: its own, so the controllers' status writes (which
+/// apply the whole status with their manager) never remove it by leaving it out.
+pub const ACCOUNT_FIELD_MANAGER: &str = "ecs-operator-account";
+
 /// Writes the account into the status (before anything is created in it).
 async fn record<K: ManagedKind>(
     ctx: &Context,
@@ -144,12 +165,23 @@ async fn record<K: ManagedKind>(
     obj: &K,
     account: &str,
 ) -> Result<(), ReconcileError> {
-    let mut new = obj.current_status().cloned().unwrap_or_default();
-    new.set_aws_account(account);
-    status::write(ctx, api, obj, &new)
+    let body = serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "metadata": {"resourceVersion": ctx.written.precondition(obj)},
+        "status": {"awsAccount": account},
+    });
+    let written = api
+        .patch_status(
+            &obj.name_any(),
+            &PatchParams::apply(ACCOUNT_FIELD_MANAGER).force(),
+            &Patch::Apply(body),
+        )
         .await
-        .map(|_| ())
-        .map_err(ReconcileError::Kube)
+        .map_err(ReconcileError::Kube)?;
+    ctx.written
+        .wrote(obj, written.meta().resource_version.clone());
+    Ok(())
 }
 
 /// The objects of `K` a change of `binding` may concern: those of the namespaces it names, and

@@ -220,23 +220,28 @@ pub fn check_move(
             from: was.to_owned(),
         };
     }
+    let was_named = if was == OPERATOR_ACCOUNT {
+        "ecs-operator's own account".to_owned()
+    } else {
+        format!("account {was}")
+    };
     let via = match &target.binding {
         Some(b) => format!("AwsAccountBinding {b} binds its namespace to account {now}"),
         None => "its namespace now uses ecs-operator's own identity (no binding names it)".into(),
     };
     let what_then = if deleting {
         format!(
-            "its deletion waits: restore the binding to clean up in {was}, or confirm to abandon what is in {was} and clean up in {now}"
+            "its deletion waits: restore the binding to clean up in {was_named}, or confirm to abandon what is in {was_named} and clean up in {now}"
         )
     } else {
         format!(
-            "nothing is created in {now} meanwhile; confirming moves the object (what is in {was} stays there, untouched)"
+            "nothing is created in {now} meanwhile; confirming moves the object (what is in {was_named} stays there, untouched)"
         )
     };
     Move::Refused(Refusal {
         reason: "AccountChanged",
         message: format!(
-            "this object's AWS resources are in account {was}, but {via}; {what_then}. To confirm: kubectl annotate --overwrite {object} {CONFIRM_ACCOUNT_ANNOTATION}={now}"
+            "this object's AWS resources are in {was_named}, but {via}; {what_then}. To confirm: kubectl annotate --overwrite {object} {CONFIRM_ACCOUNT_ANNOTATION}={now}"
         ),
     })
 }
