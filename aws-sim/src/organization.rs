@@ -310,19 +310,14 @@ mod tests {
             .unwrap();
         // Empty the operator account's client-side bucket for DescribeServices.
         let mut answered = 0;
-        loop {
-            match ours
-                .ecs
-                .describe_services("a", &["web".into()])
-                .now_or_never()
-            {
-                Some(result) => {
-                    result.unwrap();
-                    answered += 1;
-                    assert!(answered < 10_000, "the bucket never ran dry");
-                }
-                None => break,
-            }
+        while let Some(result) = ours
+            .ecs
+            .describe_services("a", &["web".into()])
+            .now_or_never()
+        {
+            result.unwrap();
+            answered += 1;
+            assert!(answered < 10_000, "the bucket never ran dry");
         }
         assert!(answered > 0);
         // The other account's bucket is its own: its call is answered at once.

@@ -136,7 +136,7 @@ fn default_values_run_one_restricted_leader_elected_replica() {
     }
     // CRDs: installed, upgraded with the release, kept on uninstall.
     let crds = of_kind(&docs, "CustomResourceDefinition");
-    assert_eq!(crds.len(), 3);
+    assert_eq!(crds.len(), 4);
     for crd in crds {
         let annotations = &crd["metadata"]["annotations"];
         assert_eq!(annotations["helm.sh/resource-policy"], "keep");
@@ -245,10 +245,16 @@ fn production_values_shard_scope_and_observe() {
     ] {
         assert_eq!(env(deployment, name).as_deref(), Some(value), "{name}");
     }
-    // CRDs managed elsewhere; RBAC only in the watched namespace; no aggregated roles.
+    // CRDs managed elsewhere; RBAC only in the watched namespace, except reading the
+    // cluster-scoped AwsAccountBindings; no aggregated roles.
     assert!(of_kind(&docs, "CustomResourceDefinition").is_empty());
-    assert!(of_kind(&docs, "ClusterRole").is_empty());
-    assert!(of_kind(&docs, "ClusterRoleBinding").is_empty());
+    let cluster_roles = of_kind(&docs, "ClusterRole");
+    assert_eq!(cluster_roles.len(), 1, "{cluster_roles:?}");
+    assert_eq!(
+        cluster_roles[0]["rules"],
+        json!([{"apiGroups": ["ecs-operator.dev"], "resources": ["awsaccountbindings"], "verbs": ["get", "list", "watch"]}])
+    );
+    assert_eq!(of_kind(&docs, "ClusterRoleBinding").len(), 1);
     let role = find(&docs, "Role", FULLNAME);
     assert_eq!(role["metadata"]["namespace"], "event-booking");
     let binding = find(&docs, "RoleBinding", FULLNAME);

@@ -30,6 +30,8 @@ const CONTROLLERS: [(&str, &str); 3] = [
 /// The controllers' shared code: the runtime, and helper modules next to the controllers'.
 const CONTROLLERS_DIR: &str = "operator/src/controllers";
 const RUNTIME_DIR: &str = "operator/src/controllers/runtime";
+/// The account choice every controller makes before its AWS calls: its reasons are shared too.
+const ACCOUNTS_DIR: &str = "operator/src/controllers/accounts";
 
 /// Where the reasons every controller may show are listed.
 const SHARED_DOC: &str = "docs/architecture.md";
@@ -180,6 +182,7 @@ fn runtime_reasons() -> BTreeSet<String> {
     let labels = Regex::new(r#"ErrorKind::\w+ => "(\w+)""#).unwrap();
     let error_rs = read(Path::new("aws/src/error.rs"));
     let mut out = literals(&product_files(Path::new(RUNTIME_DIR), true));
+    out.extend(literals(&product_files(Path::new(ACCOUNTS_DIR), true)));
     out.extend(labels.captures_iter(&error_rs).map(|c| c[1].to_owned()));
     out
 }

@@ -137,7 +137,7 @@ pub fn target(
         Some(r) => r.to_owned(),
         None => operator_region.to_owned(),
     };
-    if !b.spec.regions.iter().any(|r| *r == region) {
+    if !b.spec.regions.contains(&region) {
         return Err(Refusal {
             reason: "RegionNotAllowed",
             message: format!(
