@@ -112,6 +112,31 @@ impl StsApi for NoOtherAccounts {
     }
 }
 
+/// STS with every AssumeRole reported to the metrics, under the account whose role it assumes.
+struct MeteredSts {
+    inner: Arc<dyn StsApi>,
+    metrics: Arc<dyn CallMetrics>,
+    region: String,
+}
+
+#[async_trait::async_trait]
+impl StsApi for MeteredSts {
+    async fn assume_role(&self, session: &RoleSession) -> AwsResult<AssumedCredentials> {
+        let result = self.inner.assume_role(session).await;
+        let site = CallSite {
+            account: session.account_id.clone(),
+            region: self.region.clone(),
+        };
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.kind.as_str(),
+        };
+        self.metrics
+            .aws_request(&site, "sts", "AssumeRole", outcome);
+        result
+    }
+}
+
 /// The clients the controllers use for one account × region.
 pub struct AwsClients {
     /// Account label (12-digit id, or [`OPERATOR_ACCOUNT`]).
@@ -159,9 +184,15 @@ impl AwsAccounts {
         clock: SharedClock,
         metrics: Arc<dyn CallMetrics>,
     ) -> Self {
+        let default_region = default_region.into();
+        let sts = Arc::new(MeteredSts {
+            inner: factory.sts(),
+            metrics: metrics.clone(),
+            region: default_region.clone(),
+        });
         Self {
-            default_region: default_region.into(),
-            sts: factory.sts(),
+            default_region,
+            sts,
             factory,
             clock,
             metrics,

@@ -112,6 +112,10 @@ async fn two_namespaces_bound_to_two_accounts_run_side_by_side() {
         )),
         "{metrics}"
     );
+    assert!(
+        metrics.contains(&format!("ecs_operator_aws_requests_total{{account=\"{OTHER}\",region=\"eu-west-1\",service=\"sts\",operation=\"AssumeRole\",outcome=\"ok\"}} 1")),
+        "{metrics}"
+    );
     sb.shutdown().await;
 }
 

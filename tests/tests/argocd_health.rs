@@ -119,6 +119,10 @@ fn samples_use_only_status_fields_the_crds_define() {
         let kind = crd["spec"]["names"]["kind"].as_str().expect("kind");
         let status_schema =
             &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"];
+        if status_schema.is_null() {
+            // AwsAccountBinding: configuration without a status, so no health to assess.
+            continue;
+        }
         for entry in std::fs::read_dir(kind_dir(kind).join("testdata")).expect("testdata") {
             let path = entry.expect("entry").path();
             let sample = read_yaml(&path);
