@@ -18,7 +18,7 @@ use crate::controllers::Context;
 use crate::controllers::ownership::Refusal;
 use crate::controllers::runtime::events::publish;
 use crate::controllers::runtime::refuse::{Recheck, park, refuse};
-use crate::controllers::runtime::{ManagedKind, ObjectStatus, ReconcileError};
+use crate::controllers::runtime::{ManagedKind, ObjectStatus, ReconcileError, finalizer};
 use aws::AwsError;
 use aws::accounts::AwsClients;
 
@@ -26,7 +26,8 @@ use aws::accounts::AwsClients;
 pub enum Reach {
     /// Act with these clients (credentials checked, account recorded).
     Clients(Arc<AwsClients>),
-    /// The object is refused (Stalled written); return this action.
+    /// The object is refused (Stalled) or waits (Reconciling), its status written; return
+    /// this action.
     Refused(Action),
 }
 
@@ -41,7 +42,8 @@ pub fn decide<K: ManagedKind>(
     let bindings = ctx.stores.bindings.state();
     let binding = binding_of(&bindings, &namespace, ctx.unbound)?;
     let target = target(&binding, &namespace, region, ctx.aws.default_region())?;
-    let has_finalizer = !obj.finalizers().is_empty();
+    // Only the operator's own finalizer says the object acted; another tool's says nothing.
+    let has_finalizer = finalizer::has(obj);
     let status_account = obj.current_status().and_then(ObjectStatus::aws_account);
     let object = format!(
         "-n {namespace} {}/{}",
