@@ -4,8 +4,8 @@
 //! factory that hands each identity the clients of its account.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
@@ -33,7 +33,6 @@ struct Inner {
     /// Role ARN → its trust policy, for the roles the operator may assume.
     trusted: BTreeMap<String, SeedTrust>,
     assume_role_calls: AtomicU64,
-    denied: Mutex<Vec<String>>,
 }
 
 impl SimAccounts {
@@ -62,7 +61,6 @@ impl SimAccounts {
                 others,
                 trusted,
                 assume_role_calls: AtomicU64::new(0),
-                denied: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -94,11 +92,6 @@ impl SimAccounts {
 
     fn deny(&self, session: &RoleSession, why: &str) -> AwsError {
         let home = self.inner.home.account_id();
-        self.inner
-            .denied
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(session.role_arn.clone());
         AwsError::from_code(
             "AccessDenied",
             format!(

@@ -215,12 +215,6 @@ impl AwsAccounts {
         &self.default_region
     }
 
-    /// The clients of the operator's own identity in `region` (or the default region).
-    pub fn clients(&self, region: Option<&str>) -> Arc<AwsClients> {
-        let region = region.unwrap_or(&self.default_region).to_string();
-        self.clients_of(&Identity::Operator, &region, None)
-    }
-
     /// The clients of `identity` in `region`, after making sure its credentials work: a role is
     /// assumed (or its kept credentials reused) first, so a role that cannot be assumed makes
     /// no call in its account at all.

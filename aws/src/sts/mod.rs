@@ -14,7 +14,7 @@ use crate::clock::SharedClock;
 use crate::error::AwsResult;
 
 /// How long before expiry assumed credentials are renewed.
-pub const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
+pub const RENEW_BEFORE_EXPIRY: jiff::SignedDuration = jiff::SignedDuration::from_secs(300);
 
 /// Session length when the binding names none (AWS's default for AssumeRole).
 pub const DEFAULT_SESSION: Duration = Duration::from_secs(3600);
@@ -100,11 +100,7 @@ impl RoleCredentials {
         let mut current = self.current.lock().await;
         let now = self.clock.now();
         if let Some(creds) = current.as_ref()
-            && now
-                .checked_add(
-                    jiff::SignedDuration::try_from(RENEW_BEFORE_EXPIRY).unwrap_or_default(),
-                )
-                .is_ok_and(|renew_at| renew_at < creds.expiration)
+            && now + RENEW_BEFORE_EXPIRY < creds.expiration
         {
             return Ok(creds.clone());
         }

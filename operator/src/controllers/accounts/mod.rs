@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crds::AwsAccountBinding;
 use crds::common::CONFIRM_ACCOUNT_ANNOTATION;
 use kube::ResourceExt;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams};
 use kube::runtime::controller::Action;
 
 use self::resolve::{Move, Target, UnboundNamespaces, binding_of, check_move, recorded, target};
@@ -18,7 +18,7 @@ use crate::controllers::Context;
 use crate::controllers::ownership::Refusal;
 use crate::controllers::runtime::events::publish;
 use crate::controllers::runtime::refuse::{Recheck, park, refuse};
-use crate::controllers::runtime::{ManagedKind, ObjectStatus, ReconcileError, finalizer};
+use crate::controllers::runtime::{ManagedKind, ObjectStatus, ReconcileError, finalizer, status};
 use aws::AwsError;
 use aws::accounts::AwsClients;
 
@@ -167,23 +167,10 @@ async fn record<K: ManagedKind>(
     obj: &K,
     account: &str,
 ) -> Result<(), ReconcileError> {
-    let body = serde_json::json!({
-        "apiVersion": K::api_version(&()),
-        "kind": K::kind(&()),
-        "metadata": {"resourceVersion": ctx.written.precondition(obj)},
-        "status": {"awsAccount": account},
-    });
-    let written = api
-        .patch_status(
-            &obj.name_any(),
-            &PatchParams::apply(ACCOUNT_FIELD_MANAGER).force(),
-            &Patch::Apply(body),
-        )
+    let status = serde_json::json!({"awsAccount": account});
+    status::apply(ctx, api, obj, ACCOUNT_FIELD_MANAGER, &status)
         .await
-        .map_err(ReconcileError::Kube)?;
-    ctx.written
-        .wrote(obj, written.meta().resource_version.clone());
-    Ok(())
+        .map_err(ReconcileError::Kube)
 }
 
 /// The objects of `K` a change of `binding` may concern: those of the namespaces it names, and

@@ -34,6 +34,20 @@ pub async fn write<K: ManagedKind>(
     if obj.current_status() == Some(status) {
         return Ok(false);
     }
+    apply(ctx, api, obj, FIELD_MANAGER, &status).await?;
+    Ok(true)
+}
+
+/// Applies `status` (the whole status, or some fields of it) to `/status` as `manager`,
+/// requiring the version this process last wrote (or saw) of `obj`, and remembers the version
+/// the write produced.
+pub async fn apply<K: ManagedKind>(
+    ctx: &Context,
+    api: &Api<K>,
+    obj: &K,
+    manager: &str,
+    status: &impl serde::Serialize,
+) -> Result<(), kube::Error> {
     let body = json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
@@ -43,13 +57,13 @@ pub async fn write<K: ManagedKind>(
     let written = api
         .patch_status(
             &obj.name_any(),
-            &PatchParams::apply(FIELD_MANAGER).force(),
+            &PatchParams::apply(manager).force(),
             &Patch::Apply(body),
         )
         .await?;
     ctx.written
         .wrote(obj, written.meta().resource_version.clone());
-    Ok(true)
+    Ok(())
 }
 
 /// The previous status with exactly the `desired` conditions (transition times kept where a
