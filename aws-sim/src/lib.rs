@@ -2,12 +2,15 @@
 //! deterministic, with time taken from a `SimClock` (faster than the wall clock, or moved by
 //! hand). Implements the AWS traits (`EcsApi`, `CodeDeployApi`, `ElbApi`, `CloudWatchApi`,
 //! `AutoScalingApi`, and the HTTP `TestTrafficProbe`), enforces the token buckets, counts
-//! every call, injects faults and latency on request. Never talks to the network.
+//! every call, injects faults and latency on request. Simulates the client traffic through
+//! its load balancers, which GetMetricData and a Prometheus exposition report. Never talks to
+//! AWS; its only socket is the `/metrics` endpoint a caller may start (`metrics_endpoint`).
 //!
 //! Layout, from the bottom up:
 //! - data: `time` (simulated seconds), `arn`, `seed` (what exists at start), and one state
 //!   module per AWS service: `network` (EC2, IAM), `elb`, `cloudwatch::alarms`,
-//!   `cloudwatch::metrics`, `ecs::model` (with `ecs::task_definitions`, `ecs::errors`,
+//!   `cloudwatch::metrics` (load and utilisation samples), `cloudwatch::alb_metrics` (recorded
+//!   traffic), `ecs::model` (with `ecs::task_definitions`, `ecs::errors`,
 //!   `ecs::tags`, and the blue/green run data in `ecs::blue_green::model`), `autoscaling`,
 //!   `codedeploy` (a deployment's progress is its service's blue/green run).
 //! - the ECS engines, which move that data through time: `ecs::tasks` (task timing),
@@ -15,7 +18,9 @@
 //!   `ecs::env`), `ecs::deployments` (deployment records), `ecs::rolling` (ROLLING),
 //!   `ecs::blue_green` (runs through the lifecycle stages, hooks, traffic, rollback) and
 //!   `ecs::blue_green::start` (how runs start, the listener weights and target groups they hold).
-//! - `world`: all the state, advanced lazily to the clock's now.
+//! - the traffic model: `elb::traffic` (what each target group receives and answers at one
+//!   moment) and `cloudwatch::recording` (integrates it over the stretches between events).
+//! - `world`: all the state, advanced lazily to the clock's now, metrics recorded on the way.
 //! - the operations on the world (`impl World`): ECS in `ecs::services` and
 //!   `ecs::service_deployments` (checked by `ecs::validate`); CodeDeploy in `codedeploy::groups`
 //!   and `codedeploy::deployments` (AppSpecs read by `codedeploy::appspec`); Application Auto
@@ -27,8 +32,11 @@
 //! - `organization`: `SimAccounts`, several accounts on one clock, the STS that lets the
 //!   operator into them, and the factory that gives each identity its account's clients.
 //! - the AWS traits on `SimAws`: `ecs::api`, `codedeploy::api`, `elb::api` (ELBv2 reads and the
-//!   effective listener weights), `cloudwatch::api`, `autoscaling::api`, and `elb::probe` (HTTP
-//!   checks through listeners).
+//!   effective listener weights), `cloudwatch::api` (GetMetricData in `cloudwatch::metric_data`,
+//!   `cloudwatch::metric_series` and `cloudwatch::math`), `autoscaling::api`, and `elb::probe`
+//!   (HTTP checks through listeners).
+//! - outside the AWS traits: `cloudwatch::exposition` (the traffic in the Prometheus text
+//!   format) and `metrics_endpoint` (serving it).
 //! - this root: the module declarations and the public API's re-exports.
 //!
 //! Extension: another AWS service goes in sibling modules with its own state field in `World`
@@ -43,6 +51,7 @@ mod ecs;
 mod elb;
 mod gate;
 mod kill;
+pub mod metrics_endpoint;
 mod network;
 mod organization;
 pub mod seed;
@@ -64,6 +73,10 @@ pub use ecs::engine::DRAIN_MIN_SECS;
 pub use ecs::tasks::{
     EXIT_SECS, LB_HEALTHY_SECS, LB_UNHEALTHY_SECS, PROVISIONING_MIN_SECS, RUNNING_MIN_SECS,
     STOP_SECS,
+};
+pub use elb::answers::{
+    DEFAULT_RULE_RPS, ERRORS_IMAGE_PPM, HEALTHY_IMAGE_PPM, LATENCY_SHAPE_MS, PRODUCTION_RULE_RPS,
+    SLOW_FACTOR, SMOKE_FAIL_IMAGE_PPM, TEST_RULE_RPS,
 };
 pub use elb::probe::{NO_TARGET_STATUS, SMOKE_FAIL_STATUS};
 pub use gate::SimFault;

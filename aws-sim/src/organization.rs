@@ -145,6 +145,22 @@ impl StsApi for SimAccounts {
     }
 }
 
+impl SimAws {
+    /// This account's clients: every AWS service answered by the simulation, and PromQL
+    /// queries sent for real over HTTP (to a Prometheus server scraping the simulated metrics).
+    pub fn region_services(&self) -> RegionServices {
+        RegionServices {
+            ecs: Arc::new(self.clone()),
+            autoscaling: Arc::new(self.clone()),
+            codedeploy: Arc::new(self.clone()),
+            elb: Arc::new(self.clone()),
+            cloudwatch: Arc::new(self.clone()),
+            probe: Arc::new(self.clone()),
+            prometheus: Arc::new(aws::prometheus::http::HttpPrometheus::new(None)),
+        }
+    }
+}
+
 impl ServicesFactory for SimAccounts {
     fn services(
         &self,
@@ -164,14 +180,7 @@ impl ServicesFactory for SimAccounts {
                 ),
             },
         };
-        RegionServices {
-            ecs: Arc::new(account.clone()),
-            autoscaling: Arc::new(account.clone()),
-            codedeploy: Arc::new(account.clone()),
-            elb: Arc::new(account.clone()),
-            cloudwatch: Arc::new(account.clone()),
-            probe: Arc::new(account),
-        }
+        account.region_services()
     }
 
     fn sts(&self) -> Arc<dyn StsApi> {

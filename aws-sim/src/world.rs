@@ -1,11 +1,14 @@
 //! The simulated account's state: one sub-state per AWS service (EC2 network, IAM, ELBv2,
-//! CloudWatch alarms, ECS, Application Auto Scaling, CodeDeploy), and lazy time. Every call
-//! first advances the world to the clock's `now`; services with nothing to do cost nothing.
-//! CodeDeploy deployments progress as ECS blue/green runs, so CodeDeploy has no step of its own.
+//! CloudWatch alarms and metrics, ECS, Application Auto Scaling, CodeDeploy), and lazy time.
+//! Every call first advances the world to the clock's `now`; services with nothing to do cost
+//! nothing. CodeDeploy deployments progress as ECS blue/green runs, so CodeDeploy has no step of
+//! its own. The metrics of each stretch of time between events are recorded on the way
+//! (`cloudwatch::recording`).
 
 use crate::arn;
 use crate::autoscaling::AutoScalingState;
 use crate::cloudwatch::alarms::AlarmState;
+use crate::cloudwatch::alb_metrics::AlbMetrics;
 use crate::cloudwatch::metrics::MetricsState;
 use crate::codedeploy::CodeDeployState;
 use crate::ecs::engine::{advance_service, next_event};
@@ -35,8 +38,10 @@ pub(crate) struct World {
     pub ecs: EcsState,
     /// Application Auto Scaling targets, policies, scheduled actions.
     pub autoscaling: AutoScalingState,
-    /// Simulated service metrics (CPU/memory load).
+    /// Simulated service metrics (CPU/memory load and its samples).
     pub metrics: MetricsState,
+    /// The ALB metrics of the simulated traffic.
+    pub alb_metrics: AlbMetrics,
     /// CodeDeploy applications, deployment groups, configs and deployments (which progress as
     /// ECS blue/green runs, so CodeDeploy needs no step in `advance`).
     pub codedeploy: CodeDeployState,
@@ -72,6 +77,7 @@ impl World {
             },
             autoscaling: AutoScalingState::default(),
             metrics: MetricsState::default(),
+            alb_metrics: AlbMetrics::default(),
             codedeploy: CodeDeployState::default(),
             advanced_to: now,
         }
@@ -91,7 +97,8 @@ impl World {
     }
 
     /// Advances the account to `now`: Application Auto Scaling evaluates once a simulated
-    /// minute, with ECS advanced to each evaluation first.
+    /// minute, with ECS advanced to each evaluation first; the metrics of the time in between
+    /// are recorded on the way.
     pub fn advance(&mut self, now: Secs) {
         while let Some(t) = self.autoscaling.due(self.advanced_to, now) {
             self.advance_ecs(t);
@@ -100,8 +107,22 @@ impl World {
         self.advance_ecs(now);
     }
 
-    /// Advances every service to `now`, event by event. Cheap when nothing is due.
+    /// Advances every service to `now`, event by event, recording the metrics of each stretch
+    /// between the events they depend on.
     fn advance_ecs(&mut self, now: Secs) {
+        self.step_ecs(self.advanced_to);
+        while self.advanced_to < now {
+            let from = self.advanced_to;
+            let until = self
+                .metrics_wake()
+                .map_or(now, |wake| wake.clamp(from + 1, now));
+            self.record_metrics(from, until);
+            self.step_ecs(until);
+        }
+    }
+
+    /// Advances every service to `now`, event by event. Cheap when nothing is due.
+    fn step_ecs(&mut self, now: Secs) {
         if now < self.advanced_to {
             return;
         }

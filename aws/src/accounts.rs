@@ -20,6 +20,7 @@ use crate::limited::{AlwaysOpen, CallGuard, Limited, MutationGate};
 use crate::limiter::Limiter;
 use crate::metrics::{CallMetrics, CallSite};
 use crate::probe::TestTrafficProbe;
+use crate::prometheus::PrometheusApi;
 use crate::sts::{AssumedCredentials, RoleCredentials, RoleSession, StsApi};
 
 /// The account label of the operator's own identity (in status, metrics and messages).
@@ -59,6 +60,8 @@ pub struct RegionServices {
     pub cloudwatch: Arc<dyn CloudWatchApi>,
     /// HTTP checks through load balancer listeners.
     pub probe: Arc<dyn TestTrafficProbe>,
+    /// PromQL queries (SigV4 signing with this identity's credentials when asked).
+    pub prometheus: Arc<dyn PrometheusApi>,
 }
 
 /// Builds the raw clients of an identity in a region, and STS with the operator's own identity.
@@ -159,6 +162,8 @@ pub struct AwsClients {
     pub cloudwatch: Arc<dyn CloudWatchApi>,
     /// HTTP checks through load balancer listeners.
     pub probe: Arc<dyn TestTrafficProbe>,
+    /// PromQL queries (SigV4 signing with this identity's credentials when asked).
+    pub prometheus: Arc<dyn PrometheusApi>,
 }
 
 /// Every account × region the operator talks to.
@@ -290,6 +295,7 @@ impl AwsAccounts {
             elb,
             cloudwatch,
             probe: raw.probe,
+            prometheus: raw.prometheus,
             services: ServiceReader::new(ecs.clone(), self.batch_window, self.clock.clone()),
             ecs,
         });

@@ -15,6 +15,7 @@ use crate::codedeploy::sdk::SdkCodeDeploy;
 use crate::ecs::sdk::SdkEcs;
 use crate::elb::sdk::SdkElb;
 use crate::probe::HttpProbe;
+use crate::prometheus::http::HttpPrometheus;
 use crate::sdk::{SdkOptions, load_sdk_config};
 use crate::sts::sdk::{RoleCredentialsProvider, SdkSts};
 use crate::sts::{RoleCredentials, StsApi};
@@ -48,6 +49,7 @@ impl ServicesFactory for SdkFactory {
             codedeploy: Arc::new(SdkCodeDeploy::new(&config)),
             cloudwatch: Arc::new(SdkCloudWatch::new(&config)),
             probe: Arc::new(HttpProbe::new(elb.clone())),
+            prometheus: Arc::new(HttpPrometheus::new(config.credentials_provider())),
             elb,
         }
     }

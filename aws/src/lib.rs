@@ -18,6 +18,7 @@ pub mod limiter;
 pub mod limits;
 pub mod metrics;
 pub mod probe;
+pub mod prometheus;
 pub mod sdk;
 pub mod sts;
 

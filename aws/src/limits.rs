@@ -37,6 +37,8 @@ pub enum Category {
     CloudWatchDescribeAlarms,
     /// CloudWatch PutMetricAlarm, DeleteAlarms (3 transactions per second).
     CloudWatchModifyAlarms,
+    /// CloudWatch GetMetricData (50 transactions per second).
+    CloudWatchGetMetricData,
 }
 
 /// A bucket's size and refill rate as AWS enforces it.
@@ -50,7 +52,7 @@ pub struct Bucket {
 
 impl Category {
     /// Every category, in table order.
-    pub const ALL: [Category; 14] = [
+    pub const ALL: [Category; 15] = [
         Category::EcsServiceRead,
         Category::EcsServiceModify,
         Category::EcsTaskDefinitionModify,
@@ -65,6 +67,7 @@ impl Category {
         Category::CodeDeploy,
         Category::CloudWatchDescribeAlarms,
         Category::CloudWatchModifyAlarms,
+        Category::CloudWatchGetMetricData,
     ];
 
     /// A stable name for messages and metrics (`ecs:service-modify`).
@@ -84,6 +87,7 @@ impl Category {
             Category::CodeDeploy => "codedeploy",
             Category::CloudWatchDescribeAlarms => "cloudwatch:describe-alarms",
             Category::CloudWatchModifyAlarms => "cloudwatch:modify-alarms",
+            Category::CloudWatchGetMetricData => "cloudwatch:get-metric-data",
         }
     }
 
@@ -104,6 +108,7 @@ impl Category {
             Category::CodeDeploy => (20, 0.7),
             Category::CloudWatchDescribeAlarms => (9, 9.0),
             Category::CloudWatchModifyAlarms => (3, 3.0),
+            Category::CloudWatchGetMetricData => (50, 50.0),
         };
         Bucket {
             burst,
@@ -205,6 +210,11 @@ pub const OPERATIONS: &[(&str, &str, Category)] = &[
         "DeleteAlarms",
         Category::CloudWatchModifyAlarms,
     ),
+    (
+        "cloudwatch",
+        "GetMetricData",
+        Category::CloudWatchGetMetricData,
+    ),
 ];
 
 /// The bucket `action` of `service` (`ecs`, `UpdateService`) draws from, if it has one.
@@ -232,6 +242,10 @@ mod tests {
             (
                 "cloudwatch:PutMetricAlarm",
                 Some(Category::CloudWatchModifyAlarms),
+            ),
+            (
+                "cloudwatch:GetMetricData",
+                Some(Category::CloudWatchGetMetricData),
             ),
             ("application-autoscaling:PutScalingPolicy", None),
             ("elbv2:DescribeRules", None),

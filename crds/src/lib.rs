@@ -5,6 +5,7 @@
 //! `kubectl explain` shows.
 
 pub mod account_binding;
+pub mod analysis;
 pub mod common;
 pub mod ecs_service;
 pub mod rollout;

@@ -1,6 +1,7 @@
 //! The BlueGreenRollout kind: how new revisions of one EcsService reach production traffic,
 //! through CodeDeploy or ECS-native blue/green, with operator-side gates and verbs.
 
+pub use crate::analysis::*;
 pub use crate::rollout_status::*;
 
 use crate::common::{DeletionPolicy, LocalObjectReference};
@@ -370,7 +371,8 @@ pub struct LifecycleHook {
 }
 
 /// Operator-side gates, the same for both engines.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[x_kube(validation = Rule::new("!has(self.metrics) || self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))").message("metric names must be unique"))]
 #[serde(rename_all = "camelCase")]
 pub struct Analysis {
     /// CloudWatch alarms watched during the rollout and the bake window: one in ALARM, or one that
@@ -380,6 +382,11 @@ pub struct Analysis {
     /// HTTP checks against the test listener before production traffic moves.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub http_checks: Vec<HttpCheck>,
+    /// Metric queries (CloudWatch or Prometheus) that judge the release on test traffic, at
+    /// every traffic step and during the bake: a failing one aborts and rolls back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub metrics: Vec<MetricCheck>,
 }
 
 /// An HTTP check against the test listener (a smoke test).

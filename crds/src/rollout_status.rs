@@ -84,6 +84,11 @@ pub struct BlueGreenRolloutStatus {
     /// The release in flight (absent when Healthy or Degraded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<ReleaseStatus>,
+    /// Metric analysis of the current or last release, one entry per spec.analysis.metrics
+    /// entry: counts in the phase measured last and the newest measurements. Kept after the
+    /// release ends; replaced when the next one starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub analysis: Vec<MetricStatus>,
     /// The CodeDeploy application, deployment group and config the rollout keeps in sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_deploy: Option<CodeDeployStatus>,
@@ -153,6 +158,10 @@ pub struct ReleaseStatus {
     /// The target group serving production when the release started (the stable tasks').
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stable_target_group_arn: Option<String>,
+    /// Why the release is paused at the gate when it is not (only) waiting for `promote`: an
+    /// inconclusive metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_reason: Option<String>,
     /// Progress of each HTTP check (same order as spec.analysis.httpChecks).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub http_checks: Vec<HttpCheckStatus>,
@@ -172,6 +181,92 @@ pub struct HttpCheckStatus {
     /// What it last got (status code or failure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_result: Option<String>,
+}
+
+/// Where one metric of the analysis stands.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricStatus {
+    /// The metric's name.
+    pub name: String,
+    /// The phase measured last (counts below are of this phase).
+    pub phase: crate::analysis::AnalysisPhase,
+    /// Running, Successful, Failed, Inconclusive or Error.
+    pub verdict: MetricVerdict,
+    /// The metric is dry-run: reported, never gating.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// When the phase started being measured (initialDelaySeconds counts from here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase_started_at: Option<Time>,
+    /// Measurements taken in the phase.
+    #[serde(default)]
+    pub measured: i32,
+    /// Of which passed.
+    #[serde(default)]
+    pub successful: i32,
+    /// Of which failed.
+    #[serde(default)]
+    pub failed: i32,
+    /// Of which were inconclusive.
+    #[serde(default)]
+    pub inconclusive: i32,
+    /// Queries that failed in a row (not counted as measurements).
+    #[serde(default)]
+    pub consecutive_errors: i32,
+    /// When it was last measured (or the query last failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_measured_at: Option<Time>,
+    /// The newest measurements, newest first (at most 3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measurements: Vec<MeasurementStatus>,
+}
+
+/// A metric's standing.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum MetricVerdict {
+    /// Being measured.
+    #[default]
+    Running,
+    /// Passed its count of measurements on test traffic.
+    Successful,
+    /// More failed measurements than failureLimit.
+    Failed,
+    /// More inconclusive measurements than inconclusiveLimit.
+    Inconclusive,
+    /// More failed queries in a row than consecutiveErrorLimit.
+    Error,
+}
+
+/// One measurement.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MeasurementStatus {
+    /// When it was taken.
+    pub at: Time,
+    /// The phase it was taken in.
+    pub phase: crate::analysis::AnalysisPhase,
+    /// Successful, Failed, Inconclusive or Error.
+    pub outcome: MeasurementOutcome,
+    /// The result (`result`), as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// What the conditions said, or why the query failed (the provider's own code and message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// What one measurement showed.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum MeasurementOutcome {
+    /// The conditions passed.
+    Successful,
+    /// The conditions failed.
+    Failed,
+    /// Neither condition held, or the query returned no data.
+    Inconclusive,
+    /// The query could not be run.
+    Error,
 }
 
 /// The CodeDeploy resources of a rollout.

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws::accounts::{AwsAccounts, RegionServices, SingleAccount};
+use aws::accounts::{AwsAccounts, SingleAccount};
 use aws::clock::{Clock, SharedClock, SimClock};
 use aws_sim::{SimAws, SimSeed};
 use crds::EcsService;
@@ -261,14 +261,7 @@ async fn main() {
     let metrics = Arc::new(Metrics::new());
     let shared: SharedClock = clock.clone();
     let sim_for = sim.clone();
-    let factory = Arc::new(SingleAccount(move |_: &str| RegionServices {
-        ecs: Arc::new(sim_for.clone()),
-        autoscaling: Arc::new(sim_for.clone()),
-        codedeploy: Arc::new(sim_for.clone()),
-        elb: Arc::new(sim_for.clone()),
-        cloudwatch: Arc::new(sim_for.clone()),
-        probe: Arc::new(sim_for.clone()),
-    }));
+    let factory = Arc::new(SingleAccount(move |_: &str| sim_for.region_services()));
     let aws = Arc::new(AwsAccounts::new(
         "eu-west-1",
         factory,

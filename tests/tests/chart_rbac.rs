@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws::accounts::{AwsAccounts, RegionServices, SingleAccount};
+use aws::accounts::{AwsAccounts, SingleAccount};
 use aws::clock::SharedClock;
 use crds::EcsService;
 use e2e_tests::chart::{Grants, NAMESPACE, ResourceRequest, chart_dir, template};
@@ -177,14 +177,7 @@ async fn every_call_the_operator_makes_is_allowed_by_the_chart() {
     sb.server.clear_requests();
     let elector = campaign(&sb, "ecs-operator-shard-a").await;
     let sim = sb.sim.clone();
-    let factory = Arc::new(SingleAccount(move |_: &str| RegionServices {
-        ecs: Arc::new(sim.clone()),
-        autoscaling: Arc::new(sim.clone()),
-        codedeploy: Arc::new(sim.clone()),
-        elb: Arc::new(sim.clone()),
-        cloudwatch: Arc::new(sim.clone()),
-        probe: Arc::new(sim.clone()),
-    }));
+    let factory = Arc::new(SingleAccount(move |_: &str| sim.region_services()));
     let clock: SharedClock = sb.clock.clone();
     let aws = Arc::new(AwsAccounts::new(
         sb.sim.region(),

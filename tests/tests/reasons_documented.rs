@@ -57,6 +57,10 @@ const NOT_REASONS: &[&str] = &[
     "Degraded",
     // An AWS error code the operator makes up for a step that cannot run yet.
     "PolicyNotFound",
+    // GetMetricData result status codes, and a type name in a Debug impl.
+    "Forbidden",
+    "InternalError",
+    "Conditions",
 ];
 
 fn root() -> PathBuf {

@@ -1,7 +1,7 @@
-//! CloudWatch alarms through the API (`impl CloudWatchApi for SimAws`): DescribeAlarms,
-//! PutMetricAlarm (a new alarm starts INSUFFICIENT_DATA; replacing one keeps its state) and
-//! DeleteAlarms. Alarm states only change through `SimAws::set_alarm_state`: the simulator has
-//! no metrics.
+//! CloudWatch through the API (`impl CloudWatchApi for SimAws`): DescribeAlarms, PutMetricAlarm
+//! (a new alarm starts INSUFFICIENT_DATA; replacing one keeps its state) and DeleteAlarms; alarm
+//! states only change through `SimAws::set_alarm_state`, never from metrics. GetMetricData
+//! reads the simulated traffic and load (`cloudwatch::metric_data`).
 
 use async_trait::async_trait;
 
@@ -11,7 +11,9 @@ use crate::cloudwatch::alarms::{ALARM_INSUFFICIENT_DATA, Alarm};
 use crate::gate::Operation;
 use crate::time::Secs;
 use crate::world::World;
-use aws::cloudwatch::{CloudWatchApi, MetricAlarm, PutMetricAlarmInput};
+use aws::cloudwatch::{
+    CloudWatchApi, GetMetricDataInput, MetricAlarm, MetricDataResult, PutMetricAlarmInput,
+};
 use aws::error::{AwsError, AwsResult};
 
 /// cloudwatch:DescribeAlarms.
@@ -28,6 +30,12 @@ const PUT_METRIC_ALARM: Operation = Operation {
 const DELETE_ALARMS: Operation = Operation {
     key: "cloudwatch:DeleteAlarms",
     mutating: true,
+};
+
+/// cloudwatch:GetMetricData.
+const GET_METRIC_DATA: Operation = Operation {
+    key: "cloudwatch:GetMetricData",
+    mutating: false,
 };
 
 /// Most names per DescribeAlarms or DeleteAlarms call.
@@ -123,6 +131,11 @@ impl CloudWatchApi for SimAws {
 
     async fn delete_alarms(&self, names: &[String]) -> AwsResult<()> {
         self.call(&DELETE_ALARMS, |w, _| w.cw_delete_alarms(names))
+            .await
+    }
+
+    async fn get_metric_data(&self, input: GetMetricDataInput) -> AwsResult<Vec<MetricDataResult>> {
+        self.call(&GET_METRIC_DATA, |w, _| w.cw_get_metric_data(&input))
             .await
     }
 }

@@ -2,9 +2,14 @@
 //! test or by `ecs-operator local` (`SimAws::set_service_load`). Load is demand: a percentage
 //! given at the service's desired count at that moment, spread over however many tasks run
 //! afterwards (85 % on 2 tasks is 56.7 % on 3). A service nobody set a load for reports no data
-//! (INSUFFICIENT_DATA), so target tracking leaves it alone.
+//! (INSUFFICIENT_DATA), so target tracking leaves it alone. The utilisation is also sampled at
+//! the start of every minute (by `cloudwatch::recording`) for GetMetricData's `AWS/ECS`
+//! `CPUUtilization` and `MemoryUtilization`, kept as long as the ALB minute buckets.
 
 use std::collections::BTreeMap;
+
+use crate::cloudwatch::alb_metrics::{RETENTION_SECS, minute_of};
+use crate::time::Secs;
 
 /// Demand of one service, in tasks' worth of work.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,10 +29,12 @@ pub(crate) struct Utilisation {
     pub memory: f64,
 }
 
-/// Loads by (cluster, service).
+/// Loads by (cluster, service), and the utilisation they caused.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MetricsState {
     demand: BTreeMap<(String, String), Demand>,
+    /// Utilisation at the start of each minute, by (cluster, service) then minute.
+    samples: BTreeMap<(String, String), BTreeMap<Secs, Utilisation>>,
 }
 
 impl MetricsState {
@@ -60,6 +67,47 @@ impl MetricsState {
             cpu: per_task(demand.cpu),
             memory: per_task(demand.memory),
         })
+    }
+
+    /// The services somebody set a load for, as (cluster, service).
+    pub fn loaded_services(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.demand.keys().map(|(c, s)| (c.as_str(), s.as_str()))
+    }
+
+    /// Whether the service has a load.
+    pub fn has_load(&self, cluster: &str, service: &str) -> bool {
+        !self.demand.is_empty()
+            && self
+                .demand
+                .contains_key(&(cluster.to_owned(), service.to_owned()))
+    }
+
+    /// Keeps the utilisation of the service at the start of `minute`.
+    pub fn record_sample(&mut self, cluster: &str, service: &str, minute: Secs, u: Utilisation) {
+        self.samples
+            .entry((cluster.to_owned(), service.to_owned()))
+            .or_default()
+            .insert(minute, u);
+    }
+
+    /// The utilisation samples of a service by minute (empty without any).
+    pub fn samples(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> impl Iterator<Item = (Secs, Utilisation)> {
+        self.samples
+            .get(&(cluster.to_owned(), service.to_owned()))
+            .into_iter()
+            .flat_map(|by_minute| by_minute.iter().map(|(t, u)| (*t, *u)))
+    }
+
+    /// Forgets the samples older than the retention before `now`.
+    pub fn prune(&mut self, now: Secs) {
+        let kept_from = minute_of(now - RETENTION_SECS);
+        for by_minute in self.samples.values_mut() {
+            *by_minute = by_minute.split_off(&kept_from);
+        }
     }
 }
 

@@ -2,8 +2,10 @@
 //! their forward weights, as seeded. ECS reads it (target group checks, deregistration delay);
 //! the ELBv2 API (`elb_api`) shows the weights blue/green runs hold on top of the seeded ones.
 
+pub(crate) mod answers;
 pub(crate) mod api;
 pub(crate) mod probe;
+pub(crate) mod traffic;
 
 use std::collections::BTreeMap;
 

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 
 use crate::account::SimAws;
 use crate::ecs::blue_green::start::task_target_group;
+use crate::ecs::model::{SimService, SimTask};
 use crate::gate::Operation;
 use crate::time::Secs;
 use crate::world::World;
@@ -60,19 +61,9 @@ impl World {
                     continue;
                 }
                 healthy += 1;
-                let image_fails = svc
-                    .deployments
-                    .iter()
-                    .find(|d| d.seq == task.deployment)
-                    .and_then(|d| self.ecs.task_definitions.resolve(&d.task_definition))
-                    .is_some_and(|td| {
-                        td.definition
-                            .container_definitions
-                            .iter()
-                            .filter(|c| c.essential.unwrap_or(true))
-                            .any(|c| image_tag(&c.image).contains("smokefail"))
-                    });
-                smoke_fail |= image_fails;
+                smoke_fail |= self
+                    .essential_image_tags(svc, task)
+                    .any(|tag| tag.contains("smokefail"));
             }
         }
         Ok(if healthy == 0 {
@@ -82,6 +73,25 @@ impl World {
         } else {
             200
         })
+    }
+}
+
+impl World {
+    /// The image tags of the essential containers `task` runs (from its deployment's task
+    /// definition); what decides how the simulated service answers.
+    pub(crate) fn essential_image_tags<'a>(
+        &'a self,
+        svc: &'a SimService,
+        task: &SimTask,
+    ) -> impl Iterator<Item = &'a str> + Clone + use<'a> {
+        svc.deployments
+            .iter()
+            .find(|d| d.seq == task.deployment)
+            .and_then(|d| self.ecs.task_definitions.resolve(&d.task_definition))
+            .into_iter()
+            .flat_map(|td| td.definition.container_definitions.iter())
+            .filter(|c| c.essential.unwrap_or(true))
+            .map(|c| image_tag(&c.image))
     }
 }
 

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 
 use super::Limited;
-use crate::cloudwatch::{CloudWatchApi, MetricAlarm, PutMetricAlarmInput};
+use crate::cloudwatch::{
+    CloudWatchApi, GetMetricDataInput, MetricAlarm, MetricDataResult, PutMetricAlarmInput,
+};
 use crate::error::AwsResult;
 
 #[async_trait]
@@ -19,5 +21,9 @@ impl CloudWatchApi for Limited<dyn CloudWatchApi> {
     async fn delete_alarms(&self, names: &[String]) -> AwsResult<()> {
         let fut = self.inner.delete_alarms(names);
         self.guard.call("cloudwatch", "DeleteAlarms", fut).await
+    }
+    async fn get_metric_data(&self, input: GetMetricDataInput) -> AwsResult<Vec<MetricDataResult>> {
+        let fut = self.inner.get_metric_data(input);
+        self.guard.call("cloudwatch", "GetMetricData", fut).await
     }
 }

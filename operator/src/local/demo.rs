@@ -1,8 +1,10 @@
 //! `ecs-operator local --demo-failure NAME`: once every object is Ready, releases a new revision
-//! of the EcsService NAME whose image tag ends in `-smokefail` — its tasks start and pass their
-//! health checks, but the simulated service answers 500 on the test listener — and reports when
-//! its BlueGreenRollout rolled the release back by itself (HTTP check failed → Degraded, the
-//! previous revision still serving).
+//! of the EcsService NAME that is bad, and reports when its BlueGreenRollout rolled the release
+//! back by itself (Degraded, the previous revision still serving). How it is bad depends on the
+//! rollout's gates: with metric analysis, the image tag ends in `-errors` — the release is up
+//! and passes its smoke test, but answers 3 % of requests with 5xx instead of 0.1 %, which only
+//! a metric gate sees; otherwise it ends in `-smokefail` — its tasks pass their health checks,
+//! but the simulated service answers 500 on the test listener.
 
 use std::collections::BTreeMap;
 
@@ -20,10 +22,36 @@ enum Stage {
     RolledBack,
 }
 
+/// How the demo's release is bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// 500 on the smoke test (`-smokefail`).
+    SmokeTest,
+    /// Slightly more 5xx, seen only by metric analysis (`-errors`).
+    ErrorRate,
+}
+
+impl Failure {
+    /// The image tag suffix and what the release does, for the progress line.
+    fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            Failure::SmokeTest => (
+                "-smokefail",
+                "its tasks pass their health checks, but its smoke test answers 500 on the test listener",
+            ),
+            Failure::ErrorRate => (
+                "-errors",
+                "it is up and passes its smoke test, but answers 3 % of requests with 5xx instead of 0.1 %, which only its metric gate sees",
+            ),
+        }
+    }
+}
+
 /// The failing-release demo (inactive without `--demo-failure`).
 #[derive(Debug)]
 pub struct Demo {
     target: Option<Manifest>,
+    failure: Failure,
     stage: Stage,
 }
 
@@ -46,8 +74,26 @@ impl Demo {
                     })?,
             ),
         };
+        let has_metrics = |m: &Manifest| {
+            m.object["kind"] == "BlueGreenRollout"
+                && m.object["metadata"]["namespace"] == target_field(&target, "namespace")
+                && m.object["spec"]["serviceRef"]["name"] == target_field(&target, "name")
+                && m.object["spec"]["analysis"]["metrics"]
+                    .as_array()
+                    .is_some_and(|metrics| {
+                        metrics
+                            .iter()
+                            .any(|metric| metric["dryRun"] != serde_json::Value::Bool(true))
+                    })
+        };
+        let failure = if target.is_some() && manifests.iter().any(has_metrics) {
+            Failure::ErrorRate
+        } else {
+            Failure::SmokeTest
+        };
         Ok(Demo {
             target,
+            failure,
             stage: Stage::Waiting,
         })
     }
@@ -93,12 +139,13 @@ impl Demo {
                 };
                 let image = &mut failing.object["spec"]["taskDefinition"]["containerDefinitions"]
                     [0]["image"];
-                let tagged = format!("{}-smokefail", image.as_str().unwrap_or_default());
+                let (suffix, what) = self.failure.describe();
+                let tagged = format!("{}{suffix}", image.as_str().unwrap_or_default());
                 *image = serde_json::Value::String(tagged.clone());
                 match manifests::apply(client, &failing).await {
                     Ok(()) => {
                         println!(
-                            "Demo: releasing {tagged}: its tasks pass their health checks, but its smoke test answers 500 on the test listener. Watch {rollout_id} roll it back by itself."
+                            "Demo: releasing {tagged}: {what}. Watch {rollout_id} roll it back by itself."
                         );
                         self.stage = Stage::Released;
                     }
@@ -117,4 +164,12 @@ impl Demo {
             Stage::RolledBack => {}
         }
     }
+}
+
+/// `metadata.<field>` of the demo's EcsService, `null` without one.
+fn target_field(target: &Option<Manifest>, field: &str) -> serde_json::Value {
+    target
+        .as_ref()
+        .map(|m| m.object["metadata"][field].clone())
+        .unwrap_or(serde_json::Value::Null)
 }

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod load;
 pub mod manifests;
 pub mod progress;
+pub mod prometheus;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

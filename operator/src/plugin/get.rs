@@ -33,9 +33,11 @@ pub struct Row {
     pub traffic: String,
     /// min–max (desired).
     pub scaling: String,
+    /// Each metric's newest value and verdict.
+    pub analysis: String,
 }
 
-const HEADER: [&str; 8] = [
+const HEADER: [&str; 9] = [
     "NAMESPACE",
     "NAME",
     "READY",
@@ -44,10 +46,11 @@ const HEADER: [&str; 8] = [
     "ROLLOUT",
     "TRAFFIC",
     "SCALING",
+    "ANALYSIS",
 ];
 
 impl Row {
-    fn cells(&self) -> [&str; 8] {
+    fn cells(&self) -> [&str; 9] {
         [
             &self.namespace,
             &self.name,
@@ -57,6 +60,7 @@ impl Row {
             &self.rollout,
             &self.traffic,
             &self.scaling,
+            &self.analysis,
         ]
     }
 }
@@ -136,9 +140,34 @@ pub fn rows(
                 rollout: rollout_cell,
                 traffic,
                 scaling: scaling_cell,
+                analysis: rollout
+                    .and_then(|r| r.status.as_ref())
+                    .map(analysis_cell)
+                    .unwrap_or_else(|| "-".to_owned()),
             }
         })
         .collect()
+}
+
+/// Each metric of the last analysis as `name=value verdict` (`-` without metrics).
+pub fn analysis_cell(status: &crds::rollout::BlueGreenRolloutStatus) -> String {
+    if status.analysis.is_empty() {
+        return "-".to_owned();
+    }
+    status
+        .analysis
+        .iter()
+        .map(|m| {
+            let value = m
+                .measurements
+                .first()
+                .and_then(|x| x.value.as_deref())
+                .unwrap_or("-");
+            let dry = if m.dry_run { " (dry run)" } else { "" };
+            format!("{}={value} {:?}{dry}", m.name, m.verdict)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The table as text, columns padded; `header` first when asked.
@@ -149,7 +178,7 @@ pub fn render(rows: &[Row], header: bool) -> String {
             *w = (*w).max(cell.len());
         }
     }
-    let line = |cells: [&str; 8]| {
+    let line = |cells: [&str; 9]| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)

@@ -79,6 +79,35 @@ pub async fn run(
                 .map_or_else(|| "Pending".to_owned(), |p| format!("{p:?}")),
             status.message.clone().unwrap_or_default()
         );
+        let analysis = status
+            .analysis
+            .iter()
+            .map(|m| {
+                let last = m.measurements.first().map_or_else(String::new, |x| {
+                    format!(
+                        "; last {:?} {}{}",
+                        x.outcome,
+                        x.value.as_deref().unwrap_or("-"),
+                        x.message
+                            .as_deref()
+                            .map(|why| format!(" ({why})"))
+                            .unwrap_or_default()
+                    )
+                });
+                format!(
+                    "\n  metric {} {:?} in {:?}: {} measured, {} passed, {} failed, {} inconclusive{last}{}",
+                    m.name,
+                    m.verdict,
+                    m.phase,
+                    m.measured,
+                    m.successful,
+                    m.failed,
+                    m.inconclusive,
+                    if m.dry_run { " (dry run)" } else { "" }
+                )
+            })
+            .collect::<String>();
+        let message = format!("{message}{analysis}");
         if last_message.as_ref() != Some(&message) {
             println!("{message}");
             last_message = Some(message);

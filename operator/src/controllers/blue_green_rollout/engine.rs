@@ -131,10 +131,14 @@ impl EngineSettings {
 pub fn has_gates(spec: &BlueGreenRolloutSpec) -> bool {
     !spec.auto_promotion_enabled
         || spec.auto_promotion_seconds.unwrap_or(0) > 0
-        || spec
-            .analysis
-            .as_ref()
-            .is_some_and(|a| !a.http_checks.is_empty())
+        || spec.analysis.as_ref().is_some_and(|a| {
+            !a.http_checks.is_empty()
+                // Dry-run ones too: measured at the gate, though they never hold it.
+                || a.metrics.iter().any(|m| {
+                    m.phases.is_empty()
+                        || m.phases.contains(&crds::rollout::AnalysisPhase::TestTraffic)
+                })
+        })
 }
 
 /// The progress deadline in seconds.

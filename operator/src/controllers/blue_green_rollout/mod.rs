@@ -5,6 +5,7 @@
 //! then one step of the pure state machine) → apply (at most one AWS mutation) → status.
 //! Deletion (`cleanup`) removes the CodeDeploy resources the rollout created.
 
+pub mod analysis;
 pub mod apply;
 pub mod cleanup;
 pub mod engine;
@@ -121,9 +122,20 @@ async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
     };
     let memory = record::memory(&prev, generation);
     let known = record::known(&spec, &prev, generation);
-    let observed = observe::observe(&spec, &memory, known, &aws, now)
+    let mut observed = observe::observe(&spec, &memory, known, &aws, now)
         .await
         .map_err(ReconcileError::Observe)?;
+    let due = machine::due_metrics(&memory, &spec.gates, &observed.engine, now);
+    if !due.is_empty() {
+        let mut regions = std::collections::BTreeMap::new();
+        for region in analysis::regions_needed(&spec.metrics, &due, &aws.region) {
+            match accounts::reach(ctx, &api, obj, Some(&region)).await? {
+                Reach::Clients(clients) => regions.insert(region, clients),
+                Reach::Refused(action) => return Ok(action),
+            };
+        }
+        observed.measurements = measure(ctx, obj, &spec, &aws, &regions, &due, now).await;
+    }
     let desired = desired(service.as_deref());
     let verbs = record::pending_verbs(obj.annotations(), &prev);
     let plan = plan::plan(&spec, &memory, &observed, desired.clone(), verbs, now);
@@ -189,6 +201,44 @@ async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
     let memory_after = plan.transition.as_ref().map_or(&memory, |t| &t.memory);
     let wake = plan::wake(&plan, memory_after);
     Ok(runtime::requeue::after(ctx, wake.delay(&ctx.settings, now)))
+}
+
+/// Measures the metrics due, with the clients of the regions they read (reached like the
+/// EcsService's: the binding must allow them) and bearer tokens read from their Secrets.
+async fn measure(
+    ctx: &Context,
+    obj: &BlueGreenRollout,
+    spec: &validate::ValidatedSpec,
+    aws: &Arc<aws::accounts::AwsClients>,
+    regions: &std::collections::BTreeMap<String, Arc<aws::accounts::AwsClients>>,
+    due: &[(usize, crds::rollout::AnalysisPhase)],
+    now: jiff::Timestamp,
+) -> Vec<(usize, crds::rollout::AnalysisPhase, machine::Measurement)> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(ctx.client.clone(), &namespace);
+    let mut tokens = std::collections::BTreeMap::new();
+    for r in analysis::secrets_needed(&spec.metrics, due) {
+        let token = match secrets.get(&r.name).await {
+            Ok(secret) => secret
+                .data
+                .as_ref()
+                .and_then(|d| d.get(&r.key))
+                .map(|v| String::from_utf8_lossy(&v.0).trim().to_owned())
+                .ok_or_else(|| format!("Secret {} has no key {}", r.name, r.key)),
+            Err(e) => Err(format!(
+                "Secret {}/{} could not be read: {e}; the chart grants get on the Secrets listed in analysis.bearerTokenSecrets",
+                namespace, r.name
+            )),
+        };
+        tokens.insert((r.name.clone(), r.key.clone()), token);
+    }
+    let sources = analysis::Sources {
+        aws,
+        regions,
+        tokens: &tokens,
+    };
+    analysis::measure(&spec.metrics, due, &sources, now).await
 }
 
 /// Whether deletion has something to clean up: the CodeDeploy resources a rollout with

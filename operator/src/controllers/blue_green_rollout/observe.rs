@@ -60,6 +60,9 @@ pub struct Observed {
     pub alarms_missing: Vec<String>,
     /// HTTP checks sent: (index, passed, what they got).
     pub probes: Vec<(usize, bool, String)>,
+    /// Metrics measured (filled by the analysis after the observation): (index, phase, what
+    /// it showed).
+    pub measurements: Vec<(usize, crds::rollout::AnalysisPhase, machine::Measurement)>,
     /// With no release in flight: a service deployment of the stable revision waiting at the
     /// operator's gate (ECS started it for a configuration change): (ARN, hook id).
     pub stray_gate: Option<(String, String)>,
@@ -121,6 +124,7 @@ pub async fn observe(
         alarms_firing: Vec::new(),
         alarms_missing: Vec::new(),
         probes: Vec::new(),
+        measurements: Vec::new(),
         stray_gate: None,
     };
     if let Engine::CodeDeploy(plan) = &spec.engine

@@ -189,6 +189,7 @@ pub fn plan(
         alarms_firing: observed.alarms_firing.clone(),
         alarms_missing: observed.alarms_missing.clone(),
         probes: observed.probes.clone(),
+        measurements: observed.measurements.clone(),
         verbs,
     };
     let transition = machine::step(memory, &spec.gates, &inputs);

@@ -80,6 +80,7 @@ fn observed(service: Option<Service>, setup: Setup, engine: EngineView) -> Obser
         alarms_firing: Vec::new(),
         alarms_missing: Vec::new(),
         probes: Vec::new(),
+        measurements: Vec::new(),
         stray_gate: None,
     }
 }
@@ -118,6 +119,7 @@ fn releasing(state: ReleaseState) -> Memory {
         superseded: false,
         stop_sent: false,
         checks: Vec::new(),
+        pause_reason: None,
     });
     m
 }

@@ -12,6 +12,7 @@ use crds::rollout::{
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::analysis;
 use super::machine::{CheckProgress, Memory, Release, Revision, Verb};
 use super::observe::{Known, Observed};
 use super::plan::{self, Plan, Step};
@@ -201,6 +202,7 @@ fn stored(status: &BlueGreenRolloutStatus) -> Memory {
                     last_result: c.last_result.clone(),
                 })
                 .collect(),
+            pause_reason: r.pause_reason.clone(),
         })
     });
     Memory {
@@ -216,6 +218,7 @@ fn stored(status: &BlueGreenRolloutStatus) -> Memory {
         failure: status.failure_reason.clone(),
         aborted_at: status.aborted_at.as_ref().map(|t| t.0),
         release,
+        analysis: analysis::from_status(&status.analysis),
     }
 }
 
@@ -231,6 +234,7 @@ fn store(status: &mut BlueGreenRolloutStatus, memory: &Memory, check_paths: &[St
     status.bad_content_hash = memory.bad_hash.clone();
     status.aborted_at = memory.aborted_at.map(Time);
     status.failure_reason = memory.failure.clone();
+    status.analysis = analysis::to_status(&memory.analysis);
     match &memory.release {
         Some(r) => {
             status.canary_task_definition_arn = Some(r.target.task_definition_arn.clone());
@@ -265,6 +269,7 @@ fn store(status: &mut BlueGreenRolloutStatus, memory: &Memory, check_paths: &[St
                         last_result: c.last_result.clone(),
                     })
                     .collect(),
+                pause_reason: r.pause_reason.clone(),
             });
             status.pause_conditions = match r.state {
                 ReleaseState::Paused => {
@@ -274,7 +279,12 @@ fn store(status: &mut BlueGreenRolloutStatus, memory: &Memory, check_paths: &[St
                         .map(|p| p.start_time.clone())
                         .unwrap_or(Time(r.state_since));
                     vec![PauseCondition {
-                        reason: "BlueGreenPause".to_owned(),
+                        reason: if r.pause_reason.is_some() {
+                            "InconclusiveAnalysis"
+                        } else {
+                            "BlueGreenPause"
+                        }
+                        .to_owned(),
                         start_time: start,
                     }]
                 }

@@ -68,6 +68,7 @@ fn release(state: ReleaseState) -> Release {
             },
             CheckProgress::default(),
         ],
+        pause_reason: None,
     }
 }
 
@@ -79,6 +80,7 @@ fn memory_with(release: Option<Release>) -> Memory {
         failure: Some("HTTP check /health failed".into()),
         aborted_at: Some(at(-100)),
         release,
+        analysis: Vec::new(),
     }
 }
 
@@ -166,6 +168,7 @@ fn observed(deployment: Option<&str>) -> Observed {
         alarms_firing: Vec::new(),
         alarms_missing: Vec::new(),
         probes: Vec::new(),
+        measurements: Vec::new(),
         stray_gate: None,
     }
 }

@@ -32,9 +32,15 @@ pub fn summarize(
                 .map(|w| format!("; {}% of production on it", w.canary))
                 .unwrap_or_default();
             let message = match r.state {
-                ReleaseState::Paused => format!(
-                    "{target} passed its checks on test traffic; waiting for `kubectl ecs promote`"
-                ),
+                ReleaseState::Paused => match &r.pause_reason {
+                    Some(why) => format!(
+                        "{target} is paused on test traffic: {}; `kubectl ecs promote` continues, `kubectl ecs abort` rolls back",
+                        why.trim_end_matches('.')
+                    ),
+                    None => format!(
+                        "{target} passed its checks on test traffic; waiting for `kubectl ecs promote`"
+                    ),
+                },
                 ReleaseState::Aborting => format!(
                     "aborting {target}: {}; rolling back to {stable}",
                     r.abort_reason

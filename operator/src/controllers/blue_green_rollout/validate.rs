@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crds::rollout::{EcsNativeStrategy, ReadyAction};
 use crds::{BlueGreenRollout, EcsService};
 
+use super::analysis::{self, MetricPlan};
 use super::engine::{self, EngineSettings};
 use super::machine::{CheckSpec, Gates};
 use crate::controllers::ownership::{self, ServiceAccess};
@@ -104,6 +105,8 @@ pub struct ValidatedSpec {
     pub test_listener_arn: Option<String>,
     /// The production rule (ECS-native) or listener (CodeDeploy) the weights are read from.
     pub production_route: String,
+    /// Metric analysis, in the order of `gates.metrics`.
+    pub metrics: Vec<MetricPlan>,
 }
 
 /// Validates `rollout` against its EcsService and the other rollouts of the namespace.
@@ -127,6 +130,14 @@ pub fn validate(
             ),
         ));
     }
+    // The spec's own expressions first: a bad condition is refused whatever else is missing.
+    let metrics = spec
+        .analysis
+        .iter()
+        .flat_map(|a| a.metrics.iter())
+        .enumerate()
+        .map(|(i, m)| analysis::plan(i, m).map_err(|message| invalid("InvalidAnalysis", message)))
+        .collect::<Result<Vec<_>, _>>()?;
     let requester = format!("BlueGreenRollout {namespace}/{name}");
     let service = match (
         ownership::service_access(&requester, service_ref, service, None),
@@ -181,7 +192,8 @@ pub fn validate(
             "set exactly one of spec.strategy.codeDeploy or spec.strategy.ecsNative",
         )
     })?;
-    let gates = gates(rollout)?;
+    let mut gates = gates(rollout)?;
+    gates.metrics = metrics.iter().map(|m| m.spec.clone()).collect();
     let owner = format!("{namespace}/{name}");
     let (engine, test_listener_arn, production_route) = match (
         &spec.strategy.code_deploy,
@@ -280,6 +292,7 @@ pub fn validate(
             .unwrap_or_default(),
         test_listener_arn,
         production_route,
+        metrics,
     })
 }
 
@@ -358,6 +371,7 @@ fn gates(rollout: &BlueGreenRollout) -> Result<Gates, Invalid> {
         auto_promotion_enabled: spec.auto_promotion_enabled,
         auto_promotion_seconds: auto_seconds,
         checks,
+        metrics: Vec::new(),
         progress_deadline_secs: deadline,
     })
 }

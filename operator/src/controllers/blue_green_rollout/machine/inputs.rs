@@ -2,6 +2,7 @@
 //! (normalised across CodeDeploy and ECS-native), the gates, the pending verbs and what was
 //! observed this reconcile. Plain data.
 
+use crds::rollout::{AnalysisPhase, MeasurementOutcome};
 use jiff::Timestamp;
 
 use super::memory::Revision;
@@ -97,6 +98,40 @@ pub struct CheckSpec {
     pub count: i32,
 }
 
+/// One metric of the analysis as the gates need it (what to query is the observer's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricSpec {
+    /// Name.
+    pub name: String,
+    /// Phases it is measured in.
+    pub phases: Vec<AnalysisPhase>,
+    /// Seconds between measurements.
+    pub interval_secs: i64,
+    /// Measurements that must pass on test traffic.
+    pub count: i32,
+    /// Failed measurements tolerated per phase.
+    pub failure_limit: i32,
+    /// Inconclusive measurements tolerated per phase.
+    pub inconclusive_limit: i32,
+    /// Failed queries in a row tolerated.
+    pub consecutive_error_limit: i32,
+    /// Seconds after the phase starts before the first measurement.
+    pub initial_delay_secs: i64,
+    /// Reports only, never gates.
+    pub dry_run: bool,
+}
+
+/// What one measurement showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measurement {
+    /// Passed, failed, inconclusive, or the query failed.
+    pub outcome: MeasurementOutcome,
+    /// The result, as text.
+    pub value: Option<String>,
+    /// What the conditions said, or the provider's error.
+    pub message: Option<String>,
+}
+
 /// The operator-side gates of a rollout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gates {
@@ -106,6 +141,8 @@ pub struct Gates {
     pub auto_promotion_seconds: i64,
     /// HTTP checks against the test listener.
     pub checks: Vec<CheckSpec>,
+    /// Metric analysis.
+    pub metrics: Vec<MetricSpec>,
     /// Seconds without progress before aborting.
     pub progress_deadline_secs: i64,
 }
@@ -142,6 +179,8 @@ pub struct Inputs {
     pub alarms_missing: Vec<String>,
     /// HTTP checks sent this reconcile: (index, passed, what it got).
     pub probes: Vec<(usize, bool, String)>,
+    /// Metrics measured this reconcile: (index, in which phase, what it showed).
+    pub measurements: Vec<(usize, AnalysisPhase, Measurement)>,
     /// Pending verbs.
     pub verbs: Vec<Verb>,
 }

@@ -2,7 +2,7 @@
 //! what failed, and the release in flight with its state and gate progress. Plain data, and
 //! what each release state means (`StateExt`).
 
-use crds::rollout::{ReleaseState, RolloutPhase};
+use crds::rollout::{AnalysisPhase, MeasurementOutcome, MetricVerdict, ReleaseState, RolloutPhase};
 use jiff::Timestamp;
 
 /// A task definition revision and its content hash (unknown for revisions found in AWS).
@@ -23,6 +23,50 @@ pub struct CheckProgress {
     pub last_checked_at: Option<Timestamp>,
     /// What it last got.
     pub last_result: Option<String>,
+}
+
+/// One measurement kept in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasurementRecord {
+    /// When.
+    pub at: Timestamp,
+    /// In which phase.
+    pub phase: AnalysisPhase,
+    /// What it showed.
+    pub outcome: MeasurementOutcome,
+    /// The result, as text.
+    pub value: Option<String>,
+    /// What the conditions said, or the provider's error.
+    pub message: Option<String>,
+}
+
+/// Where one metric of the analysis stands (counts are of `phase`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricProgress {
+    /// The metric's name (progress is matched to the spec by name).
+    pub name: String,
+    /// The phase measured.
+    pub phase: AnalysisPhase,
+    /// Standing in that phase.
+    pub verdict: MetricVerdict,
+    /// Reports only.
+    pub dry_run: bool,
+    /// When the phase started being measured.
+    pub phase_started_at: Option<Timestamp>,
+    /// Measurements taken in the phase.
+    pub measured: i32,
+    /// Passed.
+    pub successful: i32,
+    /// Failed.
+    pub failed: i32,
+    /// Inconclusive.
+    pub inconclusive: i32,
+    /// Queries failed in a row.
+    pub consecutive_errors: i32,
+    /// Last measurement (or failed query).
+    pub last_measured_at: Option<Timestamp>,
+    /// Newest first, bounded.
+    pub measurements: Vec<MeasurementRecord>,
 }
 
 /// The release in flight.
@@ -56,6 +100,8 @@ pub struct Release {
     pub stop_sent: bool,
     /// HTTP check progress, one per check.
     pub checks: Vec<CheckProgress>,
+    /// Why the release waits at the gate beyond the promotion (an inconclusive metric).
+    pub pause_reason: Option<String>,
 }
 
 /// The machine's memory (kept in the status).
@@ -73,6 +119,8 @@ pub struct Memory {
     pub aborted_at: Option<Timestamp>,
     /// In flight.
     pub release: Option<Release>,
+    /// Metric analysis of the current or last release.
+    pub analysis: Vec<MetricProgress>,
 }
 
 /// Per-state behaviour (bottlerocket style): the next state on success, whether the progress

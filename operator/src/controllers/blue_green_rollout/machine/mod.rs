@@ -4,17 +4,25 @@
 //!
 //! A release moves Starting → Deploying → Verifying → (Paused →) Promoting → Baking → done
 //! (`on_success`); any state can go to Aborting (abort, rollback, alarm, failed HTTP check,
-//! progress deadline, the engine rolling back by itself), which ends Degraded once the engine
-//! rolled back. The same transitions drive CodeDeploy and ECS-native: the engine-specific
+//! progress deadline, a failing metric, the engine rolling back by itself), which ends Degraded
+//! once the engine rolled back. Metric analysis (`analysis`) runs on test traffic, during the
+//! shift and during the bake. The same transitions drive CodeDeploy and ECS-native: the engine-specific
 //! observations are normalised into an [`EngineView`] first.
 
+mod analysis;
 mod inputs;
 mod memory;
 mod release;
 mod transition;
 
-pub use inputs::{CheckSpec, DEFAULT_PROGRESS_DEADLINE_SECS, EngineView, Gates, Inputs, Verb};
-pub use memory::{CheckProgress, Memory, Release, Revision, StateExt, short};
+pub use analysis::{KEPT_MEASUREMENTS, due_metrics, phase_of, test_traffic_passed};
+pub use inputs::{
+    CheckSpec, DEFAULT_PROGRESS_DEADLINE_SECS, EngineView, Gates, Inputs, Measurement, MetricSpec,
+    Verb,
+};
+pub use memory::{
+    CheckProgress, MeasurementRecord, Memory, MetricProgress, Release, Revision, StateExt, short,
+};
 pub use transition::{Action, Event, Reason, Transition};
 
 use crds::rollout::{ReleaseState, RolloutPhase};
@@ -94,6 +102,8 @@ pub fn step(memory: &Memory, gates: &Gates, inputs: &Inputs) -> Transition {
     t
 }
 
+#[cfg(test)]
+mod analysis_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use crds::rollout::ReleaseState;
 use jiff::SignedDuration;
 
+use super::analysis;
 use super::inputs::{EngineView, Gates, Inputs};
 use super::memory::{CheckProgress, StateExt, short};
 use super::transition::{Action, Reason, Transition};
@@ -35,6 +36,7 @@ pub(super) fn advance(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
     record_step(t, inputs);
     supersede(t, inputs);
     check_gates(t, gates, inputs);
+    analysis::record(t, gates, inputs);
     let state = t.release_mut().state;
     match state {
         ReleaseState::Starting => starting(t, inputs),
@@ -53,6 +55,9 @@ pub(super) fn advance(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
         .map(|r| r.progressed_at + SignedDuration::from_secs(gates.progress_deadline_secs));
     if let Some(deadline) = deadline {
         t.due_at(deadline);
+    }
+    if t.memory.release.is_some() {
+        analysis::schedule(t, gates, &inputs.engine, now);
     }
 }
 
@@ -217,12 +222,18 @@ fn verifying(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
         t.abort(reason, now);
         return aborting(t, inputs);
     }
+    if t.release_mut().state != ReleaseState::Verifying {
+        // A metric paused the release at the gate.
+        return;
+    }
+    let metrics_passed = analysis::test_traffic_passed(&t.memory, gates);
     let r = t.release_mut();
-    let done = gates
-        .checks
-        .iter()
-        .zip(&r.checks)
-        .all(|(spec, p)| p.passed >= spec.count);
+    let done = metrics_passed
+        && gates
+            .checks
+            .iter()
+            .zip(&r.checks)
+            .all(|(spec, p)| p.passed >= spec.count);
     if !done {
         // The next attempt of each unfinished check.
         let next = gates
@@ -244,15 +255,24 @@ fn verifying(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
         t.enter(ReleaseState::Paused, now);
         t.event(
             Reason::WaitingForPromotion,
-            "checks passed; `kubectl ecs promote` moves production traffic",
+            "checks and metrics passed; `kubectl ecs promote` moves production traffic",
             false,
         );
         return;
     }
+    let measured = t
+        .memory
+        .analysis
+        .iter()
+        .filter(|p| p.phase == crds::rollout::AnalysisPhase::TestTraffic)
+        .filter_map(|p| p.last_measured_at)
+        .max();
+    let r = t.release_mut();
     let checks_done = r
         .checks
         .iter()
         .filter_map(|p| p.last_checked_at)
+        .chain(measured)
         .max()
         .unwrap_or(r.state_since)
         .max(r.state_since);

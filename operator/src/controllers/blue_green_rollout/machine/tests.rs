@@ -26,6 +26,7 @@ pub(super) fn gates() -> Gates {
             interval_secs: 10,
             count: 2,
         }],
+        metrics: Vec::new(),
         progress_deadline_secs: 600,
     }
 }
@@ -39,6 +40,7 @@ pub(super) fn inputs(now: i64, engine: EngineView) -> Inputs {
         alarms_firing: Vec::new(),
         alarms_missing: Vec::new(),
         probes: Vec::new(),
+        measurements: Vec::new(),
         verbs: Vec::new(),
     }
 }
@@ -68,6 +70,7 @@ pub(super) fn in_state(state: S) -> Memory {
         abort_reason: None,
         stop_sent: false,
         checks: Vec::new(),
+        pause_reason: None,
     });
     m
 }
@@ -243,6 +246,7 @@ fn auto_promotion_waits_its_seconds_after_the_checks() {
     let g = Gates {
         auto_promotion_seconds: 60,
         checks: Vec::new(),
+        metrics: Vec::new(),
         ..gates()
     };
     let m = step(&in_state(S::Deploying), &g, &inputs(0, gate())).memory;
@@ -276,6 +280,7 @@ fn manual_promotion_pauses_until_promote_and_has_no_deadline() {
     let g = Gates {
         auto_promotion_enabled: false,
         checks: Vec::new(),
+        metrics: Vec::new(),
         ..gates()
     };
     let m = step(&in_state(S::Deploying), &g, &inputs(0, gate())).memory;

@@ -68,6 +68,10 @@ pub enum Reason {
     NothingToRollBackTo,
     /// `retry`: the failed revision may be released again.
     RetryRequested,
+    /// A metric was inconclusive on test traffic: the release waits for `promote` or `abort`.
+    AnalysisInconclusive,
+    /// A dry-run metric reached a verdict that would have gated the release.
+    DryRunVerdict,
 }
 
 impl Reason {
@@ -91,6 +95,8 @@ impl Reason {
             Reason::NothingToRetry => "NothingToRetry",
             Reason::NothingToRollBackTo => "NothingToRollBackTo",
             Reason::RetryRequested => "RetryRequested",
+            Reason::AnalysisInconclusive => "AnalysisInconclusive",
+            Reason::DryRunVerdict => "DryRunVerdict",
         }
     }
 
@@ -160,6 +166,7 @@ impl Transition {
             r.state = state;
             r.state_since = now;
             r.progressed_at = now;
+            r.pause_reason = None;
         }
     }
 
@@ -281,7 +288,12 @@ impl Transition {
             superseded: false,
             stop_sent: false,
             checks: Vec::new(),
+            pause_reason: None,
         });
+        if !rollback {
+            // The analysis shown is the current release's.
+            self.memory.analysis.clear();
+        }
     }
 
     /// Nothing in flight: adopt the live revision as stable, start a release when the desired
