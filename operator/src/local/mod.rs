@@ -51,10 +51,15 @@ pub struct LocalArgs {
     /// in the service's namespace, data `NAME: "CPU[/MEMORY]"` (kubectl apply, then patch).
     #[arg(long = "load", value_parser = load::parse_flag)]
     pub loads: Vec<load::LoadFlag>,
-    /// Once everything is Ready, release a revision of this EcsService whose smoke test fails
-    /// on the test listener, and watch its BlueGreenRollout roll it back by itself.
+    /// Once everything is Ready, release a bad revision of this EcsService and watch its
+    /// BlueGreenRollout roll it back by itself: one whose 5xx rate is slightly higher when the
+    /// rollout has metric analysis (e.g. `auth`), else one whose smoke test fails (`payment`).
     #[arg(long, value_name = "SERVICE")]
     pub demo_failure: Option<String>,
+    /// Port of the Prometheus server the sandbox runs (when the `prometheus` binary is on PATH)
+    /// scraping the simulated load balancers; the examples' Prometheus metrics query it.
+    #[arg(long, default_value_t = 19090)]
+    pub prometheus_port: u16,
 }
 
 /// Runs the sandbox. Returns the process exit code.
@@ -103,6 +108,7 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
         "Use kubectl with:\n  kubectl --kubeconfig {} get ecs",
         kubeconfig.display()
     );
+    let (_metrics_endpoint, _prometheus) = serve_metrics(&sim, args.prometheus_port).await?;
 
     let metrics = Arc::new(Metrics::new());
     let aws = Arc::new(AwsAccounts::new(
@@ -158,6 +164,43 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
     let _ = tokio::time::timeout(Duration::from_secs(10), controllers).await;
     server.shutdown().await;
     Ok(code)
+}
+
+/// Serves the simulated load balancers' metrics on a free port and, when the `prometheus` binary
+/// is installed, runs a Prometheus server scraping them on `port`; says which on stdout.
+async fn serve_metrics(
+    sim: &aws_sim::SimAws,
+    port: u16,
+) -> anyhow::Result<(
+    tokio::task::JoinHandle<()>,
+    Option<prometheus::PrometheusServer>,
+)> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let target = listener.local_addr()?.to_string();
+    let endpoint = aws_sim::metrics_endpoint::serve(sim.clone(), listener);
+    println!("Simulated load balancer metrics (Prometheus format): http://{target}/metrics");
+    let server = match prometheus::PrometheusServer::start(&target, Some(port)).await {
+        Ok(Some(server)) => {
+            println!(
+                "Prometheus: {} scraping them every second (the examples' Prometheus metrics query it)",
+                server.address
+            );
+            Some(server)
+        }
+        Ok(None) => {
+            println!(
+                "Prometheus: not installed (no `prometheus` on PATH), so the examples' Prometheus metrics will report Error; install Debian's prometheus package to run them"
+            );
+            None
+        }
+        Err(e) => {
+            println!(
+                "Prometheus: could not start on 127.0.0.1:{port} ({e}); the examples' Prometheus metrics will report Error"
+            );
+            None
+        }
+    };
+    Ok((endpoint, server))
 }
 
 async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {

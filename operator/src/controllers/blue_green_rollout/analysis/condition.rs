@@ -1,7 +1,9 @@
 //! A metric's success and failure conditions: CEL expressions (the `cel` crate, the engine the
 //! API server's validation rules run on too) over `result`, the newest value, and `values`,
 //! every value newest first. Compiled and tried once at validation, so a bad expression stalls
-//! the rollout before any AWS call, with the field named.
+//! the rollout before any AWS call, with the field named. The crate's parser and evaluator
+//! recurse once per level of the expression with large frames, so both run on a thread with a
+//! large stack: a deeply nested condition is refused or evaluated, never a crashed operator.
 
 use std::sync::Arc;
 
@@ -10,6 +12,23 @@ use crds::rollout::MeasurementOutcome;
 
 /// The variables a condition may read.
 const VARIABLES: [&str; 2] = ["result", "values"];
+
+/// The stack of the thread conditions are parsed and evaluated on (only touched pages are
+/// committed).
+const STACK_BYTES: usize = 64 << 20;
+
+/// Runs `work` on a thread of its own with a large stack, and waits for it.
+fn on_large_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("cel".to_owned())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, work)
+            .expect("a thread for CEL starts")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
 
 /// Why a condition was refused: the field and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,29 +39,23 @@ pub struct ConditionError {
     pub message: String,
 }
 
-/// The compiled conditions of one metric.
+/// The conditions of one metric, checked. Programs never leave the large-stack thread (even
+/// dropping a deep one recurses), so each judgement parses its conditions again there: a few
+/// microseconds, once per measurement.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conditions {
-    success: Option<(String, Program)>,
-    failure: Option<(String, Program)>,
+    success: Option<String>,
+    failure: Option<String>,
 }
 
-impl std::fmt::Debug for Conditions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Conditions")
-            .field("success", &self.success.as_ref().map(|(s, _)| s))
-            .field("failure", &self.failure.as_ref().map(|(s, _)| s))
-            .finish()
-    }
-}
-
-fn compile(field: &'static str, src: &str) -> Result<(String, Program), ConditionError> {
+/// Parses `src` and tries it on a sample, so unknown variables, functions and non-bool results
+/// are refused now rather than at the first measurement.
+fn compile(field: &'static str, src: &str) -> Result<(), ConditionError> {
     let refused = |message: String| ConditionError { field, message };
     let program =
         Program::compile(src).map_err(|e| refused(format!("{src:?} does not parse: {e}")))?;
-    // Try it on a sample, so unknown variables, functions and non-bool results are refused now
-    // rather than at the first measurement.
     match eval(&program, 0.0, &[0.0]) {
-        Ok(Value::Bool(_)) => Ok((src.to_owned(), program)),
+        Ok(Value::Bool(_)) => Ok(()),
         Ok(other) => Err(refused(format!(
             "{src:?} must evaluate to a bool, not {}",
             other.type_of()
@@ -71,16 +84,35 @@ fn holds(program: &Program, src: &str, result: f64, values: &[f64]) -> Result<bo
     }
 }
 
+/// The outcome of one condition on a result: `None` when it is unset.
+fn outcome_of(
+    field: &'static str,
+    src: Option<&str>,
+    result: f64,
+    values: &[f64],
+) -> Option<Result<bool, String>> {
+    let src = src?;
+    Some(
+        Program::compile(src)
+            .map_err(|e| format!("{field}: {src:?} does not parse: {e}"))
+            .and_then(|p| holds(&p, src, result, values).map_err(|e| format!("{field}: {e}"))),
+    )
+}
+
 impl Conditions {
-    /// Compiles the two conditions (at least one is set: the CRD schema says so).
+    /// Checks the two conditions (at least one is set: the CRD schema says so).
     pub fn compile(success: Option<&str>, failure: Option<&str>) -> Result<Self, ConditionError> {
-        Ok(Self {
-            success: success
-                .map(|s| compile("successCondition", s))
-                .transpose()?,
-            failure: failure
-                .map(|s| compile("failureCondition", s))
-                .transpose()?,
+        on_large_stack(|| {
+            if let Some(s) = success {
+                compile("successCondition", s)?;
+            }
+            if let Some(f) = failure {
+                compile("failureCondition", f)?;
+            }
+            Ok(Self {
+                success: success.map(str::to_owned),
+                failure: failure.map(str::to_owned),
+            })
         })
     }
 
@@ -88,37 +120,38 @@ impl Conditions {
     /// set and neither true it is inconclusive; with one set, its opposite decides. An
     /// evaluation error is an `Error` outcome (the measurement could not be judged).
     pub fn judge(&self, result: f64, values: &[f64]) -> (MeasurementOutcome, String) {
-        if let Some((src, p)) = &self.failure {
-            match holds(p, src, result, values) {
-                Ok(true) => {
-                    return (
-                        MeasurementOutcome::Failed,
-                        format!("failureCondition {src} is true"),
-                    );
-                }
-                Ok(false) => {}
-                Err(e) => return (MeasurementOutcome::Error, format!("failureCondition: {e}")),
-            }
-        }
-        match (&self.success, &self.failure) {
-            (Some((src, p)), failure) => match holds(p, src, result, values) {
-                Ok(true) => (
-                    MeasurementOutcome::Successful,
-                    format!("successCondition {src} is true"),
-                ),
-                Ok(false) if failure.is_some() => (
-                    MeasurementOutcome::Inconclusive,
-                    format!("neither successCondition {src} nor failureCondition is true"),
-                ),
-                Ok(false) => (
-                    MeasurementOutcome::Failed,
-                    format!("successCondition {src} is false"),
-                ),
-                Err(e) => (MeasurementOutcome::Error, format!("successCondition: {e}")),
-            },
-            (None, Some((src, _))) => (
+        let (success, failure) = on_large_stack(|| {
+            (
+                outcome_of("successCondition", self.success.as_deref(), result, values),
+                outcome_of("failureCondition", self.failure.as_deref(), result, values),
+            )
+        });
+        let src = |s: &Option<String>| s.clone().unwrap_or_default();
+        match (failure, success) {
+            (Some(Err(e)), _) | (_, Some(Err(e))) => (MeasurementOutcome::Error, e),
+            (Some(Ok(true)), _) => (
+                MeasurementOutcome::Failed,
+                format!("failureCondition {} is true", src(&self.failure)),
+            ),
+            (_, Some(Ok(true))) => (
                 MeasurementOutcome::Successful,
-                format!("failureCondition {src} is false"),
+                format!("successCondition {} is true", src(&self.success)),
+            ),
+            (Some(Ok(false)), Some(Ok(false))) => (
+                MeasurementOutcome::Inconclusive,
+                format!(
+                    "neither successCondition {} nor failureCondition {} is true",
+                    src(&self.success),
+                    src(&self.failure)
+                ),
+            ),
+            (None, Some(Ok(false))) => (
+                MeasurementOutcome::Failed,
+                format!("successCondition {} is false", src(&self.success)),
+            ),
+            (Some(Ok(false)), None) => (
+                MeasurementOutcome::Successful,
+                format!("failureCondition {} is false", src(&self.failure)),
             ),
             (None, None) => (
                 MeasurementOutcome::Inconclusive,
@@ -171,6 +204,16 @@ mod tests {
         assert!(e.message.contains("latency"), "{}", e.message);
         let e = Conditions::compile(Some("result + 1.0"), None).unwrap_err();
         assert!(e.message.contains("bool"), "{}", e.message);
+    }
+
+    #[test]
+    fn deeply_nested_conditions_do_not_overflow_the_callers_stack() {
+        let deep = format!("{}result{} < 1.0", "(".repeat(40), ")".repeat(40));
+        let c = Conditions::compile(Some(&deep), None).unwrap();
+        assert_eq!(c.judge(0.5, &[]).0, MeasurementOutcome::Successful);
+        let long = format!("result{} < 1000.0", " + 1.0".repeat(150));
+        let c = Conditions::compile(Some(&long), None).unwrap();
+        assert_eq!(c.judge(0.5, &[]).0, MeasurementOutcome::Successful);
     }
 
     #[test]
