@@ -26,8 +26,26 @@ fn auth(image: &'static str) -> Act {
         "1" => Act::Apply(|sim| service_manifest(sim, "auth", "repo/auth:1")),
         "2" => Act::Apply(|sim| service_manifest(sim, "auth", "repo/auth:2")),
         "3" => Act::Apply(|sim| service_manifest(sim, "auth", "repo/auth:3")),
+        "errors" => Act::Apply(|sim| service_manifest(sim, "auth", "repo/auth:2-errors")),
         _ => Act::Apply(|sim| service_manifest(sim, "auth", "repo/auth:unhealthy")),
     }
+}
+
+/// An ECS-native rollout of auth gated on its green target group's 5xx rate (CloudWatch).
+fn metric_gated(sim: &aws_sim::SimAws) -> String {
+    let green = sim.target_group_arn("auth-green").unwrap_or_default();
+    let green = green.rsplit(':').next().unwrap_or_default().to_owned();
+    let stat = |id: &str, metric: &str| {
+        format!(
+            "              - id: {id}\n                returnData: false\n                metricStat:\n                  metric: {{namespace: AWS/ApplicationELB, metricName: {metric}, dimensions: [{{name: TargetGroup, value: \"{green}\"}}]}}\n                  period: 120\n                  stat: Sum\n"
+        )
+    };
+    let gate = format!(
+        "  analysis:\n    metrics:\n      - name: error-rate\n        initialDelaySeconds: 180\n        intervalSeconds: 30\n        count: 2\n        successCondition: result < 1.0\n        provider:\n          cloudWatch:\n            lookbackSeconds: 120\n            metricDataQueries:\n{}{}              - {{id: rate, expression: 100 * errors / requests}}\n",
+        stat("errors", "HTTPCode_Target_5XX_Count"),
+        stat("requests", "RequestCount"),
+    );
+    ecs_native_rollout(sim, "auth", "BLUE_GREEN", &gate)
 }
 
 fn stage(act: Act, until: Until) -> Stage {
@@ -212,6 +230,24 @@ fn workflows() -> Vec<Workflow> {
                     RolloutPaused("auth"),
                 ),
                 stage(Act::Verb("auth", "promote"), RolloutHealthyOn("auth", ":2")),
+            ],
+        },
+        Workflow {
+            name: "BlueGreenRollout (ECS-native) with a metric gate: a healthy release passes it",
+            stages: vec![
+                stage(Act::Apply(metric_gated), Until::Nothing),
+                stage(auth("1"), RolloutHealthyOn("auth", ":1")),
+                stage(auth("2"), RolloutHealthyOn("auth", ":2")),
+            ],
+        },
+        Workflow {
+            name: "BlueGreenRollout (ECS-native) with a metric gate: a worse release is rolled back",
+            stages: vec![
+                stage(Act::Apply(metric_gated), Until::Nothing),
+                // The EcsService records :1 as its last good revision before the next one.
+                stage(auth("1"), ServiceReadyOn("auth", ":1")),
+                stage(Act::Nothing, RolloutHealthyOn("auth", ":1")),
+                stage(auth("errors"), RolloutDegraded("auth")),
             ],
         },
     ]

@@ -15,15 +15,24 @@ fn dimension(arn: &str) -> String {
     arn.rsplit(':').next().unwrap_or(arn).to_owned()
 }
 
-/// A CloudWatch error-rate metric of `name`-green, percent of requests answered 5xx.
+/// A CloudWatch error-rate metric of `name`-green, percent of requests answered 5xx over the
+/// last two minutes (one datapoint). Unless `extra` says otherwise, the first measurement waits
+/// three minutes into the phase: ALB counts are whole requests per minute, and a few seconds of
+/// test traffic at 3 % 5xx can hold no 5xx at all — too small a sample to judge, in the
+/// simulated account as on AWS.
 fn cloudwatch_metric(sb: &Sandbox, name: &str, extra: &str) -> String {
     let green = dimension(&sb.sim.target_group_arn(&format!("{name}-green")).unwrap());
+    let delay = if extra.contains("initialDelaySeconds") {
+        ""
+    } else {
+        "        initialDelaySeconds: 180\n"
+    };
     format!(
         r#"      - name: error-rate
         intervalSeconds: 60
         count: 3
         successCondition: result < 1.0
-{extra}        provider:
+{delay}{extra}        provider:
           cloudWatch:
             lookbackSeconds: 120
             metricDataQueries:
@@ -34,7 +43,7 @@ fn cloudwatch_metric(sb: &Sandbox, name: &str, extra: &str) -> String {
                     namespace: AWS/ApplicationELB
                     metricName: HTTPCode_Target_5XX_Count
                     dimensions: [{{name: TargetGroup, value: "{green}"}}]
-                  period: 60
+                  period: 120
                   stat: Sum
               - id: requests
                 returnData: false
@@ -43,7 +52,7 @@ fn cloudwatch_metric(sb: &Sandbox, name: &str, extra: &str) -> String {
                     namespace: AWS/ApplicationELB
                     metricName: RequestCount
                     dimensions: [{{name: TargetGroup, value: "{green}"}}]
-                  period: 60
+                  period: 120
                   stat: Sum
               - id: rate
                 expression: 100 * errors / requests
@@ -156,7 +165,11 @@ async fn a_healthy_release_passes_after_count_measurements() {
 #[tokio::test]
 async fn a_canary_step_metric_rolls_back_while_traffic_shifts() {
     let sb = Sandbox::start().await;
-    let metric = cloudwatch_metric(&sb, "event", "        phases: [Steps]\n");
+    let metric = cloudwatch_metric(
+        &sb,
+        "event",
+        "        phases: [Steps]\n        initialDelaySeconds: 20\n",
+    );
     start_native(&sb, "event", "CANARY", &analysis(&metric)).await;
     release(&sb, "event", "repo/event:2-errors").await;
     let degraded = wait_degraded(&sb, "event").await;
@@ -175,7 +188,7 @@ async fn a_dry_run_metric_reports_and_never_gates() {
     let metric = cloudwatch_metric(
         &sb,
         "event",
-        "        dryRun: true\n        phases: [TestTraffic, Bake]\n",
+        "        dryRun: true\n        phases: [TestTraffic, Bake]\n        initialDelaySeconds: 0\n",
     );
     start_native(&sb, "event", "BLUE_GREEN", &analysis(&metric)).await;
     release(&sb, "event", "repo/event:2-errors").await;

@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 
-/// One instant query.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One instant query (its `Debug` leaves the bearer token out).
+#[derive(Clone, PartialEq, Eq)]
 pub struct PrometheusQuery {
     /// Server address, e.g. `http://prometheus.monitoring:9090` or an AMP workspace's
     /// `https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>`.
@@ -18,6 +18,21 @@ pub struct PrometheusQuery {
     pub bearer_token: Option<String>,
     /// Seconds the query may take.
     pub timeout_secs: u64,
+}
+
+impl std::fmt::Debug for PrometheusQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrometheusQuery")
+            .field("address", &self.address)
+            .field("query", &self.query)
+            .field("sigv4", &self.sigv4)
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
 }
 
 /// SigV4 signing parameters.
@@ -41,7 +56,9 @@ pub struct Sample {
 /// Why a query gave no samples.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryError {
-    /// Prometheus's `errorType` (e.g. `bad_data`), the HTTP status, or `unreachable`.
+    /// Prometheus's `errorType` (e.g. `bad_data`), the HTTP status of an answer that is not
+    /// Prometheus JSON, or the client's own: `unreachable`, `timeout`, `sigv4`, `config`,
+    /// `bad_address`, `bad_response`, `unsupported_result`, `tls`.
     pub code: String,
     /// Prometheus's `error` text, or what went wrong.
     pub message: String,

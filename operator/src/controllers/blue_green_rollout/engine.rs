@@ -147,12 +147,35 @@ pub fn progress_deadline(spec: &BlueGreenRolloutSpec) -> i64 {
         .unwrap_or(DEFAULT_PROGRESS_DEADLINE_SECS)
 }
 
-/// Minutes the engine waits at the gate before giving up.
+/// The longest a gating metric may measure on test traffic: its initial delay and `count`
+/// intervals (defaults as `analysis::plan` applies them).
+fn test_traffic_analysis_secs(spec: &BlueGreenRolloutSpec) -> i64 {
+    spec.analysis
+        .iter()
+        .flat_map(|a| &a.metrics)
+        .filter(|m| {
+            !m.dry_run
+                && (m.phases.is_empty()
+                    || m.phases
+                        .contains(&crds::rollout::AnalysisPhase::TestTraffic))
+        })
+        .map(|m| {
+            m.initial_delay_seconds.unwrap_or(0).max(0)
+                + i64::from(m.count.unwrap_or(3).max(1)) * m.interval_seconds.unwrap_or(60).max(1)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Minutes the engine waits at the gate before giving up: the progress deadline, the
+/// auto-promotion wait and the longest test-traffic analysis.
 fn gate_minutes(spec: &BlueGreenRolloutSpec) -> i32 {
     if !spec.auto_promotion_enabled {
         return MANUAL_GATE_MINUTES;
     }
-    let secs = progress_deadline(spec) + spec.auto_promotion_seconds.unwrap_or(0);
+    let secs = progress_deadline(spec)
+        + spec.auto_promotion_seconds.unwrap_or(0)
+        + test_traffic_analysis_secs(spec);
     i32::try_from((secs + 59) / 60)
         .unwrap_or(MANUAL_GATE_MINUTES)
         .clamp(1, 2880)

@@ -194,6 +194,19 @@ pub fn validate(
     })?;
     let mut gates = gates(rollout)?;
     gates.metrics = metrics.iter().map(|m| m.spec.clone()).collect();
+    if let Some((i, m)) = gates.metrics.iter().enumerate().find(|(_, m)| {
+        !m.dry_run && m.initial_delay_secs + m.interval_secs >= gates.progress_deadline_secs
+    }) {
+        return Err(invalid(
+            "InvalidAnalysis",
+            format!(
+                "spec.analysis.metrics[{i}] ({}): initialDelaySeconds + intervalSeconds ({}s) must be below progressDeadlineSeconds ({}s), or the release is aborted for no progress before it is measured",
+                m.name,
+                m.initial_delay_secs + m.interval_secs,
+                gates.progress_deadline_secs
+            ),
+        ));
+    }
     let owner = format!("{namespace}/{name}");
     let (engine, test_listener_arn, production_route) = match (
         &spec.strategy.code_deploy,

@@ -54,7 +54,23 @@ fn compile(field: &'static str, src: &str) -> Result<(), ConditionError> {
     let refused = |message: String| ConditionError { field, message };
     let program =
         Program::compile(src).map_err(|e| refused(format!("{src:?} does not parse: {e}")))?;
-    match eval(&program, 0.0, &[0.0]) {
+    // Every name read must be a variable or a macro's own (`values.all(v, ...)`): a sample
+    // evaluation alone would miss one behind `&&`, `||` or `?:`.
+    let bound = macro_variables(src);
+    let references = program.references();
+    let mut unknown: Vec<&str> = references
+        .variables()
+        .into_iter()
+        .filter(|v| !VARIABLES.contains(v) && !bound.iter().any(|b| b == v))
+        .collect();
+    unknown.sort_unstable();
+    if let Some(name) = unknown.first() {
+        return Err(refused(format!(
+            "{src:?}: undeclared reference to '{name}' (a condition reads {})",
+            VARIABLES.join(" and ")
+        )));
+    }
+    match eval(&program, 0.0, &[0.0, 0.0, 0.0]) {
         Ok(Value::Bool(_)) => Ok(()),
         Ok(other) => Err(refused(format!(
             "{src:?} must evaluate to a bool, not {}",
@@ -65,6 +81,31 @@ fn compile(field: &'static str, src: &str) -> Result<(), ConditionError> {
             VARIABLES.join(" and ")
         ))),
     }
+}
+
+/// The names CEL's macros bind in `src` (the first argument of `.all(`, `.exists(`,
+/// `.exists_one(`, `.map(`, `.filter(`).
+fn macro_variables(src: &str) -> Vec<String> {
+    let mut bound = Vec::new();
+    for macro_name in ["all", "exists", "exists_one", "map", "filter"] {
+        let opening = format!(".{macro_name}(");
+        for (at, _) in src.match_indices(&opening) {
+            let rest = &src[at + opening.len()..];
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty()
+                && rest.trim_start()[name.len()..]
+                    .trim_start()
+                    .starts_with(',')
+            {
+                bound.push(name);
+            }
+        }
+    }
+    bound
 }
 
 fn eval(program: &Program, result: f64, values: &[f64]) -> Result<Value, String> {
@@ -128,11 +169,12 @@ impl Conditions {
         });
         let src = |s: &Option<String>| s.clone().unwrap_or_default();
         match (failure, success) {
-            (Some(Err(e)), _) | (_, Some(Err(e))) => (MeasurementOutcome::Error, e),
+            // A true failureCondition fails the measurement whatever the other one did.
             (Some(Ok(true)), _) => (
                 MeasurementOutcome::Failed,
                 format!("failureCondition {} is true", src(&self.failure)),
             ),
+            (Some(Err(e)), _) | (_, Some(Err(e))) => (MeasurementOutcome::Error, e),
             (_, Some(Ok(true))) => (
                 MeasurementOutcome::Successful,
                 format!("successCondition {} is true", src(&self.success)),
@@ -191,6 +233,12 @@ mod tests {
         let (outcome, message) = success.judge(1.0, &[1.0, 20.0]);
         assert_eq!(outcome, MeasurementOutcome::Failed);
         assert!(message.contains("values.all(v, v < 10.0)"), "{message}");
+        let erring = Conditions::compile(Some("values[1] < 1.0"), Some("result > 2.0")).unwrap();
+        assert_eq!(
+            erring.judge(3.0, &[3.0]).0,
+            MeasurementOutcome::Failed,
+            "a true failureCondition wins over an erring successCondition"
+        );
         let failure = Conditions::compile(None, Some("result >= 5.0")).unwrap();
         assert_eq!(failure.judge(4.0, &[]).0, MeasurementOutcome::Successful);
     }
@@ -202,6 +250,12 @@ mod tests {
         let e = Conditions::compile(None, Some("latency > 2.0")).unwrap_err();
         assert_eq!(e.field, "failureCondition");
         assert!(e.message.contains("latency"), "{}", e.message);
+        let e = Conditions::compile(Some("result > 1.0 && latency < 2.0"), None).unwrap_err();
+        assert!(
+            e.message.contains("undeclared reference to 'latency'"),
+            "{}",
+            e.message
+        );
         let e = Conditions::compile(Some("result + 1.0"), None).unwrap_err();
         assert!(e.message.contains("bool"), "{}", e.message);
     }

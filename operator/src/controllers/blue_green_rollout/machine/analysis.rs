@@ -38,9 +38,12 @@ fn in_phase<'a>(
     spec: &MetricSpec,
     phase: AnalysisPhase,
 ) -> Option<&'a MetricProgress> {
-    analysis
-        .iter()
-        .find(|p| p.name == spec.name && p.phase == phase && p.phase_started_at.is_some())
+    analysis.iter().find(|p| {
+        p.name == spec.name
+            && p.phase == phase
+            && p.phase_started_at.is_some()
+            && p.dry_run == spec.dry_run
+    })
 }
 
 /// When `spec` is next due in `phase`: `None` once it has a verdict (or passed its count on
@@ -126,7 +129,8 @@ fn entry<'a>(
         }
     };
     let p = &mut analysis[index];
-    if p.phase != phase || p.phase_started_at.is_none() {
+    // A new phase, or the metric turned from dry run to gating (or back): counting starts over.
+    if p.phase != phase || p.phase_started_at.is_none() || p.dry_run != spec.dry_run {
         p.phase = phase;
         p.verdict = MetricVerdict::Running;
         p.phase_started_at = Some(now);

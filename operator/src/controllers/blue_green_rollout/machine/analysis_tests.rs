@@ -320,3 +320,37 @@ fn a_new_release_starts_with_no_analysis() {
     assert_eq!(reasons(&t), ["ReleaseStarted"]);
     assert!(t.memory.analysis.is_empty());
 }
+
+#[test]
+fn a_failed_http_check_is_not_hidden_by_a_metric_pausing_in_the_same_step() {
+    let mut g = gates_with(vec![metric("latency", &[Ph::TestTraffic])]);
+    g.checks = super::tests::gates().checks;
+    let mut i = inputs(0, gate());
+    i.probes = vec![(0, false, "500".into())];
+    i.measurements = vec![(0, Ph::TestTraffic, measured(O::Inconclusive, "1.5"))];
+    let t = step(&in_state(S::Verifying), &g, &i);
+    assert_eq!(state(&t), Some(S::Aborting));
+    assert!(matches!(t.action, Some(Action::Stop { .. })));
+}
+
+#[test]
+fn a_metric_turned_from_dry_run_to_gating_starts_counting_again() {
+    let mut spec = metric("errors", &[Ph::TestTraffic]);
+    spec.dry_run = true;
+    let t = step_with(
+        &in_state(S::Verifying),
+        &gates_with(vec![spec.clone()]),
+        0,
+        gate(),
+        &[(Ph::TestTraffic, O::Failed)],
+    );
+    spec.dry_run = false;
+    let g = gates_with(vec![spec]);
+    let mut m = t.memory.clone();
+    m.release.as_mut().unwrap().state = S::Verifying;
+    assert_eq!(
+        due_metrics(&m, &g, &gate(), at(1)).len(),
+        1,
+        "due again, as a gating metric"
+    );
+}

@@ -36,6 +36,9 @@ pub(super) fn advance(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
     record_step(t, inputs);
     supersede(t, inputs);
     check_gates(t, gates, inputs);
+    if t.release_mut().state == ReleaseState::Verifying {
+        count_probes(t, gates, inputs);
+    }
     analysis::record(t, gates, inputs);
     let state = t.release_mut().state;
     match state {
@@ -192,11 +195,12 @@ fn follow(t: &mut Transition, inputs: &Inputs, state: ReleaseState) {
     }
 }
 
-fn verifying(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
+/// Counts the HTTP checks sent this reconcile; a failed one aborts the release.
+fn count_probes(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
+    if !matches!(inputs.engine, EngineView::AtGate { .. }) {
+        return;
+    }
     let now = inputs.now;
-    let EngineView::AtGate { hook_id } = &inputs.engine else {
-        return follow(t, inputs, ReleaseState::Verifying);
-    };
     let r = t.release_mut();
     r.checks
         .resize(gates.checks.len(), CheckProgress::default());
@@ -220,12 +224,14 @@ fn verifying(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
     }
     if let Some(reason) = failed {
         t.abort(reason, now);
-        return aborting(t, inputs);
     }
-    if t.release_mut().state != ReleaseState::Verifying {
-        // A metric paused the release at the gate.
-        return;
-    }
+}
+
+fn verifying(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
+    let now = inputs.now;
+    let EngineView::AtGate { hook_id } = &inputs.engine else {
+        return follow(t, inputs, ReleaseState::Verifying);
+    };
     let metrics_passed = analysis::test_traffic_passed(&t.memory, gates);
     let r = t.release_mut();
     let done = metrics_passed
@@ -264,7 +270,7 @@ fn verifying(t: &mut Transition, gates: &Gates, inputs: &Inputs) {
         .memory
         .analysis
         .iter()
-        .filter(|p| p.phase == crds::rollout::AnalysisPhase::TestTraffic)
+        .filter(|p| p.phase == crds::rollout::AnalysisPhase::TestTraffic && !p.dry_run)
         .filter_map(|p| p.last_measured_at)
         .max();
     let r = t.release_mut();
