@@ -215,3 +215,27 @@ pub async fn request(sb: &Sandbox, name: &str, verb: &str) {
         .await
         .expect("annotate the rollout");
 }
+
+/// Waits until the rollout is Degraded with no release in flight (rolled back).
+pub async fn wait_degraded(sb: &Sandbox, name: &str) -> BlueGreenRollout {
+    wait_rollout(sb, name, "Degraded", |r| {
+        phase(r) == Some(RolloutPhase::Degraded) && release_state(r).is_none()
+    })
+    .await
+}
+
+/// Waits until the release in flight is in `state`.
+pub async fn wait_state(sb: &Sandbox, name: &str, state: ReleaseState) -> BlueGreenRollout {
+    wait_rollout(sb, name, &format!("{state:?}"), |r| {
+        release_state(r) == Some(state)
+    })
+    .await
+}
+
+/// The task definition the simulated ECS service `name` runs.
+pub fn live_revision(sb: &Sandbox, name: &str) -> String {
+    sb.sim
+        .service("event-booking", name)
+        .and_then(|s| s.task_definition)
+        .unwrap_or_default()
+}

@@ -37,27 +37,6 @@ async fn group_deployments(sb: &Sandbox, name: &str) -> Vec<String> {
         .unwrap()
 }
 
-async fn wait_state(sb: &Sandbox, name: &str, state: ReleaseState) -> crds::BlueGreenRollout {
-    wait_rollout(sb, name, &format!("{state:?}"), |r| {
-        release_state(r) == Some(state)
-    })
-    .await
-}
-
-async fn wait_degraded(sb: &Sandbox, name: &str) -> crds::BlueGreenRollout {
-    wait_rollout(sb, name, "Degraded", |r| {
-        phase(r) == Some(RolloutPhase::Degraded) && release_state(r).is_none()
-    })
-    .await
-}
-
-fn live_revision(sb: &Sandbox, name: &str) -> String {
-    sb.sim
-        .service("event-booking", name)
-        .and_then(|s| s.task_definition)
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn happy_path_checks_test_traffic_then_promotes_and_completes() {
     let sb = Sandbox::start().await;

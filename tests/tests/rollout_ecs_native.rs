@@ -41,27 +41,6 @@ async fn service_deployments(sb: &Sandbox, name: &str) -> Vec<String> {
         .collect()
 }
 
-async fn wait_state(sb: &Sandbox, name: &str, state: ReleaseState) -> crds::BlueGreenRollout {
-    wait_rollout(sb, name, &format!("{state:?}"), |r| {
-        release_state(r) == Some(state)
-    })
-    .await
-}
-
-async fn wait_degraded(sb: &Sandbox, name: &str) -> crds::BlueGreenRollout {
-    wait_rollout(sb, name, "Degraded", |r| {
-        phase(r) == Some(RolloutPhase::Degraded) && release_state(r).is_none()
-    })
-    .await
-}
-
-fn live_revision(sb: &Sandbox, name: &str) -> String {
-    sb.sim
-        .service("event-booking", name)
-        .and_then(|s| s.task_definition)
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn happy_path_blue_green_with_checks_on_the_test_listener() {
     let sb = Sandbox::start().await;

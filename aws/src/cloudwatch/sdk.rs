@@ -100,17 +100,7 @@ impl CloudWatchApi for SdkCloudWatch {
             .metric_name(metric_name)
             .namespace(namespace)
             .statistic(sdk::Statistic::from(statistic.as_str()))
-            .set_dimensions(Some(
-                dimensions
-                    .into_iter()
-                    .map(|d| {
-                        sdk::Dimension::builder()
-                            .name(d.name)
-                            .value(d.value)
-                            .build()
-                    })
-                    .collect(),
-            ))
+            .set_dimensions(Some(dimensions_to_sdk(dimensions)))
             .period(period)
             .evaluation_periods(evaluation_periods)
             .threshold(threshold)
@@ -172,6 +162,19 @@ impl CloudWatchApi for SdkCloudWatch {
     }
 }
 
+/// Dimensions as the SDK takes them.
+fn dimensions_to_sdk(dimensions: Vec<crate::cloudwatch::Dimension>) -> Vec<sdk::Dimension> {
+    dimensions
+        .into_iter()
+        .map(|d| {
+            sdk::Dimension::builder()
+                .name(d.name)
+                .value(d.value)
+                .build()
+        })
+        .collect()
+}
+
 /// A jiff timestamp as an SDK one.
 fn date_time(t: jiff::Timestamp) -> DateTime {
     DateTime::from_secs_and_nanos(t.as_second(), t.subsec_nanosecond().max(0) as u32)
@@ -213,17 +216,7 @@ fn metric_stat_to_sdk(m: MetricStat) -> sdk::MetricStat {
     let metric = sdk::Metric::builder()
         .namespace(namespace)
         .metric_name(metric_name)
-        .set_dimensions(Some(
-            dimensions
-                .into_iter()
-                .map(|d| {
-                    sdk::Dimension::builder()
-                        .name(d.name)
-                        .value(d.value)
-                        .build()
-                })
-                .collect(),
-        ))
+        .set_dimensions(Some(dimensions_to_sdk(dimensions)))
         .build();
     sdk::MetricStat::builder()
         .metric(metric)

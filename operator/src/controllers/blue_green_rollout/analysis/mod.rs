@@ -17,7 +17,8 @@ use crds::rollout::{AnalysisPhase, MeasurementOutcome, MetricCheck, SecretKeyRef
 use jiff::Timestamp;
 
 pub use self::cloudwatch::CloudWatchPlan;
-use self::condition::{Conditions, format_value};
+pub use self::condition::Conditions;
+use self::condition::format_value;
 pub use self::prometheus::PrometheusPlan;
 pub use self::status::{from_status, to_status};
 use super::machine::{Measurement, MetricSpec};
@@ -46,16 +47,14 @@ pub struct MetricPlan {
     pub spec: MetricSpec,
     /// What to query.
     pub provider: Provider,
-    /// successCondition.
-    pub success: Option<String>,
-    /// failureCondition.
-    pub failure: Option<String>,
+    /// successCondition and failureCondition, checked.
+    pub conditions: Conditions,
 }
 
 /// Turns `spec.analysis.metrics[index]` into a plan; `Err` names the field and what is wrong.
 pub fn plan(index: usize, m: &MetricCheck) -> Result<MetricPlan, String> {
     let field = |name: &str| format!("spec.analysis.metrics[{index}] ({}).{name}", m.name);
-    Conditions::compile(
+    let conditions = Conditions::compile(
         m.success_condition.as_deref(),
         m.failure_condition.as_deref(),
     )
@@ -116,8 +115,7 @@ pub fn plan(index: usize, m: &MetricCheck) -> Result<MetricPlan, String> {
             dry_run: m.dry_run,
         },
         provider,
-        success: m.success_condition.clone(),
-        failure: m.failure_condition.clone(),
+        conditions,
     })
 }
 
@@ -281,14 +279,7 @@ fn judge(metric: &MetricPlan, found: cloudwatch::Found) -> Measurement {
             ),
         };
     }
-    let (outcome, message) =
-        match Conditions::compile(metric.success.as_deref(), metric.failure.as_deref()) {
-            Ok(conditions) => conditions.judge(result, &values),
-            Err(e) => (
-                MeasurementOutcome::Error,
-                format!("{}: {}", e.field, e.message),
-            ),
-        };
+    let (outcome, message) = metric.conditions.judge(result, &values);
     Measurement {
         outcome,
         value: Some(format_value(result)),
