@@ -1,18 +1,20 @@
 //! The simulated AWS account behind `ecs-operator local` and the controller tests: stateful,
 //! deterministic, with time taken from a `SimClock` (faster than the wall clock, or moved by
 //! hand). Implements the AWS traits (`EcsApi`, `CodeDeployApi`, `ElbApi`, `CloudWatchApi`,
-//! `AutoScalingApi`, and the HTTP `TestTrafficProbe`), enforces the token buckets, counts
-//! every call, injects faults and latency on request. Simulates the client traffic through
-//! its load balancers, which GetMetricData and a Prometheus exposition report. Never talks to
-//! AWS; its only socket is the `/metrics` endpoint a caller may start (`metrics_endpoint`).
+//! `AutoScalingApi`, `LookupApi`, and the HTTP `TestTrafficProbe`), enforces the token
+//! buckets, counts every call, injects faults and latency on request. Simulates the client
+//! traffic through its load balancers, which GetMetricData and a Prometheus exposition report.
+//! Never talks to AWS; its only socket is the `/metrics` endpoint a caller may start
+//! (`metrics_endpoint`).
 //!
 //! Layout, from the bottom up:
 //! - data: `time` (simulated seconds), `arn`, `seed` (what exists at start), and one state
-//!   module per AWS service: `network` (EC2, IAM), `elb`, `cloudwatch::alarms`,
-//!   `cloudwatch::metrics` (load and utilisation samples), `cloudwatch::alb_metrics` (recorded
-//!   traffic), `ecs::model` (with `ecs::task_definitions`, `ecs::errors`,
-//!   `ecs::tags`, and the blue/green run data in `ecs::blue_green::model`), `autoscaling`,
-//!   `codedeploy` (a deployment's progress is its service's blue/green run).
+//!   module per AWS service: `network` (EC2, IAM), `secrets` (Secrets Manager and SSM
+//!   parameters, names only), `elb`, `cloudwatch::alarms`, `cloudwatch::metrics` (load and
+//!   utilisation samples), `cloudwatch::alb_metrics` (recorded traffic), `ecs::model` (with
+//!   `ecs::task_definitions`, `ecs::errors`, `ecs::tags`, and the blue/green run data in
+//!   `ecs::blue_green::model`), `autoscaling`, `codedeploy` (a deployment's progress is its
+//!   service's blue/green run).
 //! - the ECS engines, which move that data through time: `ecs::tasks` (task timing),
 //!   `ecs::engine` (events and strategy dispatch; what it reads from the rest of the account is
 //!   `ecs::env`), `ecs::deployments` (deployment records), `ecs::rolling` (ROLLING),
@@ -33,8 +35,9 @@
 //!   operator into them, and the factory that gives each identity its account's clients.
 //! - the AWS traits on `SimAws`: `ecs::api`, `codedeploy::api`, `elb::api` (ELBv2 reads and the
 //!   effective listener weights), `cloudwatch::api` (GetMetricData in `cloudwatch::metric_data`,
-//!   `cloudwatch::metric_series` and `cloudwatch::math`), `autoscaling::api`, and `elb::probe`
-//!   (HTTP checks through listeners).
+//!   `cloudwatch::metric_series` and `cloudwatch::math`), `autoscaling::api`, `lookup` (the
+//!   reads that check what a spec names: clusters, subnets, security groups, roles, secrets,
+//!   parameters), and `elb::probe` (HTTP checks through listeners).
 //! - outside the AWS traits: `cloudwatch::exposition` (the traffic in the Prometheus text
 //!   format) and `metrics_endpoint` (serving it).
 //! - this root: the module declarations and the public API's re-exports.
@@ -51,9 +54,11 @@ mod ecs;
 mod elb;
 mod gate;
 mod kill;
+mod lookup;
 pub mod metrics_endpoint;
 mod network;
 mod organization;
+mod secrets;
 pub mod seed;
 pub mod throttle;
 mod time;
@@ -82,4 +87,4 @@ pub use elb::probe::{NO_TARGET_STATUS, SMOKE_FAIL_STATUS};
 pub use gate::SimFault;
 pub use kill::{KillMode, KillPoint};
 pub use organization::SimAccounts;
-pub use seed::{SeedError, SeedTrust, SimSeed};
+pub use seed::{SeedError, SeedParameter, SeedSecret, SeedTrust, SimSeed};

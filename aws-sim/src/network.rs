@@ -1,5 +1,6 @@
 //! EC2 network and IAM state of the simulated account (VPCs, subnets, security groups, roles),
-//! as seeded; read by the ECS validation and task launches. No API of its own yet.
+//! as seeded; read by the ECS validation and task launches, and through the API by `lookup`
+//! (DescribeSubnets, DescribeSecurityGroups, GetRole).
 
 use std::collections::BTreeMap;
 

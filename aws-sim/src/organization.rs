@@ -157,6 +157,7 @@ impl SimAws {
             cloudwatch: Arc::new(self.clone()),
             probe: Arc::new(self.clone()),
             prometheus: Arc::new(aws::prometheus::http::HttpPrometheus::new(None)),
+            lookup: Arc::new(self.clone()),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The seed of the simulated account: what exists before the operator makes its first call
-//! (account, region, clusters, network, IAM roles, load balancers, alarms), read from a YAML
+//! (account, region, clusters, network, IAM roles, secrets and parameters, load balancers,
+//! alarms), read from a YAML
 //! file people edit. Parsing and validation only; the state lives in `world`.
 
 use std::collections::BTreeSet;
@@ -31,6 +32,13 @@ pub struct SimSeed {
     /// IAM roles (ARN `arn:aws:iam::ACCOUNT:role/NAME`).
     #[serde(default)]
     pub iam_roles: Vec<SeedRole>,
+    /// Secrets Manager secrets (ARN `arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX`,
+    /// the six characters AWS appends derived from the name). Metadata only: no values.
+    #[serde(default)]
+    pub secrets: Vec<SeedSecret>,
+    /// Systems Manager Parameter Store parameters. Names only: no values.
+    #[serde(default)]
+    pub parameters: Vec<SeedParameter>,
     /// ELBv2 target groups.
     #[serde(default)]
     pub target_groups: Vec<SeedTargetGroup>,
@@ -102,6 +110,24 @@ pub struct SeedTrust {
     /// The external id the trust policy requires (condition `sts:ExternalId`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+}
+
+/// A Secrets Manager secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedSecret {
+    /// Secret name (1–512 of `A-Z a-z 0-9 / _ + = . @ -`, e.g. `event-booking/auth/db`); the
+    /// ARN is derived.
+    pub name: String,
+}
+
+/// A Systems Manager parameter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedParameter {
+    /// Parameter name as SSM stores it: `plain`, or a hierarchy with its leading `/`
+    /// (`/event-booking/db/url`).
+    pub name: String,
 }
 
 /// An ELBv2 target group; the ARN is derived from the name.
@@ -282,6 +308,8 @@ impl SimSeed {
         unique("subnetId", self.subnets.iter().map(|s| &s.subnet_id))?;
         unique("groupId", self.security_groups.iter().map(|g| &g.group_id))?;
         unique("roleName", self.iam_roles.iter().map(|r| &r.role_name))?;
+        unique("secret name", self.secrets.iter().map(|s| &s.name))?;
+        unique("parameter name", self.parameters.iter().map(|p| &p.name))?;
         unique("target group", self.target_groups.iter().map(|t| &t.name))?;
         unique("load balancer", self.load_balancers.iter().map(|l| &l.name))?;
         unique("alarmName", self.alarms.iter().map(|a| &a.alarm_name))?;
@@ -290,6 +318,23 @@ impl SimSeed {
             std::iter::once(&self.account_id)
                 .chain(self.other_accounts.iter().map(|a| &a.account_id)),
         )?;
+        if let Some(s) = self.secrets.iter().find(|s| !valid_secret_name(&s.name)) {
+            return invalid(format!(
+                "secret name {:?} is not 1-512 of A-Z a-z 0-9 / _ + = . @ -",
+                s.name
+            ));
+        }
+        if let Some(p) = self
+            .parameters
+            .iter()
+            .find(|p| !valid_parameter_name(&p.name))
+        {
+            return invalid(format!(
+                "parameter name {:?} is not a Systems Manager parameter name (A-Z a-z 0-9 _ . - /, \
+                 a hierarchy starting with /, not prefixed with aws or ssm)",
+                p.name
+            ));
+        }
         for other in &self.other_accounts {
             if !other.other_accounts.is_empty() {
                 return invalid(format!(
@@ -360,6 +405,27 @@ impl SimSeed {
     }
 }
 
+/// A Secrets Manager secret name: 1–512 characters, ASCII letters, digits and `/_+=.@-`.
+fn valid_secret_name(name: &str) -> bool {
+    (1..=512).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-".contains(&b))
+}
+
+/// A Systems Manager parameter name: 1–1011 characters, ASCII letters, digits and `_.-/`; a
+/// hierarchy (any `/`) fully qualified with a leading `/`; not prefixed with `aws` or `ssm`
+/// (any case).
+fn valid_parameter_name(name: &str) -> bool {
+    let chars_ok = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.-/".contains(&b));
+    let qualified = !name.contains('/') || name.starts_with('/');
+    let first = name.trim_start_matches('/').to_ascii_lowercase();
+    let reserved = first.starts_with("aws") || first.starts_with("ssm");
+    (1..=1011).contains(&name.len()) && chars_ok && qualified && !reserved
+}
+
 fn unique<T: Ord + std::fmt::Display>(
     what: &str,
     items: impl Iterator<Item = T>,
@@ -393,6 +459,7 @@ mod tests {
         assert_eq!(seed.subnets.len(), 3);
         assert_eq!(seed.target_groups.len(), 10);
         assert_eq!(seed.alarms.len(), 10);
+        assert_eq!(seed.secrets.len(), 5);
         let alb = &seed.load_balancers[0];
         assert_eq!(alb.listeners.len(), 2);
         assert_eq!(alb.listeners[0].rules.len(), 5);
@@ -411,6 +478,28 @@ mod tests {
         assert!(err.to_string().contains("unknown VPC vpc-x"), "{err}");
         let bad_account = "accountId: '42'\nregion: eu-west-1\n";
         assert!(SimSeed::from_yaml(bad_account).is_err());
+    }
+
+    #[test]
+    fn secret_and_parameter_names_follow_aws_rules() {
+        let seed = |body: &str| {
+            SimSeed::from_yaml(&format!(
+                "accountId: '123456789012'\nregion: eu-west-1\n{body}"
+            ))
+        };
+        assert!(
+            seed("secrets: [{name: shop/db}]\nparameters: [{name: /shop/url}, {name: plain}]\n")
+                .is_ok()
+        );
+        for bad in [
+            "secrets: [{name: 'has space'}]\n",
+            "secrets: [{name: a}, {name: a}]\n",
+            "parameters: [{name: shop/url}]\n",
+            "parameters: [{name: /aws/x}]\n",
+            "parameters: [{name: SSM-param}]\n",
+        ] {
+            assert!(matches!(seed(bad), Err(SeedError::Invalid { .. })), "{bad}");
+        }
     }
 
     #[test]

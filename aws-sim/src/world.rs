@@ -1,5 +1,6 @@
-//! The simulated account's state: one sub-state per AWS service (EC2 network, IAM, ELBv2,
-//! CloudWatch alarms and metrics, ECS, Application Auto Scaling, CodeDeploy), and lazy time.
+//! The simulated account's state: one sub-state per AWS service (EC2 network, IAM, Secrets
+//! Manager and Systems Manager parameters, ELBv2, CloudWatch alarms and metrics, ECS,
+//! Application Auto Scaling, CodeDeploy), and lazy time.
 //! Every call first advances the world to the clock's `now`; services with nothing to do cost
 //! nothing. CodeDeploy deployments progress as ECS blue/green runs, so CodeDeploy has no step of
 //! its own. The metrics of each stretch of time between events are recorded on the way
@@ -16,6 +17,7 @@ use crate::ecs::env::EcsEnv;
 use crate::ecs::model::{Cluster, EcsState};
 use crate::elb::ElbState;
 use crate::network::{IamState, NetworkState};
+use crate::secrets::SecretsState;
 use crate::seed::SimSeed;
 use crate::time::Secs;
 
@@ -30,6 +32,8 @@ pub(crate) struct World {
     pub network: NetworkState,
     /// IAM roles.
     pub iam: IamState,
+    /// Secrets Manager secrets and Systems Manager parameters (names and ARNs, no values).
+    pub secrets: SecretsState,
     /// Target groups, load balancers, listeners, rules.
     pub elb: ElbState,
     /// CloudWatch alarms.
@@ -69,6 +73,7 @@ impl World {
             region: seed.region.clone(),
             network: NetworkState::from_seed(seed),
             iam: IamState::from_seed(seed),
+            secrets: SecretsState::from_seed(seed),
             elb: ElbState::from_seed(seed),
             alarms: AlarmState::from_seed(seed),
             ecs: EcsState {

@@ -18,6 +18,7 @@ use crate::elb::ElbApi;
 use crate::error::{AwsError, AwsResult, ErrorKind};
 use crate::limited::{AlwaysOpen, CallGuard, Limited, MutationGate};
 use crate::limiter::Limiter;
+use crate::lookup::LookupApi;
 use crate::metrics::{CallMetrics, CallSite};
 use crate::probe::TestTrafficProbe;
 use crate::prometheus::PrometheusApi;
@@ -62,6 +63,8 @@ pub struct RegionServices {
     pub probe: Arc<dyn TestTrafficProbe>,
     /// PromQL queries (SigV4 signing with this identity's credentials when asked).
     pub prometheus: Arc<dyn PrometheusApi>,
+    /// Reads of the things a spec names (clusters, subnets, roles, secrets, …).
+    pub lookup: Arc<dyn LookupApi>,
 }
 
 /// Builds the raw clients of an identity in a region, and STS with the operator's own identity.
@@ -164,6 +167,8 @@ pub struct AwsClients {
     pub probe: Arc<dyn TestTrafficProbe>,
     /// PromQL queries (SigV4 signing with this identity's credentials when asked).
     pub prometheus: Arc<dyn PrometheusApi>,
+    /// Reads of the things a spec names, rate limited and metered.
+    pub lookup: Arc<dyn LookupApi>,
 }
 
 /// Every account × region the operator talks to.
@@ -285,6 +290,7 @@ impl AwsAccounts {
         let elb: Arc<dyn ElbApi> = Arc::new(Limited::new(raw.elb, guard.clone()));
         let cloudwatch: Arc<dyn CloudWatchApi> =
             Arc::new(Limited::new(raw.cloudwatch, guard.clone()));
+        let lookup: Arc<dyn LookupApi> = Arc::new(Limited::new(raw.lookup, guard.clone()));
         let autoscaling: Arc<dyn AutoScalingApi> = Arc::new(Limited::new(raw.autoscaling, guard));
         let built = Arc::new(AwsClients {
             account: site.account,
@@ -296,6 +302,7 @@ impl AwsAccounts {
             cloudwatch,
             probe: raw.probe,
             prometheus: raw.prometheus,
+            lookup,
             services: ServiceReader::new(ecs.clone(), self.batch_window, self.clock.clone()),
             ecs,
         });

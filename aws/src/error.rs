@@ -134,7 +134,9 @@ fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
         | "TargetGroupNotFound"
         | "ListenerNotFound"
         | "RuleNotFound"
-        | "ResourceNotFound" => ErrorKind::NotFound,
+        | "ResourceNotFound"
+        | "NoSuchEntity"
+        | "ParameterNotFound" => ErrorKind::NotFound,
         "AccessDeniedException"
         | "AccessDenied"
         | "UnauthorizedOperation"

@@ -14,6 +14,7 @@ use crate::cloudwatch::sdk::SdkCloudWatch;
 use crate::codedeploy::sdk::SdkCodeDeploy;
 use crate::ecs::sdk::SdkEcs;
 use crate::elb::sdk::SdkElb;
+use crate::lookup::sdk::SdkLookup;
 use crate::probe::HttpProbe;
 use crate::prometheus::http::HttpPrometheus;
 use crate::sdk::{SdkOptions, load_sdk_config};
@@ -50,6 +51,7 @@ impl ServicesFactory for SdkFactory {
             cloudwatch: Arc::new(SdkCloudWatch::new(&config)),
             probe: Arc::new(HttpProbe::new(elb.clone())),
             prometheus: Arc::new(HttpPrometheus::new(config.credentials_provider())),
+            lookup: Arc::new(SdkLookup::new(&config)),
             elb,
         }
     }

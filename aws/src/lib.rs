@@ -16,6 +16,7 @@ pub mod factory;
 pub mod limited;
 pub mod limiter;
 pub mod limits;
+pub mod lookup;
 pub mod metrics;
 pub mod probe;
 pub mod prometheus;

@@ -39,6 +39,9 @@ pub enum Category {
     CloudWatchModifyAlarms,
     /// CloudWatch GetMetricData (50 transactions per second).
     CloudWatchGetMetricData,
+    /// EC2 non-mutating actions (DescribeSubnets, DescribeSecurityGroups, …): one bucket for
+    /// every Describe action of the account.
+    Ec2Describe,
 }
 
 /// A bucket's size and refill rate as AWS enforces it.
@@ -52,7 +55,7 @@ pub struct Bucket {
 
 impl Category {
     /// Every category, in table order.
-    pub const ALL: [Category; 15] = [
+    pub const ALL: [Category; 16] = [
         Category::EcsServiceRead,
         Category::EcsServiceModify,
         Category::EcsTaskDefinitionModify,
@@ -68,6 +71,7 @@ impl Category {
         Category::CloudWatchDescribeAlarms,
         Category::CloudWatchModifyAlarms,
         Category::CloudWatchGetMetricData,
+        Category::Ec2Describe,
     ];
 
     /// A stable name for messages and metrics (`ecs:service-modify`).
@@ -88,6 +92,7 @@ impl Category {
             Category::CloudWatchDescribeAlarms => "cloudwatch:describe-alarms",
             Category::CloudWatchModifyAlarms => "cloudwatch:modify-alarms",
             Category::CloudWatchGetMetricData => "cloudwatch:get-metric-data",
+            Category::Ec2Describe => "ec2:describe",
         }
     }
 
@@ -109,6 +114,7 @@ impl Category {
             Category::CloudWatchDescribeAlarms => (9, 9.0),
             Category::CloudWatchModifyAlarms => (3, 3.0),
             Category::CloudWatchGetMetricData => (50, 50.0),
+            Category::Ec2Describe => (100, 20.0),
         };
         Bucket {
             burst,
@@ -129,7 +135,8 @@ impl Category {
 
 /// Which bucket each AWS operation the operator calls draws from, as (service, action);
 /// action `*` stands for every action of the service. Operations not listed (Application Auto
-/// Scaling, ELBv2 reads) have no published rate and are only counted.
+/// Scaling, ELBv2 reads, IAM GetRole, Secrets Manager DescribeSecret, SSM DescribeParameters)
+/// have no published per-action rate and are only counted.
 pub const OPERATIONS: &[(&str, &str, Category)] = &[
     ("ecs", "DescribeServices", Category::EcsServiceRead),
     ("ecs", "ListServices", Category::EcsServiceRead),
@@ -215,6 +222,8 @@ pub const OPERATIONS: &[(&str, &str, Category)] = &[
         "GetMetricData",
         Category::CloudWatchGetMetricData,
     ),
+    ("ec2", "DescribeSubnets", Category::Ec2Describe),
+    ("ec2", "DescribeSecurityGroups", Category::Ec2Describe),
 ];
 
 /// The bucket `action` of `service` (`ecs`, `UpdateService`) draws from, if it has one.

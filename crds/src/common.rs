@@ -16,6 +16,10 @@ pub const VERB_ANNOTATION_PREFIX: &str = "ecs-operator.dev/";
 /// Annotation a person sets on an object to confirm that it moves to the AWS account its
 /// namespace is bound to now (value: that account's id, or `operator`).
 pub const CONFIRM_ACCOUNT_ANNOTATION: &str = "ecs-operator.dev/confirm-account";
+/// Annotation that puts one object in dry-run (`"true"`): the operator observes and plans as
+/// usual, writes the calls it would make to the `DryRun` condition, and makes no AWS mutation.
+/// Removing it (or any other value) resumes normally.
+pub const DRY_RUN_ANNOTATION: &str = "ecs-operator.dev/dry-run";
 /// Annotation suffix of the rollout verbs.
 pub const VERB_ANNOTATION_SUFFIX: &str = "-requested-at";
 
@@ -86,6 +90,8 @@ pub mod condition {
     pub const PAUSED: &str = "Paused";
     /// The AWS state differs from the spec (ObserveOnly reports drift here).
     pub const DRIFTED: &str = "Drifted";
+    /// The object is in dry-run: the message lists the calls that would be made.
+    pub const DRY_RUN: &str = "DryRun";
 }
 
 /// The printer column JSONPath of the Ready condition.

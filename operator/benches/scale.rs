@@ -274,6 +274,7 @@ async fn main() {
             resync: Duration::from_secs(600),
             poll: Duration::from_secs(15),
             wait_poll: Duration::from_secs(10),
+            dry_run: false,
         },
         concurrency: 64,
         ..ManagerConfig::default()

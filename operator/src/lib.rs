@@ -12,3 +12,4 @@ pub mod metrics;
 #[cfg(feature = "otel")]
 pub mod otel;
 pub mod plugin;
+pub mod preview;

@@ -61,6 +61,10 @@ struct RunArgs {
     /// Seconds between full resyncs.
     #[arg(long, default_value_t = 300, env = "RESYNC_SECONDS")]
     resync_seconds: u64,
+    /// Dry-run every object: observe and plan, write the calls that would be made to the
+    /// `DryRun` condition, make no AWS mutation.
+    #[arg(long, env = "DRY_RUN")]
+    dry_run: bool,
     /// Concurrent reconciles per controller.
     #[arg(long, default_value_t = 32, env = "CONCURRENCY")]
     concurrency: u16,
@@ -73,6 +77,10 @@ struct RunArgs {
     /// Address of /healthz, /readyz and /metrics.
     #[arg(long, default_value = "0.0.0.0:8080", env = "METRICS_ADDR")]
     metrics_addr: SocketAddr,
+    /// Address of the preview endpoint `kubectl ecs diff|verify` asks (loopback by default:
+    /// reach it with `kubectl port-forward`, which RBAC guards).
+    #[arg(long, default_value = "127.0.0.1:8082", env = "PREVIEW_ADDR")]
+    preview_addr: SocketAddr,
     /// Seconds to finish in-flight work after SIGTERM before exiting anyway.
     #[arg(long, default_value_t = 20, env = "SHUTDOWN_GRACE_SECONDS")]
     shutdown_grace_seconds: u64,
@@ -217,6 +225,14 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     )
     .await?;
     tracing::info!(address = %bound, "serving /healthz, /readyz, /metrics");
+    let preview = Arc::new(ecs_operator::preview::server::PreviewSlot::default());
+    let preview_bound = ecs_operator::preview::server::serve(
+        args.preview_addr,
+        preview.clone(),
+        http_token.clone(),
+    )
+    .await?;
+    tracing::info!(address = %preview_bound, "serving the preview endpoint");
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
 
@@ -283,11 +299,13 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = ManagerConfig {
         settings: Settings {
             resync: Duration::from_secs(args.resync_seconds),
+            dry_run: args.dry_run,
             ..Settings::default()
         },
         concurrency: args.concurrency,
         readiness: Some(health.clone()),
         unbound: args.unbound_namespaces,
+        preview: Some(preview.clone()),
         scope: Scope {
             namespace: args.namespace.clone(),
             label_selector: args.label_selector.clone(),

@@ -48,6 +48,8 @@ pub struct ManagerConfig {
     pub readiness: Option<Arc<Health>>,
     /// Who may use the operator's own AWS identity (namespaces no AwsAccountBinding names).
     pub unbound: UnboundNamespaces,
+    /// Where the preview endpoint finds the controllers' context once they run.
+    pub preview: Option<Arc<crate::preview::server::PreviewSlot>>,
 }
 
 impl Default for ManagerConfig {
@@ -58,6 +60,7 @@ impl Default for ManagerConfig {
             scope: Scope::default(),
             reporter: "ecs-operator".into(),
             readiness: None,
+            preview: None,
             unbound: UnboundNamespaces::default(),
         }
     }
@@ -155,7 +158,11 @@ pub async fn run(
         stores,
         written: WrittenVersions::default(),
         unbound: config.unbound,
+        references: Default::default(),
     });
+    if let Some(slot) = &config.preview {
+        slot.fill(ctx.clone());
+    }
     let shutdown = token.clone().cancelled_owned();
     let services = ecs_service::run(
         ctx.clone(),

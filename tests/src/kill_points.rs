@@ -131,6 +131,7 @@ fn settings() -> ecs_operator::controllers::Settings {
         resync: Duration::from_secs(60),
         poll: Duration::from_secs(10),
         wait_poll: Duration::from_secs(10),
+        dry_run: false,
     }
 }
 

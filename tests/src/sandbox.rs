@@ -13,6 +13,7 @@ use ecs_operator::controllers::Settings;
 use ecs_operator::controllers::accounts::resolve::UnboundNamespaces;
 use ecs_operator::manager::{self, ManagerConfig};
 use ecs_operator::metrics::Metrics;
+use ecs_operator::preview::server::PreviewSlot;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use local_apiserver::LocalApiServer;
 use serde_json::Value;
@@ -45,6 +46,8 @@ pub struct Sandbox {
     pub metrics: Arc<Metrics>,
     settings: Settings,
     operator: Option<(CancellationToken, JoinHandle<()>)>,
+    preview: Arc<PreviewSlot>,
+    preview_url: Option<String>,
 }
 
 /// How fast simulated time runs in controller tests.
@@ -57,6 +60,7 @@ impl Sandbox {
             resync: Duration::from_secs(60),
             poll: Duration::from_secs(10),
             wait_poll: Duration::from_secs(10),
+            dry_run: false,
         })
         .await
     }
@@ -110,6 +114,8 @@ impl Sandbox {
             metrics: Arc::new(Metrics::new()),
             settings,
             operator: None,
+            preview: Arc::new(PreviewSlot::default()),
+            preview_url: None,
         };
         sandbox.start_operator();
         sandbox
@@ -146,6 +152,7 @@ impl Sandbox {
         let config = ManagerConfig {
             settings: self.settings.clone(),
             unbound: self.unbound,
+            preview: Some(self.preview.clone()),
             ..ManagerConfig::default()
         };
         let task = tokio::spawn(manager::run(
@@ -217,6 +224,24 @@ impl Sandbox {
             assert!(Instant::now() < deadline, "timed out waiting for {what}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The URL of the operator's preview endpoint (`kubectl ecs diff|verify`), served from
+    /// the first call on.
+    pub async fn preview_url(&mut self) -> String {
+        if let Some(url) = &self.preview_url {
+            return url.clone();
+        }
+        let bound = ecs_operator::preview::server::serve(
+            ([127, 0, 0, 1], 0).into(),
+            self.preview.clone(),
+            CancellationToken::new(),
+        )
+        .await
+        .expect("the preview endpoint binds");
+        let url = format!("http://{bound}");
+        self.preview_url = Some(url.clone());
+        url
     }
 
     /// Stops the operator and the API server.

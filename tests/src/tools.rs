@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use crate::sandbox::workspace_root;
 
@@ -78,4 +79,38 @@ pub fn kubectls() -> Vec<PathBuf> {
     });
     all.extend(on_path);
     all
+}
+
+/// Builds `kubectl-ecs` (once per test binary); the directory it is in.
+pub fn plugin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        // A clean environment: the variables cargo sets for this test would make the nested
+        // build look different from a plain `cargo build` and rebuild every time.
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo
+            .args(["build", "-q", "-p", "ecs-operator", "--bin", "kubectl-ecs"])
+            .current_dir(workspace_root())
+            .env_clear();
+        for key in [
+            "PATH",
+            "HOME",
+            "CARGO_HOME",
+            "RUSTUP_HOME",
+            "RUSTUP_TOOLCHAIN",
+            "CARGO_TARGET_DIR",
+        ] {
+            if let Some(value) = std::env::var_os(key) {
+                cargo.env(key, value);
+            }
+        }
+        let status = cargo.status().expect("cargo runs");
+        assert!(status.success(), "building kubectl-ecs failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target"));
+        let dir = target.join("debug");
+        assert!(dir.join("kubectl-ecs").is_file());
+        dir
+    })
 }

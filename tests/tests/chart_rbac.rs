@@ -191,6 +191,7 @@ async fn every_call_the_operator_makes_is_allowed_by_the_chart() {
             resync: Duration::from_secs(60),
             poll: Duration::from_secs(10),
             wait_poll: Duration::from_secs(10),
+            dry_run: false,
         },
         scope: Scope {
             namespace: Some(EXAMPLE_NS.into()),

@@ -513,6 +513,7 @@ async fn nothing_acts_until_every_cache_has_filled() {
         resync: Duration::from_secs(60),
         poll: Duration::from_secs(10),
         wait_poll: Duration::from_secs(10),
+        dry_run: false,
     };
     let sb = Sandbox::start_without_crds(settings, &["scalingpolicies.ecs-operator.dev"]).await;
     sb.apply(&manifest("auth", "repo/auth:1", ""))

@@ -2,48 +2,13 @@
 //! the operator on the simulated account: `get`, `status` exit codes, and every verb — each
 //! recorded as an annotation, the rollout's `.spec` (and generation) never touched.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use crds::rollout::RolloutPhase;
 use e2e_tests::rollouts::*;
-use e2e_tests::sandbox::{Sandbox, workspace_root};
-use e2e_tests::tools::kubectl;
-
-/// Builds `kubectl-ecs` (once per test binary); the directory it is in.
-fn plugin_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        // A clean environment: the variables cargo sets for this test would make the nested
-        // build look different from a plain `cargo build` and rebuild every time.
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo
-            .args(["build", "-q", "-p", "ecs-operator", "--bin", "kubectl-ecs"])
-            .current_dir(workspace_root())
-            .env_clear();
-        for key in [
-            "PATH",
-            "HOME",
-            "CARGO_HOME",
-            "RUSTUP_HOME",
-            "RUSTUP_TOOLCHAIN",
-            "CARGO_TARGET_DIR",
-        ] {
-            if let Some(value) = std::env::var_os(key) {
-                cargo.env(key, value);
-            }
-        }
-        let status = cargo.status().expect("cargo runs");
-        assert!(status.success(), "building kubectl-ecs failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"));
-        let dir = target.join("debug");
-        assert!(dir.join("kubectl-ecs").is_file());
-        dir
-    })
-}
+use e2e_tests::sandbox::Sandbox;
+use e2e_tests::tools::{kubectl, plugin_dir};
 
 struct Kubectl {
     kubeconfig: PathBuf,

@@ -7,6 +7,7 @@ mod bluegreen;
 mod codedeploy;
 mod errors;
 mod lifecycle;
+mod lookup;
 mod metrics;
 mod reader;
 mod rolling;

@@ -8,6 +8,7 @@ mod cloudwatch;
 mod codedeploy;
 mod ecs;
 mod elb;
+mod lookup;
 
 use std::sync::Arc;
 

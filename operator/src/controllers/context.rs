@@ -10,6 +10,7 @@ use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::accounts::resolve::UnboundNamespaces;
+use super::references::known::KnownReferences;
 use super::runtime::backoff::Backoff;
 use crate::metrics::Metrics;
 use aws::accounts::AwsAccounts;
@@ -25,6 +26,8 @@ pub struct Settings {
     pub poll: Duration,
     /// How often an object waiting for another object checks again.
     pub wait_poll: Duration,
+    /// Every object in dry-run: observed and planned, no AWS mutation (`--dry-run`).
+    pub dry_run: bool,
 }
 
 impl Default for Settings {
@@ -33,6 +36,7 @@ impl Default for Settings {
             resync: Duration::from_secs(300),
             poll: Duration::from_secs(15),
             wait_poll: Duration::from_secs(10),
+            dry_run: false,
         }
     }
 }
@@ -251,6 +255,8 @@ pub struct Context {
     pub written: WrittenVersions,
     /// Who may use the operator's own AWS identity.
     pub unbound: UnboundNamespaces,
+    /// Reference lookups that found their target, and generations that passed verification.
+    pub references: KnownReferences,
 }
 
 impl Context {

@@ -8,6 +8,7 @@ pub mod conditions;
 pub mod context;
 pub mod ecs_service;
 pub mod ownership;
+pub mod references;
 pub mod runtime;
 pub mod scaling_policy;
 pub mod sources;

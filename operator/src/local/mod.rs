@@ -22,6 +22,8 @@ use aws_sim::{SimAccounts, SimSeed};
 use local_apiserver::LocalApiServer;
 use tokio_util::sync::CancellationToken;
 
+use crate::preview::{self, server::PreviewSlot};
+
 /// Options of `ecs-operator local`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LocalArgs {
@@ -60,6 +62,10 @@ pub struct LocalArgs {
     /// scraping the simulated load balancers; the examples' Prometheus metrics query it.
     #[arg(long, default_value_t = 19090)]
     pub prometheus_port: u16,
+    /// Port of the operator's preview endpoint on 127.0.0.1, for `kubectl ecs diff|verify`
+    /// (0 picks a free one).
+    #[arg(long, default_value_t = 8082)]
+    pub preview_port: u16,
 }
 
 /// Runs the sandbox. Returns the process exit code.
@@ -118,12 +124,25 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
         metrics.clone(),
     ));
     let token = CancellationToken::new();
+    let preview = Arc::new(PreviewSlot::default());
+    let preview_addr = preview::server::serve(
+        ([127, 0, 0, 1], args.preview_port).into(),
+        preview.clone(),
+        token.clone(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot serve the preview endpoint on port {}: {e} (choose another with --preview-port)", args.preview_port))?;
+    println!(
+        "Preview what a manifest would change:\n  ECS_OPERATOR_URL=http://{preview_addr} kubectl ecs diff -f FILE"
+    );
     let config = ManagerConfig {
         settings: Settings {
             resync: Duration::from_secs(300),
             poll: Duration::from_secs(10),
             wait_poll: Duration::from_secs(10),
+            dry_run: false,
         },
+        preview: Some(preview),
         ..ManagerConfig::default()
     };
     let controllers = tokio::spawn(manager::run(

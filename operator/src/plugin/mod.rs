@@ -1,11 +1,13 @@
 //! `kubectl-ecs`, the kubectl plugin: `get` (EcsServices with their rollouts and scaling,
 //! `--watch`), `status NAME` (waits; the exit code says healthy, degraded or timeout), and the
 //! rollout verbs `promote [--full]`, `abort`, `retry`, `rollback` — recorded as annotations
-//! `ecs-operator.dev/<verb>-requested-at`, never as `.spec` changes. `-n`, `-A`,
+//! `ecs-operator.dev/<verb>-requested-at`, never as `.spec` changes — and `diff` and
+//! `verify`, which ask the operator what it would do with manifests. `-n`, `-A`,
 //! `--kubeconfig` and `--context` behave like kubectl's.
 
 pub mod exit;
 pub mod get;
+pub mod preview;
 pub mod status;
 pub mod verbs;
 
@@ -92,6 +94,26 @@ pub enum Command {
         /// BlueGreenRollout (or EcsService) name.
         name: String,
     },
+    /// What the operator would change in AWS for these manifests: exit 0 nothing, 1 changes,
+    /// 2 error. Read-only.
+    Diff(PreviewArgs),
+    /// Whether everything these manifests name exists in AWS: exit 0 yes, 1 no, 2 error.
+    Verify(PreviewArgs),
+}
+
+/// The manifests to preview and where the operator answers.
+#[derive(Debug, Clone, Args)]
+pub struct PreviewArgs {
+    /// Manifest files or directories; `-` reads stdin.
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub files: Vec<String>,
+    /// The operator's preview endpoint (port-forward it from the operator's pod).
+    #[arg(
+        long,
+        env = "ECS_OPERATOR_URL",
+        default_value = "http://127.0.0.1:8082"
+    )]
+    pub operator_url: String,
 }
 
 /// `90s`, `10m`, `1h` or plain seconds.
@@ -137,6 +159,20 @@ pub async fn connect(global: &Global) -> anyhow::Result<(kube::Client, String)> 
 
 /// Runs the plugin; the process exit code.
 pub async fn run(cli: Cli) -> i32 {
+    if let Command::Diff(args) | Command::Verify(args) = &cli.command {
+        let mode = match cli.command {
+            Command::Diff(_) => preview::Mode::Diff,
+            _ => preview::Mode::Verify,
+        };
+        // The namespace only: the objects go to the operator, not to the API server.
+        let namespace = match &cli.global.namespace {
+            Some(ns) => ns.clone(),
+            None => connect(&cli.global)
+                .await
+                .map_or_else(|_| "default".to_string(), |(_, ns)| ns),
+        };
+        return preview::run(mode, &args.files, &namespace, &args.operator_url).await;
+    }
     let result = async {
         let (client, namespace) = connect(&cli.global).await?;
         let scope = if cli.global.all_namespaces {
@@ -158,6 +194,7 @@ pub async fn run(cli: Cli) -> i32 {
             Command::Rollback { name } => {
                 verbs::request(&client, &namespace, &name, "rollback").await
             }
+            Command::Diff(_) | Command::Verify(_) => unreachable!("answered above"),
         }
     }
     .await;

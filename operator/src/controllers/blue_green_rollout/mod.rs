@@ -33,6 +33,8 @@ use self::machine::Revision;
 use self::plan::Step;
 use self::validate::Engine;
 use crate::controllers::accounts::{self, Reach};
+use crate::controllers::references::{self, INVALID_REFERENCE};
+use crate::controllers::runtime::dry_run;
 use crate::controllers::runtime::events::publish;
 use crate::controllers::runtime::refuse::{Recheck, park, refuse};
 use crate::controllers::runtime::run::{Runner, triggers};
@@ -52,7 +54,7 @@ pub async fn reconcile(
 }
 
 /// The revision the EcsService publishes for its current generation.
-fn desired(service: Option<&EcsService>) -> Option<Revision> {
+pub fn desired(service: Option<&EcsService>) -> Option<Revision> {
     let service = service?;
     let status = service.status.as_ref()?;
     if status.observed_generation != service.metadata.generation {
@@ -143,6 +145,28 @@ async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
     if let Some((reason, message)) = &plan.stalled {
         return refuse(ctx, &api, obj, reason, message, Recheck::AtResync).await;
     }
+    if plan.step.as_ref().is_some_and(Step::is_setup) {
+        let refs = references::collect::of_rollout(obj, &spec.service.target_group_arn);
+        let key = references::key(obj);
+        let verified = references::gate(ctx, &key, generation, &refs, &aws)
+            .await
+            .map_err(ReconcileError::Observe)?;
+        if let Some(failed) = verified {
+            let message = failed.message();
+            return refuse(
+                ctx,
+                &api,
+                obj,
+                INVALID_REFERENCE,
+                &message,
+                Recheck::AtResync,
+            )
+            .await;
+        }
+    }
+    if let Some(step) = plan.step.as_ref().filter(|_| dry_run::is_on(ctx, obj)) {
+        return dry_run::hold(ctx, &api, obj, &[step.summary()]).await;
+    }
     let applied = match &plan.step {
         None => Applied::default(),
         Some(step) => {
@@ -189,6 +213,7 @@ async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
         generation,
         now,
     });
+    let new = dry_run::settle(ctx, obj, new, ctx.clock.now());
     runtime::status::write(ctx, &api, obj, &new)
         .await
         .map_err(ReconcileError::Kube)?;

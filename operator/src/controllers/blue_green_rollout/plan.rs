@@ -109,6 +109,41 @@ impl Step {
             Step::StopServiceDeployment { .. } => "StopServiceDeployment",
         }
     }
+
+    /// The call in one line, for dry runs and diffs.
+    pub fn summary(&self) -> String {
+        let name = self.name();
+        match self {
+            Step::CreateDeploymentConfig(config) => {
+                format!("{name} {}", config.deployment_config_name)
+            }
+            Step::CreateApplication { name: app, .. } => format!("{name} {app}"),
+            Step::CreateDeploymentGroup { spec, .. } => format!(
+                "{name} {} in application {}",
+                spec.deployment_group_name, spec.application_name
+            ),
+            Step::UpdateDeploymentGroup(spec) => format!(
+                "{name} {} in application {}",
+                spec.deployment_group_name, spec.application_name
+            ),
+            Step::CreateDeployment(input) => format!(
+                "{name} of group {} in application {}",
+                input.deployment_group_name, input.application_name
+            ),
+            Step::UpdateServiceTaskDefinition(input) => format!(
+                "{name} {} to {} (starts an ECS blue/green deployment)",
+                input.service,
+                input
+                    .task_definition
+                    .as_deref()
+                    .unwrap_or("the same revision")
+            ),
+            Step::ContinueDeployment { id, wait_type } => format!("{name} {id} ({wait_type})"),
+            Step::ContinueServiceDeployment { arn, .. } => format!("{name} {arn}"),
+            Step::StopDeployment { id } => format!("{name} {id} with rollback"),
+            Step::StopServiceDeployment { arn } => format!("{name} {arn} (ROLLBACK)"),
+        }
+    }
 }
 
 /// The decision of one reconcile.

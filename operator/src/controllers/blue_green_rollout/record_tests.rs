@@ -320,6 +320,7 @@ fn wake_follows_the_release() {
         resync: Duration::from_secs(300),
         poll: Duration::from_secs(15),
         wait_poll: Duration::from_secs(10),
+        dry_run: false,
     };
     let idle = memory_with(None);
     let deploying = memory_with(Some(release(ReleaseState::Deploying)));

@@ -23,6 +23,8 @@ use kube::runtime::reflector::ObjectRef;
 use self::apply::Applied;
 use crate::controllers::Context;
 use crate::controllers::accounts::{self, Reach};
+use crate::controllers::references::{self, INVALID_REFERENCE};
+use crate::controllers::runtime::dry_run;
 use crate::controllers::runtime::events::{publish, turned_true};
 use crate::controllers::runtime::refuse::{Recheck, refuse};
 use crate::controllers::runtime::run::{Runner, triggers};
@@ -68,6 +70,30 @@ async fn reconcile_steps(obj: &EcsService, ctx: &Context) -> Result<Action, Reco
         .map_err(ReconcileError::Observe)?;
     let plan = plan::plan(&spec, &prev, &observed);
     tracing::debug!(object = %obj.name_any(), step = ?plan.step.as_ref().map(plan::Step::name), requeue = ?plan.report.requeue, "planned");
+    if let Some(step) = plan.step.as_ref().filter(|s| s.uses_references()) {
+        let refs = references::collect::of_service(obj, &aws.region);
+        let key = references::key(obj);
+        let verified = references::gate(ctx, &key, obj.metadata.generation, &refs, &aws)
+            .await
+            .map_err(ReconcileError::Observe)?;
+        if let Some(failed) = verified {
+            let message = failed.message();
+            return refuse(
+                ctx,
+                &api,
+                obj,
+                INVALID_REFERENCE,
+                &message,
+                Recheck::AtResync,
+            )
+            .await;
+        }
+        tracing::debug!(object = %obj.name_any(), step = step.name(), "references verified");
+    }
+    if plan.step.is_some() && dry_run::is_on(ctx, obj) {
+        let calls = plan::calls(&spec, &prev, &observed, &plan);
+        return dry_run::hold(ctx, &api, obj, &calls).await;
+    }
     let applied = match &plan.step {
         None => Applied::default(),
         Some(step) => {
@@ -95,6 +121,7 @@ async fn reconcile_steps(obj: &EcsService, ctx: &Context) -> Result<Action, Reco
         obj.metadata.generation,
         ctx.clock.now(),
     );
+    let new = dry_run::settle(ctx, obj, new, ctx.clock.now());
     publish_transitions(ctx, obj, &prev.conditions, &new.conditions).await;
     runtime::status::write(ctx, &api, obj, &new)
         .await

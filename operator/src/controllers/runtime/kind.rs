@@ -17,6 +17,8 @@ pub trait ObjectStatus: Clone + Default + PartialEq + Serialize + Send + Sync {
     fn conditions(&self) -> &[Condition];
     /// Replaces its conditions and the generation they describe.
     fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>);
+    /// The generation the status describes.
+    fn observed_generation(&self) -> Option<i64>;
     /// Sets the one-line message, for kinds whose status keeps one (rollouts).
     fn set_message(&mut self, _message: &str) {}
     /// The AWS account its resources are recorded in.
@@ -61,6 +63,9 @@ macro_rules! managed_kind {
             fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
                 self.conditions = conditions;
                 self.observed_generation = generation;
+            }
+            fn observed_generation(&self) -> Option<i64> {
+                self.observed_generation
             }
             fn aws_account(&self) -> Option<&str> {
                 self.aws_account.as_deref()

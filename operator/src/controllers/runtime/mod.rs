@@ -2,10 +2,11 @@
 //! related kinds, periodic resync, concurrency, shutdown), the reconcile wrapper (metrics,
 //! per-object backoff, retried failures reported in status and the log), `Requeue → Action`,
 //! the step error, refusing or parking an object, the finalizer guard and the Kubernetes
-//! writes (status, events). Each controller's `reconcile` stays a short list of its own steps
+//! writes (status, events), and dry-run (plan, report, never mutate). Each controller's `reconcile` stays a short list of its own steps
 //! and calls these; nothing here knows a kind's spec.
 
 pub mod backoff;
+pub mod dry_run;
 pub mod errors;
 pub mod events;
 pub mod finalizer;

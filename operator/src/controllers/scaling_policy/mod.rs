@@ -25,6 +25,7 @@ use kube::runtime::reflector::ObjectRef;
 
 use crate::controllers::Context;
 use crate::controllers::accounts::{self, Reach};
+use crate::controllers::runtime::dry_run;
 use crate::controllers::runtime::events::{publish, turned_true};
 use crate::controllers::runtime::finalizer::{self, Cleanup};
 use crate::controllers::runtime::refuse::{Recheck, refuse};
@@ -83,6 +84,10 @@ async fn reconcile_steps(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, R
     let plan = plan::plan(&spec, &prev, &observed);
     tracing::debug!(object = %object_key(obj), steps = ?plan.steps.iter().map(step::Step::name).collect::<Vec<_>>(), requeue = ?plan.report.requeue, "planned");
     let mut applied = apply::Applied::default();
+    if !plan.steps.is_empty() && dry_run::is_on(ctx, obj) {
+        let calls: Vec<String> = plan.steps.iter().map(step::Step::summary).collect();
+        return dry_run::hold(ctx, &api, obj, &calls).await;
+    }
     if !plan.steps.is_empty() {
         finalizer::ensure(ctx, &api, obj).await?;
         if prev.resource_id != plan.report.resource_id {
@@ -118,6 +123,7 @@ async fn reconcile_steps(obj: &ScalingPolicy, ctx: &Context) -> Result<Action, R
         obj.metadata.generation,
         ctx.clock.now(),
     );
+    let new = dry_run::settle(ctx, obj, new, ctx.clock.now());
     publish_transitions(ctx, obj, &prev, &new).await;
     runtime::status::write(ctx, &api, obj, &new)
         .await

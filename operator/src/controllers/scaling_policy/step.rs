@@ -66,4 +66,40 @@ impl Step {
             Step::PutScheduledAction(_) => "PutScheduledAction",
         }
     }
+
+    /// The call in one line, for dry runs and diffs.
+    pub fn summary(&self) -> String {
+        let name = self.name();
+        match self {
+            Step::TagTarget { arn, .. } => format!("{name} {arn} with the owner tag (adopting)"),
+            Step::RegisterTarget { input, why } => {
+                format!("{name} {}: {}", input.resource_id, why.join(", "))
+            }
+            Step::DeletePolicy {
+                resource_id,
+                name: policy,
+            } => {
+                format!("{name} {policy} of {resource_id}")
+            }
+            Step::PutPolicy(input) => {
+                format!("{name} {} of {}", input.policy_name, input.resource_id)
+            }
+            Step::DeleteAlarms(names) => format!("{name} {}", names.join(", ")),
+            Step::PutAlarm {
+                input, policy_name, ..
+            } => {
+                format!("{name} {} for policy {policy_name}", input.alarm_name)
+            }
+            Step::DeleteScheduledAction {
+                resource_id,
+                name: action,
+            } => {
+                format!("{name} {action} of {resource_id}")
+            }
+            Step::PutScheduledAction(action) => format!(
+                "{name} {} of {} ({})",
+                action.scheduled_action_name, action.resource_id, action.schedule
+            ),
+        }
+    }
 }
