@@ -490,16 +490,23 @@ async fn throttling_and_server_errors_are_absorbed() {
     sb.shutdown().await;
 }
 
+/// A subnet that does not exist is found before any mutation (the reference check), not by
+/// CreateService failing after RegisterTaskDefinition.
 #[tokio::test]
-async fn missing_infrastructure_gets_the_aws_error() {
+async fn missing_infrastructure_is_refused_before_any_mutation() {
     let sb = Sandbox::start().await;
     let yaml = manifest("lost", "repo/lost:1.0", "")
         .replace("subnet-0a1f2e3d4c5b60002", "subnet-doesnotexist");
     sb.apply(&yaml).await.unwrap();
     let stalled = wait_until(&sb, "lost", "Stalled", |o| is(o, "Stalled")).await;
-    let (_, _, message) = condition(&stalled, "Stalled").unwrap();
-    assert!(message.contains("subnet-doesnotexist"), "{message}");
-    assert!(message.contains("CreateService"), "{message}");
+    let (_, reason, message) = condition(&stalled, "Stalled").unwrap();
+    assert_eq!(reason, "InvalidReference");
+    assert!(
+        message.contains("subnets[1]: subnet subnet-doesnotexist does not exist"),
+        "{message}"
+    );
+    assert_eq!(sb.sim.call_count("ecs:RegisterTaskDefinition"), 0);
+    assert_eq!(sb.sim.call_count("ecs:CreateService"), 0);
     sb.shutdown().await;
 }
 

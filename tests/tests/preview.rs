@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use crds::EcsService;
+use e2e_tests::rollouts::{ecs_native_rollout, service_manifest};
 use e2e_tests::sandbox::Sandbox;
 use e2e_tests::scaling::{self, policy_manifest, wait_policy};
 use e2e_tests::tools::plugin_dir;
@@ -197,6 +198,41 @@ async fn each_missing_reference_stalls_naming_its_field_and_nothing_is_mutated()
             "{name}: {message}"
         );
     }
+    assert_eq!(
+        mutations(&sb),
+        Vec::<String>::new(),
+        "no AWS mutation at all"
+    );
+    sb.shutdown().await;
+}
+
+/// The documented cause of ECS-native rollbacks: a listener rule that does not forward to both
+/// target groups of the pair. The EcsService is created with the rollout's engine settings, so
+/// it is held too, before its first call.
+#[tokio::test]
+async fn a_listener_rule_missing_the_alternate_target_group_holds_the_service() {
+    let sb = Sandbox::start().await;
+    let own_green = sb.sim.target_group_arn("auth-green").unwrap();
+    let other_green = sb.sim.target_group_arn("event-green").unwrap();
+    let rollout =
+        ecs_native_rollout(&sb.sim, "auth", "BLUE_GREEN", "").replace(&own_green, &other_green);
+    sb.apply(&rollout).await.unwrap();
+    sb.apply(&service_manifest(&sb.sim, "auth", "repo/auth:1.0"))
+        .await
+        .unwrap();
+    let stalled = wait_until(&sb, "auth", "InvalidReference", |o| {
+        current(o)
+            && condition(o, "Stalled")
+                .is_some_and(|(s, r, _)| s == "True" && r == "InvalidReference")
+    })
+    .await;
+    let (_, _, message) = condition(&stalled, "Stalled").unwrap();
+    let field = "BlueGreenRollout auth: spec.strategy.ecsNative.advancedConfiguration.productionListenerRule";
+    assert!(message.contains(field), "{message}");
+    assert!(
+        message.contains(&format!("does not forward to target group {other_green}")),
+        "{message}"
+    );
     assert_eq!(
         mutations(&sb),
         Vec::<String>::new(),

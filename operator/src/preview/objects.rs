@@ -9,20 +9,21 @@ use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{ObjectPreview, text_diff, verify_into};
+use super::model::{ObjectPreview, PreviewRequest, PreviewResponse};
+use super::text_diff;
 use crate::controllers::Context;
 use crate::controllers::accounts;
 use crate::controllers::blue_green_rollout::{self as rollout, record};
 use crate::controllers::ecs_service::{
     observe as service_observe, plan as service_plan, validate as service_validate,
 };
-use crate::controllers::references::collect;
+use crate::controllers::references::{self, Reference, collect};
 use crate::controllers::runtime::ManagedKind;
 use crate::controllers::scaling_policy::{self as scaling, step::Step as ScalingStep};
 use aws::accounts::AwsClients;
 
 /// The preview of one manifest object, `None` for kinds that are not the operator's.
-pub async fn preview(
+async fn preview_object(
     ctx: &Context,
     value: &Value,
     namespace: &str,
@@ -162,7 +163,7 @@ async fn service(ctx: &Context, obj: &EcsService, out: &mut ObjectPreview) -> Re
         .await
         .map_err(|e| e.to_string())?;
     let plan = service_plan::plan(&spec, &prev, &observed);
-    out.calls = service_plan::calls(&spec, &prev, &observed, &plan);
+    out.calls = crate::controllers::ecs_service::calls::calls(&spec, &prev, &observed, &plan);
     if observed.desired_revision.is_none() {
         let live = match observed
             .service
@@ -274,5 +275,38 @@ async fn scaling_preview(
         .map_err(|e| e.to_string())?;
     let plan = scaling::plan::plan(&spec, &prev, &observed);
     out.calls = plan.steps.iter().map(ScalingStep::summary).collect();
+    Ok(())
+}
+
+/// Previews every object of `request`.
+pub async fn preview(ctx: &Context, request: &PreviewRequest) -> PreviewResponse {
+    let mut objects = Vec::new();
+    for value in &request.objects {
+        if let Some(preview) =
+            preview_object(ctx, value, &request.namespace, &request.objects).await
+        {
+            objects.push(preview);
+        }
+    }
+    PreviewResponse { objects }
+}
+
+/// Verifies `refs` into `out` (never remembered as passed: nothing is applied).
+async fn verify_into(
+    ctx: &Context,
+    refs: &[Reference],
+    aws: &Arc<AwsClients>,
+    out: &mut ObjectPreview,
+) -> Result<(), String> {
+    let verification = references::check::verify(refs, aws, &ctx.references, ctx.clock.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    out.findings = verification
+        .findings
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    out.not_checked = verification.skipped;
+    out.references_checked = verification.checked;
     Ok(())
 }

@@ -14,7 +14,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio_util::sync::CancellationToken;
 
-use super::{PreviewRequest, preview};
+use super::model::PreviewRequest;
+use super::objects::preview;
 use crate::controllers::Context;
 
 /// The path of the endpoint.

@@ -3,7 +3,9 @@
 //! status (written only when it changed). Deletion runs `cleanup` behind a finalizer.
 
 pub mod apply;
+pub mod calls;
 pub mod cleanup;
+pub mod deployment;
 pub mod observe;
 pub mod plan;
 pub mod render;
@@ -71,7 +73,22 @@ async fn reconcile_steps(obj: &EcsService, ctx: &Context) -> Result<Action, Reco
     let plan = plan::plan(&spec, &prev, &observed);
     tracing::debug!(object = %obj.name_any(), step = ?plan.step.as_ref().map(plan::Step::name), requeue = ?plan.report.requeue, "planned");
     if let Some(step) = plan.step.as_ref().filter(|s| s.uses_references()) {
-        let refs = references::collect::of_service(obj, &aws.region);
+        let mut refs = references::collect::of_service(obj, &aws.region);
+        let namespace = obj.namespace().unwrap_or_default();
+        let releasing = (ctx
+            .stores
+            .rollouts_for(&namespace, &obj.name_any())
+            .into_iter())
+        .find(|r| r.metadata.name == observed.rollout);
+        let service_target_group = (obj.spec.load_balancers.iter().flatten())
+            .find_map(|lb| lb.target_group_arn.clone())
+            .unwrap_or_default();
+        if let Some(rollout) = releasing {
+            refs.extend(references::collect::of_engine(
+                &rollout,
+                &service_target_group,
+            ));
+        }
         let key = references::key(obj);
         let verified = references::gate(ctx, &key, obj.metadata.generation, &refs, &aws)
             .await
@@ -91,7 +108,7 @@ async fn reconcile_steps(obj: &EcsService, ctx: &Context) -> Result<Action, Reco
         tracing::debug!(object = %obj.name_any(), step = step.name(), "references verified");
     }
     if plan.step.is_some() && dry_run::is_on(ctx, obj) {
-        let calls = plan::calls(&spec, &prev, &observed, &plan);
+        let calls = calls::calls(&spec, &prev, &observed, &plan);
         return dry_run::hold(ctx, &api, obj, &calls).await;
     }
     let applied = match &plan.step {

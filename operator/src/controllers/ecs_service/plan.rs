@@ -4,6 +4,7 @@
 use crds::common::{ManagementPolicy, OWNER_TAG, condition};
 use crds::ecs_service::{DeploymentStatus, EcsServiceStatus};
 
+use super::deployment::{deployment_failure, tracked_deployment};
 use super::observe::Observed;
 use super::render;
 use super::validate::ValidatedSpec;
@@ -11,8 +12,8 @@ use crate::controllers::conditions::Desired;
 use crate::controllers::ownership::{self, Verdict};
 use crate::controllers::runtime::Requeue;
 use aws::ecs::{
-    CreateServiceInput, DeploymentController, DeploymentStatus as EcsDeploymentStatus,
-    RolloutState, Service, ServiceStatus, Tag, TaskDefinitionInput, UpdateServiceInput,
+    CreateServiceInput, DeploymentController, RolloutState, ServiceStatus, Tag,
+    TaskDefinitionInput, UpdateServiceInput,
 };
 
 /// One AWS mutation.
@@ -60,65 +61,6 @@ impl Step {
             Step::RegisterTaskDefinition(_) | Step::CreateService(_) | Step::UpdateService { .. }
         )
     }
-
-    /// The call in one line, for dry runs and diffs.
-    pub fn summary(&self) -> String {
-        match self {
-            Step::RegisterTaskDefinition(td) => {
-                let images: Vec<&str> = td
-                    .container_definitions
-                    .iter()
-                    .map(|c| c.image.as_str())
-                    .collect();
-                format!(
-                    "RegisterTaskDefinition {} (a new revision; images {})",
-                    td.family,
-                    images.join(", ")
-                )
-            }
-            Step::CreateService(input) => format!(
-                "CreateService {} in cluster {} on {}, desiredCount {}",
-                input.service_name,
-                input.cluster,
-                short_arn(&input.task_definition),
-                input.desired_count
-            ),
-            Step::UpdateService { input, why } => {
-                format!("UpdateService {}: {}", input.service, why.join(", "))
-            }
-            Step::AdoptService { arn, .. } => {
-                format!("TagResource {arn} with the owner tag (adopting the service)")
-            }
-            Step::DeregisterTaskDefinitions(arns) => {
-                let short: Vec<&str> = arns.iter().map(|a| short_arn(a)).collect();
-                format!("DeregisterTaskDefinition {}", short.join(", "))
-            }
-        }
-    }
-}
-
-/// The calls a dry run lists for `first`: its step and, after a RegisterTaskDefinition, the
-/// call that would deploy the new revision (planned as if it were registered).
-pub fn calls(
-    spec: &ValidatedSpec,
-    prev: &EcsServiceStatus,
-    observed: &Observed,
-    first: &Plan,
-) -> Vec<String> {
-    let Some(step) = &first.step else {
-        return Vec::new();
-    };
-    let mut calls = vec![step.summary()];
-    if let Step::RegisterTaskDefinition(td) = step {
-        let registered = Observed {
-            desired_revision: Some(format!("task-definition/{}:(new)", td.family)),
-            ..observed.clone()
-        };
-        if let Some(next) = plan(spec, prev, &registered).step {
-            calls.push(next.summary());
-        }
-    }
-    calls
 }
 
 /// What the status should say, as far as the plan knows before the step runs.
@@ -514,72 +456,6 @@ fn plan_observe_only(spec: &ValidatedSpec, observed: &Observed, mut report: Repo
     });
     report.conditions = conditions;
     Plan { step: None, report }
-}
-
-/// The deployment the spec caused: the PRIMARY one when it runs the desired revision, else
-/// the one the status already tracks (kept with its last known state once ECS dropped it).
-pub fn tracked_deployment(
-    service: &Service,
-    prev: &EcsServiceStatus,
-    desired: &str,
-) -> Option<DeploymentStatus> {
-    if let Some(d) = service
-        .deployments
-        .iter()
-        .find(|d| d.task_definition == desired && d.status == EcsDeploymentStatus::Primary)
-        .or_else(|| {
-            prev.deployment
-                .as_ref()
-                .and_then(|t| service.deployments.iter().find(|d| d.id == t.id))
-        })
-    {
-        return Some(DeploymentStatus {
-            id: d.id.clone(),
-            status: Some(d.status.to_string()),
-            rollout_state: d.rollout_state.as_ref().map(ToString::to_string),
-            reason: d.rollout_state_reason.clone(),
-            task_definition_arn: Some(d.task_definition.clone()),
-        });
-    }
-    prev.deployment
-        .clone()
-        .filter(|d| d.task_definition_arn.as_deref() == Some(desired))
-        .map(|mut d| {
-            if service.task_definition.as_deref() != Some(desired) {
-                d.status = Some(EcsDeploymentStatus::Inactive.to_string());
-                d.rollout_state = Some(RolloutState::Failed.to_string());
-                d.reason
-                    .get_or_insert_with(|| "ECS rolled the deployment back".into());
-            }
-            d
-        })
-}
-
-/// Whether the deployment the status tracks for `desired` failed (circuit breaker or rollback).
-fn deployment_failure(
-    service: &Service,
-    prev: &EcsServiceStatus,
-    desired: Option<&str>,
-) -> Option<String> {
-    let tracked = prev.deployment.as_ref()?;
-    if tracked.task_definition_arn.as_deref() != desired || desired.is_none() {
-        return None;
-    }
-    match service.deployments.iter().find(|d| d.id == tracked.id) {
-        Some(d) if d.rollout_state == Some(RolloutState::Failed) => Some(
-            d.rollout_state_reason
-                .clone()
-                .unwrap_or_else(|| "the deployment failed".into()),
-        ),
-        Some(_) => None,
-        None if service.task_definition.as_deref() != desired => Some(
-            tracked
-                .reason
-                .clone()
-                .unwrap_or_else(|| "ECS rolled the deployment back".into()),
-        ),
-        None => None,
-    }
 }
 
 /// Revisions to deregister once the desired revision is deployed: the operator's own, beyond

@@ -5,8 +5,9 @@ use crds::ecs_service::EcsServiceStatus;
 use jiff::Timestamp;
 
 use super::apply::Applied;
+use super::deployment::tracked_deployment;
 use super::observe::Observed;
-use super::plan::{Report, tracked_deployment};
+use super::plan::Report;
 use crate::controllers::conditions::merge;
 
 /// The status after this reconcile.

@@ -9,7 +9,7 @@ use aws::{AwsError, AwsResult, ErrorKind};
 use jiff::Timestamp;
 
 use super::known::KnownReferences;
-use super::{Finding, Reference, Target, Verification};
+use super::model::{Finding, Reference, Target, Verification};
 
 /// What the lookups of one verification found.
 #[derive(Default)]

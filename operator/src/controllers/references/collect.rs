@@ -2,7 +2,7 @@
 
 use crds::{BlueGreenRollout, EcsService};
 
-use super::{Reference, Target};
+use super::model::{Reference, Target};
 
 fn reference(field: impl Into<String>, target: Target) -> Reference {
     Reference {
@@ -76,6 +76,21 @@ pub fn of_service(obj: &EcsService, region: &str) -> Vec<Reference> {
         ));
     }
     out
+}
+
+/// What the BlueGreenRollout releasing a service names, as the service's own references:
+/// the service is created with the rollout's engine settings (deployment controller, the
+/// alternate target group and listener rules of ECS-native blue/green), so its CreateService
+/// depends on them too. Each field is prefixed with the rollout.
+pub fn of_engine(rollout: &BlueGreenRollout, service_target_group: &str) -> Vec<Reference> {
+    let name = rollout.metadata.name.as_deref().unwrap_or_default();
+    of_rollout(rollout, service_target_group)
+        .into_iter()
+        .map(|r| Reference {
+            field: format!("BlueGreenRollout {name}: {}", r.field),
+            target: r.target,
+        })
+        .collect()
 }
 
 /// What a BlueGreenRollout names: the engine's roles, target groups, listeners and rules

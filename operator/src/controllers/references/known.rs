@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::{Reference, Target};
+use super::model::{Reference, Target};
 
 /// How long a target found in AWS counts as existing without another lookup.
 pub const FOUND_FOR: Duration = Duration::from_secs(600);
