@@ -4,7 +4,7 @@
 use super::*;
 use crate::controllers::ecs_service::observe::{Dependency, RevisionInfo};
 use crate::controllers::ecs_service::validate::validate;
-use aws::ecs::{Deployment, ServiceConfig};
+use aws::ecs::{Deployment, Service, ServiceConfig};
 use crds::EcsService;
 
 const TD1: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:1";
