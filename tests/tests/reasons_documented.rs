@@ -32,6 +32,7 @@ const CONTROLLERS_DIR: &str = "operator/src/controllers";
 const RUNTIME_DIR: &str = "operator/src/controllers/runtime";
 /// The account choice every controller makes before its AWS calls: its reasons are shared too.
 const ACCOUNTS_DIR: &str = "operator/src/controllers/accounts";
+const REFERENCES_DIR: &str = "operator/src/controllers/references";
 
 /// Where the reasons every controller may show are listed.
 const SHARED_DOC: &str = "docs/architecture.md";
@@ -187,6 +188,7 @@ fn runtime_reasons() -> BTreeSet<String> {
     let error_rs = read(Path::new("aws/src/error.rs"));
     let mut out = literals(&product_files(Path::new(RUNTIME_DIR), true));
     out.extend(literals(&product_files(Path::new(ACCOUNTS_DIR), true)));
+    out.extend(literals(&product_files(Path::new(REFERENCES_DIR), true)));
     out.extend(labels.captures_iter(&error_rs).map(|c| c[1].to_owned()));
     out
 }

@@ -139,19 +139,38 @@ async fn an_alarm_during_bake_time_rolls_back() {
 }
 
 #[tokio::test]
-async fn an_alarm_that_does_not_exist_rolls_the_release_back_naming_it() {
+async fn an_alarm_that_does_not_exist_stops_the_release_before_it_starts_naming_it() {
     let sb = Sandbox::start().await;
+    start(&sb, "event", "BLUE_GREEN", "").await;
+    let updates = sb.sim.call_count("ecs:UpdateService");
+    // The alarm is misspelt in the rollout: found before the release's first call.
     let extra = "  analysis:\n    alarmNames: [event-latency-hihg]\n";
-    start(&sb, "event", "BLUE_GREEN", extra).await;
+    sb.apply(&ecs_native_rollout(&sb.sim, "event", "BLUE_GREEN", extra))
+        .await
+        .unwrap();
     release(&sb, "event", "repo/event:2").await;
-    let degraded = wait_degraded(&sb, "event").await;
-    let reason = degraded.status.unwrap().failure_reason.unwrap();
+    let stalled = wait_rollout(&sb, "event", "InvalidReference", |r| {
+        r.status.as_ref().is_some_and(|s| {
+            s.conditions.iter().any(|c| {
+                c.type_ == "Stalled" && c.status == "True" && c.reason == "InvalidReference"
+            })
+        })
+    })
+    .await;
+    let message = stalled.status.unwrap().message.unwrap_or_default();
     assert!(
-        reason.contains("no alarm named event-latency-hihg"),
-        "{reason}"
+        message.contains(
+            "spec.analysis.alarmNames[0]: CloudWatch alarm event-latency-hihg does not exist"
+        ),
+        "{message}"
     );
     assert!(live_revision(&sb, "event").ends_with(":1"));
-    assert_eq!(sb.sim.call_count("ecs:StopServiceDeployment"), 1);
+    assert_eq!(
+        sb.sim.call_count("ecs:UpdateService"),
+        updates,
+        "no release started"
+    );
+    assert_eq!(sb.sim.call_count("ecs:StopServiceDeployment"), 0);
     sb.shutdown().await;
 }
 

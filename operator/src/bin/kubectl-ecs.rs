@@ -1,5 +1,5 @@
 //! `kubectl-ecs`: the kubectl plugin of ecs-operator (`kubectl ecs get|status|promote|abort|
-//! retry|rollback`). Everything lives in `ecs_operator::plugin`; this only parses and exits.
+//! retry|rollback|diff|verify`). Everything lives in `ecs_operator::plugin`; this only parses and exits.
 
 use clap::Parser;
 use ecs_operator::plugin::{Cli, run};

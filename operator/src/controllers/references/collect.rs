@@ -78,14 +78,15 @@ pub fn of_service(obj: &EcsService, region: &str) -> Vec<Reference> {
     out
 }
 
-/// What the BlueGreenRollout releasing a service names, as the service's own references:
-/// the service is created with the rollout's engine settings (deployment controller, the
-/// alternate target group and listener rules of ECS-native blue/green), so its CreateService
-/// depends on them too. Each field is prefixed with the rollout.
+/// What the BlueGreenRollout releasing a service names that the service itself is created
+/// with: ECS-native blue/green's alternate target group, listener rules and roles (the
+/// service's CreateService and UpdateService carry them). Each field is prefixed with the
+/// rollout. Its gates' alarms and CodeDeploy's resources are the rollout's own business.
 pub fn of_engine(rollout: &BlueGreenRollout, service_target_group: &str) -> Vec<Reference> {
     let name = rollout.metadata.name.as_deref().unwrap_or_default();
     of_rollout(rollout, service_target_group)
         .into_iter()
+        .filter(|r| r.field.starts_with("spec.strategy.ecsNative"))
         .map(|r| Reference {
             field: format!("BlueGreenRollout {name}: {}", r.field),
             target: r.target,
