@@ -15,6 +15,7 @@ use jiff::Timestamp;
 
 use crate::gate::{Gate, Operation, SimFault};
 use crate::kill::{KillMode, KillPoint, Killer};
+use crate::scope;
 use crate::seed::SimSeed;
 use crate::time::Secs;
 use crate::world::World;
@@ -57,7 +58,7 @@ impl SimAws {
     pub fn new(clock: Arc<SimClock>, seed: SimSeed) -> SimAws {
         let now = clock.now().as_second();
         let state = State {
-            world: World::new(&seed, now),
+            world: scope::enter(|| World::new(&seed, now)),
             gate: Gate::default(),
             killer: Killer::default(),
         };
@@ -79,7 +80,7 @@ impl SimAws {
     }
 
     /// Runs an API operation: latency, gate (count, fault, throttle), advance, operation.
-    pub(crate) async fn call<T, F>(&self, op: &Operation, f: F) -> AwsResult<T>
+    pub(crate) async fn call<T: Clone, F>(&self, op: &Operation, f: F) -> AwsResult<T>
     where
         F: FnOnce(&mut World, Secs) -> AwsResult<T>,
     {
@@ -89,7 +90,7 @@ impl SimAws {
             tokio::time::sleep(self.clock().to_wall(latency)).await;
         }
         match self.pass(op, f) {
-            Passage::Answered(result) => result,
+            Passage::Answered(result) => scope::hand_over(result),
             Passage::Struck => {
                 self.inner.struck.send_replace(true);
                 // The caller died at this call: it never returns.
@@ -112,6 +113,15 @@ impl SimAws {
 
     /// The call through the kill point, the gate and the world.
     fn pass<T, F>(&self, op: &Operation, f: F) -> Passage<T>
+    where
+        F: FnOnce(&mut World, Secs) -> AwsResult<T>,
+    {
+        scope::operation(op.key);
+        scope::enter(|| self.pass_inside(op, f))
+    }
+
+    /// `pass`, as simulator code.
+    fn pass_inside<T, F>(&self, op: &Operation, f: F) -> Passage<T>
     where
         F: FnOnce(&mut World, Secs) -> AwsResult<T>,
     {
@@ -167,10 +177,12 @@ impl SimAws {
 
     /// Runs `f` on the world advanced to now, outside the gate (hooks and peeks).
     pub(crate) fn with_world<T>(&self, f: impl FnOnce(&mut World, Secs) -> T) -> T {
-        let now = self.inner.clock.now().as_second();
-        let mut state = self.lock();
-        state.world.advance(now);
-        f(&mut state.world, now)
+        scope::enter(|| {
+            let now = self.inner.clock.now().as_second();
+            let mut state = self.lock();
+            state.world.advance(now);
+            f(&mut state.world, now)
+        })
     }
 
     /// Calls made so far by operation (`ecs:DescribeServices` → 12), including failed ones.

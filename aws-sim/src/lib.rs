@@ -30,7 +30,8 @@
 //!   `autoscaling::steps`.
 //! - the call path: `throttle` and `gate` (counts, faults, token buckets), and `account`:
 //!   `SimAws`, the handle every caller holds, with reads and changes outside the API in
-//!   `account::inspect` and `account::setup`.
+//!   `account::inspect` and `account::setup`; `scope` marks the code that runs inside the
+//!   simulator, so a benchmark can count its memory and CPU apart from the operator's.
 //! - `organization`: `SimAccounts`, several accounts on one clock, the STS that lets the
 //!   operator into them, and the factory that gives each identity its account's clients.
 //! - the AWS traits on `SimAws`: `ecs::api`, `codedeploy::api`, `elb::api` (ELBv2 reads and the
@@ -58,6 +59,7 @@ mod lookup;
 pub mod metrics_endpoint;
 mod network;
 mod organization;
+pub mod scope;
 mod secrets;
 pub mod seed;
 pub mod throttle;

@@ -1,5 +1,5 @@
 //! Several simulated accounts on one clock — the operator's own (the seed's first account) and
-//! the seed's `otherAccounts` —, the STS that lets the operator into the others (AssumeRole on a
+//! the seed's `otherAccounts`, each in its own region and its seed's `otherRegions` —, the STS that lets the operator into the others (AssumeRole on a
 //! role whose trust policy lets it in, with the external id that policy requires), and the
 //! factory that hands each identity the clients of its account.
 
@@ -30,6 +30,8 @@ struct Inner {
     clock: Arc<SimClock>,
     home: SimAws,
     others: BTreeMap<String, SimAws>,
+    /// The accounts' worlds in the seeds' `otherRegions`, by (account, region).
+    regional: BTreeMap<(String, String), SimAws>,
     /// Role ARN → its trust policy, for the roles the operator may assume.
     trusted: BTreeMap<String, SeedTrust>,
     assume_role_calls: AtomicU64,
@@ -50,15 +52,27 @@ impl SimAccounts {
                 }
             }
         }
+        let mut regional = BTreeMap::new();
+        let mut primary = |s: SimSeed| {
+            let mut worlds = s.regional().into_iter();
+            let own = worlds.next().expect("a seed's own region");
+            for w in worlds {
+                let key = (w.account_id.clone(), w.region.clone());
+                regional.insert(key, SimAws::new(clock.clone(), w));
+            }
+            SimAws::new(clock.clone(), own)
+        };
         let others = others_seeds
             .into_iter()
-            .map(|s| (s.account_id.clone(), SimAws::new(clock.clone(), s)))
+            .map(|s| (s.account_id.clone(), primary(s)))
             .collect();
+        let home = primary(seed);
         SimAccounts {
             inner: Arc::new(Inner {
-                home: SimAws::new(clock.clone(), seed),
+                home,
                 clock,
                 others,
+                regional,
                 trusted,
                 assume_role_calls: AtomicU64::new(0),
             }),
@@ -76,6 +90,25 @@ impl SimAccounts {
             return Some(&self.inner.home);
         }
         self.inner.others.get(account_id)
+    }
+
+    /// The account with id `account_id` in `region`: its world there when its seed lists the
+    /// region in `otherRegions`, its own region's otherwise.
+    pub fn account_in(&self, account_id: &str, region: &str) -> Option<&SimAws> {
+        let key = (account_id.to_owned(), region.to_owned());
+        self.inner
+            .regional
+            .get(&key)
+            .or_else(|| self.account(account_id))
+    }
+
+    /// Every world: each account in its own region, the operator's first, then the accounts'
+    /// other regions.
+    pub fn worlds(&self) -> Vec<&SimAws> {
+        std::iter::once(&self.inner.home)
+            .chain(self.inner.others.values())
+            .chain(self.inner.regional.values())
+            .collect()
     }
 
     /// Every account id, the operator's own first.
@@ -167,11 +200,14 @@ impl ServicesFactory for SimAccounts {
         &self,
         identity: &Identity,
         _credentials: Option<Arc<RoleCredentials>>,
-        _region: &str,
+        region: &str,
     ) -> RegionServices {
         let account = match identity {
-            Identity::Operator => self.inner.home.clone(),
-            Identity::Role(session) => match self.account(&session.account_id) {
+            Identity::Operator => self
+                .account_in(&self.inner.home.account_id(), region)
+                .unwrap_or(&self.inner.home)
+                .clone(),
+            Identity::Role(session) => match self.account_in(&session.account_id, region) {
                 Some(account) => account.clone(),
                 // Only reached for a role STS let in, so only for a seeded account; an unknown
                 // one answers as an empty account would.
@@ -285,6 +321,34 @@ mod tests {
         let other = accounts.account("210987654321").unwrap();
         assert_eq!(other.call_count("DescribeServices"), 1);
         assert_eq!(accounts.home().call_count("DescribeServices"), 2);
+    }
+
+    #[tokio::test]
+    async fn each_region_of_an_account_is_a_world_of_its_own() {
+        let clock = Arc::new(SimClock::new(jiff::Timestamp::UNIX_EPOCH, 0.0));
+        let mut seed = seed();
+        seed.other_regions.push("eu-central-1".into());
+        let accounts = SimAccounts::new(clock, seed);
+        assert_eq!(accounts.worlds().len(), 3);
+        let frankfurt = accounts.services(&Identity::Operator, None, "eu-central-1");
+        let lookups = frankfurt
+            .ecs
+            .describe_services("a", &["web".into()])
+            .await
+            .unwrap();
+        assert!(matches!(lookups[..], [aws::ecs::ServiceLookup::Missing]));
+        let central = accounts.account_in("123456789012", "eu-central-1").unwrap();
+        assert_eq!(central.region(), "eu-central-1");
+        assert_eq!(central.call_count("DescribeServices"), 1);
+        assert_eq!(accounts.home().call_count("DescribeServices"), 0);
+        // A region the seed does not list reaches the seed's own.
+        let elsewhere = accounts.services(&Identity::Operator, None, "us-east-1");
+        elsewhere
+            .ecs
+            .describe_services("a", &["web".into()])
+            .await
+            .unwrap();
+        assert_eq!(accounts.home().call_count("DescribeServices"), 1);
     }
 
     #[tokio::test]

@@ -48,6 +48,12 @@ pub struct SimSeed {
     /// CloudWatch alarms.
     #[serde(default)]
     pub alarms: Vec<SeedAlarm>,
+    /// More regions in which the account holds the same resources (clusters, network, roles,
+    /// load balancers, alarms): each region is a world of its own, with its own token buckets,
+    /// and its ARNs name its region. Calls for a region the seed does not list reach the
+    /// seed's own `region`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_regions: Vec<String>,
     /// Other simulated accounts, each a seed of its own (without `otherAccounts`), reached by
     /// assuming one of their roles whose `trustPolicy` lets the operator in. The first account
     /// (this seed) is the operator's own.
@@ -283,6 +289,22 @@ impl SimSeed {
         Self::from_yaml(EVENT_BOOKING_YAML).expect("examples/aws-state.yaml is a valid seed")
     }
 
+    /// The seed of each region the account is in: this one first (its `otherRegions` left
+    /// out), then one copy per other region.
+    pub fn regional(&self) -> Vec<SimSeed> {
+        let mut own = self.clone();
+        let others = std::mem::take(&mut own.other_regions);
+        let copies: Vec<SimSeed> = others
+            .iter()
+            .map(|region| SimSeed {
+                region: region.clone(),
+                other_accounts: Vec::new(),
+                ..own.clone()
+            })
+            .collect();
+        std::iter::once(own).chain(copies).collect()
+    }
+
     /// An account with only clusters: no network, roles or load balancers (unit tests of
     /// code that never launches awsvpc tasks).
     pub fn minimal(account_id: &str, region: &str, clusters: &[&str]) -> SimSeed {
@@ -302,6 +324,13 @@ impl SimSeed {
         }
         if self.region.is_empty() {
             return invalid("region is empty".to_owned());
+        }
+        unique(
+            "region",
+            std::iter::once(&self.region).chain(self.other_regions.iter()),
+        )?;
+        if self.other_regions.iter().any(String::is_empty) {
+            return invalid("otherRegions lists an empty region".to_owned());
         }
         unique("cluster", self.clusters.iter())?;
         unique("vpcId", self.vpcs.iter().map(|v| &v.vpc_id))?;

@@ -174,7 +174,8 @@ async fn a_failing_aws_endpoint_shows_its_answer_in_the_log_and_the_status() {
     };
     assert_eq!(reconciling.status, "True");
     for part in [
-        "RegisterTaskDefinition failed",
+        // The first call of a new generation is the check that the cluster exists.
+        "DescribeClusters failed",
         "InternalFailure (HTTP 500)",
         MESSAGE,
         REQUEST_ID,
@@ -210,7 +211,7 @@ async fn a_failing_aws_endpoint_shows_its_answer_in_the_log_and_the_status() {
     assert_eq!(fields["aws.code"], "InternalFailure", "{line}");
     assert_eq!(fields["aws.http_status"], 500, "{line}");
     assert_eq!(fields["aws.request_id"], REQUEST_ID, "{line}");
-    assert_eq!(fields["aws.operation"], "RegisterTaskDefinition", "{line}");
+    assert_eq!(fields["aws.operation"], "DescribeClusters", "{line}");
     assert_eq!(fields["aws.message"], MESSAGE, "{line}");
 
     let _ = operator.kill().await;

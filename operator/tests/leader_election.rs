@@ -35,6 +35,7 @@ impl Operator {
         let child = Command::new(env!("CARGO_BIN_EXE_ecs-operator"))
             .args(["--log-format", "json", "run"])
             .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
+            .args(["--preview-addr", "127.0.0.1:0"])
             .args(["--lease-name", LEASE, "--lease-namespace", LEASE_NS])
             .args(["--lease-duration-seconds", &LEASE_SECONDS.to_string()])
             .args([

@@ -57,7 +57,7 @@ fn the_examples_become_ready() {
 }
 
 #[test]
-fn a_manifest_referencing_missing_infrastructure_fails_with_the_aws_error() {
+fn a_manifest_referencing_missing_infrastructure_is_refused_naming_it() {
     let manifests = tempfile::tempdir().unwrap();
     let example =
         std::fs::read_to_string(workspace_root().join("examples/event-booking/01-auth.yaml"))
@@ -91,7 +91,12 @@ fn a_manifest_referencing_missing_infrastructure_fails_with_the_aws_error() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("Not everything became Ready"), "{stdout}");
-    assert!(stdout.contains("ClusterNotFoundException"), "{stdout}");
+    // Refused before any AWS mutation, naming the field and what is missing.
+    assert!(stdout.contains("Stalled InvalidReference"), "{stdout}");
+    assert!(
+        stdout.contains("spec.cluster: ECS cluster no-such-cluster does not exist"),
+        "{stdout}"
+    );
 }
 
 #[test]

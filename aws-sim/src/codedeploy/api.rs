@@ -35,7 +35,7 @@ const STOP_DEPLOYMENT: Operation = op("codedeploy:StopDeployment", true);
 const CONTINUE_DEPLOYMENT: Operation = op("codedeploy:ContinueDeployment", true);
 
 impl SimAws {
-    async fn cd<T>(
+    async fn cd<T: Clone>(
         &self,
         op: &Operation,
         f: impl FnOnce(&mut World, Secs) -> AwsResult<T>,

@@ -208,7 +208,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seeded_rules_forward_to_blue_groups() {
+    fn seeded_rules_forward_to_blue_and_hold_green_at_zero() {
         let seed = SimSeed::event_booking();
         let elb = ElbState::from_seed(&seed);
         let prod = elb
@@ -217,9 +217,12 @@ mod tests {
         assert_eq!(prod.rules.len(), 5);
         let auth_blue = arn::target_group_arn(&seed.region, &seed.account_id, "auth-blue");
         assert_eq!(prod.rules[0].forward[0].target_group_arn, auth_blue);
+        assert_eq!(prod.rules[0].forward[0].weight, 100);
         assert_eq!(elb.load_balancers_of(&auth_blue).len(), 1);
         let auth_green = arn::target_group_arn(&seed.region, &seed.account_id, "auth-green");
-        assert!(elb.load_balancers_of(&auth_green).is_empty());
+        assert_eq!(prod.rules[0].forward[1].target_group_arn, auth_green);
+        assert_eq!(prod.rules[0].forward[1].weight, 0);
+        assert_eq!(elb.load_balancers_of(&auth_green).len(), 1);
         assert_eq!(
             elb.target_group(&auth_green)
                 .unwrap()

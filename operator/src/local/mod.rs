@@ -125,13 +125,26 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
     ));
     let token = CancellationToken::new();
     let preview = Arc::new(PreviewSlot::default());
-    let preview_addr = preview::server::serve(
+    // A port already taken (another sandbox, say) falls back to any free one: the line
+    // below says which.
+    let preview_addr = match preview::server::serve(
         ([127, 0, 0, 1], args.preview_port).into(),
         preview.clone(),
         token.clone(),
     )
     .await
-    .map_err(|e| anyhow::anyhow!("cannot serve the preview endpoint on port {}: {e} (choose another with --preview-port)", args.preview_port))?;
+    {
+        Ok(addr) => addr,
+        Err(e) => {
+            println!(
+                "Preview endpoint: port {} is not free ({e}); using another",
+                args.preview_port
+            );
+            preview::server::serve(([127, 0, 0, 1], 0).into(), preview.clone(), token.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot serve the preview endpoint: {e}"))?
+        }
+    };
     println!(
         "Preview what a manifest would change:\n  ECS_OPERATOR_URL=http://{preview_addr} kubectl ecs diff -f FILE"
     );
