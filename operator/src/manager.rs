@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::controllers::accounts::resolve::UnboundNamespaces;
 use crate::controllers::caches;
-use crate::controllers::context::{TaskDefinitionCache, WrittenVersions};
+use crate::controllers::context::{self, TaskDefinitionCache, WrittenVersions};
 use crate::controllers::runtime::backoff::Backoff;
 use crate::controllers::sources::Source;
 use crate::controllers::{
@@ -111,6 +111,9 @@ pub async fn run(
         rollouts: rollouts.store(),
         scaling: scaling.store(),
         bindings: bindings.store(),
+        services_by_cluster: services.index(context::service_cluster_key),
+        rollouts_by_service: rollouts.index(context::rollout_service_key),
+        scaling_by_service: scaling.index(context::scaling_service_key),
     };
     let for_services = (
         services.applied(),

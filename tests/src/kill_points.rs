@@ -215,15 +215,17 @@ async fn replace_if_struck(sb: &mut Sandbox, replaced: &mut bool) {
     }
 }
 
-/// Waits until no AWS mutation happened for a while (clean-ups after the last state).
+/// Waits until neither an AWS mutation nor an operator write to Kubernetes happened for a while
+/// (clean-ups after the last state, and status catching up with a service that settles).
 async fn settle(sb: &mut Sandbox, replaced: &mut bool) {
-    let mut seen = sb.sim.mutation_log().len();
+    let activity = |sb: &Sandbox| (sb.sim.mutation_log().len(), kube_writes(sb).len());
+    let mut seen = activity(sb);
     let mut quiet_since = Instant::now();
     let deadline = Instant::now() + STAGE_TIMEOUT;
     while quiet_since.elapsed() < SETTLED && Instant::now() < deadline {
         replace_if_struck(sb, replaced).await;
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let now = sb.sim.mutation_log().len();
+        let now = activity(sb);
         if now != seen {
             seen = now;
             quiet_since = Instant::now();

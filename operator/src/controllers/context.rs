@@ -10,6 +10,7 @@ use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::accounts::resolve::UnboundNamespaces;
+use super::index::Index;
 use super::references::known::KnownReferences;
 use super::runtime::backoff::Backoff;
 use crate::metrics::Metrics;
@@ -41,7 +42,8 @@ impl Default for Settings {
     }
 }
 
-/// Read-only caches of the operator's kinds, fed by reflectors.
+/// Read-only caches of the operator's kinds, fed by reflectors, with the indexes the
+/// reconciles look related objects up in.
 #[derive(Clone)]
 pub struct Stores {
     /// EcsServices.
@@ -52,6 +54,39 @@ pub struct Stores {
     pub scaling: Store<ScalingPolicy>,
     /// AwsAccountBindings (cluster-scoped).
     pub bindings: Store<AwsAccountBinding>,
+    /// EcsServices by [`service_cluster_key`].
+    pub services_by_cluster: Index<EcsService>,
+    /// BlueGreenRollouts by [`rollout_service_key`].
+    pub rollouts_by_service: Index<BlueGreenRollout>,
+    /// ScalingPolicies by [`scaling_service_key`].
+    pub scaling_by_service: Index<ScalingPolicy>,
+}
+
+/// `<region>/<cluster>` of an EcsService (the region empty for the account's default).
+pub fn service_cluster_key(s: &EcsService) -> Option<String> {
+    Some(cluster_key(s.spec.region.as_deref(), &s.spec.cluster))
+}
+
+fn cluster_key(region: Option<&str>, cluster: &str) -> String {
+    format!("{}/{cluster}", region.unwrap_or_default())
+}
+
+/// `<namespace>/<service>` of the EcsService a BlueGreenRollout names.
+pub fn rollout_service_key(r: &BlueGreenRollout) -> Option<String> {
+    Some(format!(
+        "{}/{}",
+        r.metadata.namespace.as_deref().unwrap_or_default(),
+        r.spec.service_ref.name
+    ))
+}
+
+/// `<namespace>/<service>` of the EcsService a ScalingPolicy names.
+pub fn scaling_service_key(p: &ScalingPolicy) -> Option<String> {
+    Some(format!(
+        "{}/{}",
+        p.metadata.namespace.as_deref().unwrap_or_default(),
+        p.spec.service_ref.name
+    ))
 }
 
 impl Stores {
@@ -69,26 +104,26 @@ impl Stores {
         cluster: &str,
         region: Option<&str>,
     ) -> Arc<Vec<String>> {
-        Arc::new(
-            self.services
-                .state()
-                .iter()
-                .filter(|s| {
-                    s.spec.cluster == cluster
-                        && s.spec.region.as_deref() == region
-                        && s.status.as_ref().and_then(|st| st.aws_account.as_deref())
-                            == Some(account)
-                })
-                .map(|s| s.service_name().to_string())
-                .collect(),
-        )
+        let mut names: Vec<String> = self
+            .services_by_cluster
+            .get(&self.services, &cluster_key(region, cluster))
+            .iter()
+            .filter(|s| {
+                s.spec.cluster == cluster
+                    && s.spec.region.as_deref() == region
+                    && s.status.as_ref().and_then(|st| st.aws_account.as_deref()) == Some(account)
+            })
+            .map(|s| s.service_name().to_string())
+            .collect();
+        names.sort();
+        Arc::new(names)
     }
 
     /// BlueGreenRollouts in `namespace` that reference the EcsService `service`.
     pub fn rollouts_for(&self, namespace: &str, service: &str) -> Vec<Arc<BlueGreenRollout>> {
         let mut found: Vec<_> = self
-            .rollouts
-            .state()
+            .rollouts_by_service
+            .get(&self.rollouts, &format!("{namespace}/{service}"))
             .into_iter()
             .filter(|r| {
                 r.metadata.namespace.as_deref() == Some(namespace)
@@ -107,8 +142,8 @@ impl Stores {
     /// ScalingPolicies in `namespace` that reference the EcsService `service`, oldest first.
     pub fn scaling_for(&self, namespace: &str, service: &str) -> Vec<Arc<ScalingPolicy>> {
         let mut found: Vec<_> = self
-            .scaling
-            .state()
+            .scaling_by_service
+            .get(&self.scaling, &format!("{namespace}/{service}"))
             .into_iter()
             .filter(|p| {
                 p.metadata.namespace.as_deref() == Some(namespace)
@@ -116,10 +151,10 @@ impl Stores {
                     && p.metadata.deletion_timestamp.is_none()
             })
             .collect();
+        // Oldest first; the name breaks ties, so the order does not depend on the index's.
         found.sort_by(|a, b| {
-            a.metadata
-                .creation_timestamp
-                .cmp(&b.metadata.creation_timestamp)
+            (&a.metadata.creation_timestamp, &a.metadata.name)
+                .cmp(&(&b.metadata.creation_timestamp, &b.metadata.name))
         });
         found
     }

@@ -7,6 +7,7 @@ pub mod caches;
 pub mod conditions;
 pub mod context;
 pub mod ecs_service;
+pub mod index;
 pub mod ownership;
 pub mod references;
 pub mod runtime;

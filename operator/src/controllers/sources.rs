@@ -10,6 +10,8 @@ use kube::Resource;
 use kube::api::Api;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
+
+use super::index::{Index, KeyOf};
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
@@ -42,6 +44,8 @@ where
     applied: Vec<mpsc::UnboundedSender<Result<K, watcher::Error>>>,
     /// Feeds of created, updated and deleted objects (controllers of other kinds).
     touched: Vec<mpsc::UnboundedSender<Result<K, watcher::Error>>>,
+    /// Indexes kept with the store.
+    indexes: Vec<Index<K>>,
 }
 
 impl<K> Source<K>
@@ -58,7 +62,15 @@ where
             writer,
             applied: Vec::new(),
             touched: Vec::new(),
+            indexes: Vec::new(),
         }
+    }
+
+    /// An index of the kind's objects under `key_of`, kept by this watch with the store.
+    pub fn index(&mut self, key_of: KeyOf<K>) -> Index<K> {
+        let index = Index::new(key_of);
+        self.indexes.push(index.clone());
+        index
     }
 
     /// The kind's cache, filled by this watch.
@@ -90,6 +102,7 @@ where
             writer,
             applied,
             touched,
+            indexes,
             ..
         } = self;
         let mut events = watcher(api, config)
@@ -103,6 +116,11 @@ where
                     event = events.next() => event,
                     () = token.cancelled() => None,
                 };
+                if let Some(Ok(event)) = &event {
+                    for index in &indexes {
+                        index.apply(event);
+                    }
+                }
                 match event {
                     None => break,
                     Some(Err(error)) => {

@@ -12,7 +12,7 @@ use crate::controllers::conditions::Desired;
 use crate::controllers::ownership::{self, Verdict};
 use crate::controllers::runtime::Requeue;
 use aws::ecs::{
-    CreateServiceInput, DeploymentController, RolloutState, ServiceStatus, Tag,
+    CreateServiceInput, DeploymentController, RolloutState, Service, ServiceStatus, Tag,
     TaskDefinitionInput, UpdateServiceInput,
 };
 
@@ -320,11 +320,7 @@ fn plan_manage(
             Desired::yes(condition::STALLED, "DeploymentFailed", message.clone()),
             Desired::yes(condition::DEGRADED, "DeploymentFailed", message),
         ];
-        report.requeue = if service.deployments.len() > 1 {
-            Requeue::Poll
-        } else {
-            Requeue::Idle
-        };
+        settle_after_failure(service, &mut report);
         return Plan { step: None, report };
     }
     if let (Some(rollout), Some(failure)) = (&observed.rollout, &observed.rollout_failure) {
@@ -343,7 +339,7 @@ fn plan_manage(
             Desired::yes(condition::STALLED, "RolloutFailed", message.clone()),
             Desired::yes(condition::DEGRADED, "RolloutFailed", message),
         ];
-        report.requeue = Requeue::Idle;
+        settle_after_failure(service, &mut report);
         return Plan { step: None, report };
     }
     if let Some(rollout) = &observed.rollout
@@ -361,13 +357,7 @@ fn plan_manage(
         );
     }
     let primary = service.primary_deployment();
-    let settled = service.deployments.len() == 1
-        && primary.is_some_and(|d| {
-            d.rollout_state
-                .as_ref()
-                .is_none_or(|s| *s == RolloutState::Completed)
-        });
-    if !settled {
+    if settled_revision(service).is_none() {
         report.requeue = Requeue::Poll;
         let message = match primary {
             Some(d) => format!(
@@ -490,6 +480,30 @@ fn stale_revisions(
         .map(|r| r.arn.clone())
         .collect();
     (!stale.is_empty()).then_some(stale)
+}
+
+/// The revision the service has settled on: one deployment, and it completed.
+fn settled_revision(service: &Service) -> Option<&str> {
+    let primary = service.primary_deployment()?;
+    let completed = primary
+        .rollout_state
+        .as_ref()
+        .is_none_or(|s| *s == RolloutState::Completed);
+    (service.deployments.len() == 1 && completed).then_some(primary.task_definition.as_str())
+}
+
+/// After a failed release the service rolls back: poll while it has more than one deployment,
+/// and record the revision it settled on as the last good one. Status then follows what AWS says, so a lost
+/// status write before the failure leaves the same record as one that landed.
+fn settle_after_failure(service: &Service, report: &mut Report) {
+    if let Some(live) = settled_revision(service) {
+        report.last_good_task_definition_arn = Some(live.to_string());
+    }
+    report.requeue = if service.deployments.len() > 1 {
+        Requeue::Poll
+    } else {
+        Requeue::Idle
+    };
 }
 
 fn ready_conditions(reason: &str, message: String) -> Vec<Desired> {

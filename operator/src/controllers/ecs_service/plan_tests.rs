@@ -459,6 +459,40 @@ fn a_rollout_owns_the_revision() {
 }
 
 #[test]
+fn a_failed_rollout_records_the_revision_the_service_settled_back_on() {
+    let s = spec("");
+    // A lost status write may leave :1 or :2 as the last good revision; AWS decides.
+    for prev_good in [TD1, TD2] {
+        let prev = EcsServiceStatus {
+            last_good_task_definition_arn: Some(prev_good.into()),
+            ..EcsServiceStatus::default()
+        };
+        let mut observed = settled(&s, TD1);
+        observed.desired_revision = Some(TD2.into());
+        observed.rollout = Some("auth".into());
+        observed.rollout_failure = Some("rolled back by request".into());
+        observed.service.as_mut().unwrap().deployments = vec![
+            deployment("ecs-svc/2", "PRIMARY", TD1, "IN_PROGRESS"),
+            deployment("ecs-svc/1", "ACTIVE", TD2, "COMPLETED"),
+        ];
+        let p = plan(&s, &prev, &observed);
+        assert!(p.step.is_none());
+        assert_eq!(cond(&p, "Stalled").reason, "RolloutFailed");
+        assert_eq!(p.report.requeue, Requeue::Poll, "rolling back: watched");
+        assert_eq!(
+            p.report.last_good_task_definition_arn.as_deref(),
+            Some(prev_good)
+        );
+
+        observed.service.as_mut().unwrap().deployments =
+            vec![deployment("ecs-svc/2", "PRIMARY", TD1, "COMPLETED")];
+        let p = plan(&s, &prev, &observed);
+        assert_eq!(p.report.requeue, Requeue::Idle);
+        assert_eq!(p.report.last_good_task_definition_arn.as_deref(), Some(TD1));
+    }
+}
+
+#[test]
 fn old_revisions_are_collected_after_a_deployment() {
     let s = spec("  revisionHistoryLimit: 1");
     let td = |n: i32| format!("arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:{n}");

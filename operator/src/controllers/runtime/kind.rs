@@ -44,16 +44,25 @@ pub trait ManagedKind:
     const CONTROLLER: &'static str;
     /// The status, when it has one.
     fn current_status(&self) -> Option<&Self::Status>;
+    /// What the periodic resync sorts objects by: objects whose AWS reads share a call (one
+    /// account, region and cluster) come one after another, so their reads are batched.
+    fn resync_group(&self) -> String {
+        self.meta().namespace.clone().unwrap_or_default()
+    }
 }
 
 macro_rules! managed_kind {
-    ($kind:ty, $status:ty, $controller:literal $(, $($message:tt)*)?) => {
+    ($kind:ty, $status:ty, $controller:literal $(; group = $group:expr)? $(, $($message:tt)*)?) => {
         impl ManagedKind for $kind {
             type Status = $status;
             const CONTROLLER: &'static str = $controller;
             fn current_status(&self) -> Option<&$status> {
                 self.status.as_ref()
             }
+            $(fn resync_group(&self) -> String {
+                let group: fn(&$kind) -> String = $group;
+                group(self)
+            })?
         }
 
         impl ObjectStatus for $status {
@@ -78,7 +87,17 @@ macro_rules! managed_kind {
     };
 }
 
-managed_kind!(EcsService, EcsServiceStatus, "ecsservice");
+managed_kind!(
+    EcsService,
+    EcsServiceStatus,
+    "ecsservice";
+    group = |s| format!(
+        "{}/{}/{}",
+        s.spec.region.as_deref().unwrap_or_default(),
+        s.spec.cluster,
+        s.metadata.namespace.as_deref().unwrap_or_default()
+    )
+);
 managed_kind!(
     BlueGreenRollout,
     BlueGreenRolloutStatus,
@@ -87,7 +106,17 @@ managed_kind!(
         self.message = Some(message.to_owned());
     }
 );
-managed_kind!(ScalingPolicy, ScalingPolicyStatus, "scalingpolicy");
+managed_kind!(
+    ScalingPolicy,
+    ScalingPolicyStatus,
+    "scalingpolicy";
+    // `service/<cluster>/<service>` once recorded: the cluster comes first.
+    group = |p| p
+        .status
+        .as_ref()
+        .and_then(|s| s.resource_id.clone())
+        .unwrap_or_default()
+);
 
 /// `<namespace>/<name>`: the key of an object in logs and in the backoff table.
 pub fn object_key<K: Resource>(obj: &K) -> String {

@@ -57,20 +57,15 @@ pub async fn run<K, R, Fut>(
     R: FnMut(Arc<K>, Arc<Context>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Action, ReconcileError>> + Send + 'static,
 {
-    let resync = ctx.wall(ctx.settings.resync);
-    let ticks = futures::stream::unfold((), move |()| async move {
-        tokio::time::sleep(resync).await;
-        Some(((), ()))
-    });
     let Runner {
         own,
         store,
-        triggers,
+        mut triggers,
         concurrency,
     } = runner;
+    triggers.push(resync_ticks(store.clone(), ctx.wall(ctx.settings.resync)));
     Controller::for_stream(own, store)
         .reconcile_on(futures::stream::select_all(triggers))
-        .reconcile_all_on(ticks)
         .with_config(ControllerConfig::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy::<K>, ctx)
@@ -80,4 +75,61 @@ pub async fn run<K, R, Fut>(
             }
         })
         .await;
+}
+
+/// Every object of the cache once per `period`, sorted by [`ManagedKind::resync_group`] so the
+/// reads of one cluster go out together and share their batched calls.
+fn resync_ticks<K: ManagedKind>(store: Store<K>, period: std::time::Duration) -> Triggers<K> {
+    futures::stream::unfold((), move |()| async move {
+        tokio::time::sleep(period).await;
+        Some(((), ()))
+    })
+    .flat_map(move |()| futures::stream::iter(resync_order(store.state())))
+    .boxed()
+}
+
+/// The objects as references, grouped and then by namespace and name.
+fn resync_order<K: ManagedKind>(objects: Vec<Arc<K>>) -> Vec<ObjectRef<K>> {
+    let mut keyed: Vec<(String, ObjectRef<K>)> = objects
+        .iter()
+        .map(|o| (o.resync_group(), ObjectRef::from_obj(o.as_ref())))
+        .collect();
+    keyed.sort_by(|(ga, a), (gb, b)| (ga, &a.namespace, &a.name).cmp(&(gb, &b.namespace, &b.name)));
+    keyed.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crds::EcsService;
+
+    fn service(namespace: &str, name: &str, cluster: &str) -> Arc<EcsService> {
+        let json = serde_json::json!({
+            "apiVersion": "ecs-operator.dev/v1alpha1",
+            "kind": "EcsService",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "cluster": cluster,
+                "desiredCount": 1,
+                "taskDefinition": {"containerDefinitions": [{"name": "app", "image": "app:1"}]}
+            }
+        });
+        Arc::new(serde_json::from_value(json).expect("fixture parses"))
+    }
+
+    #[test]
+    fn a_resync_takes_the_services_of_one_cluster_together() {
+        let objects = vec![
+            service("shop", "a", "blue"),
+            service("shop", "b", "red"),
+            service("books", "c", "blue"),
+            service("shop", "d", "blue"),
+            service("shop", "e", "red"),
+        ];
+        let order: Vec<String> = resync_order(objects)
+            .into_iter()
+            .map(|r| format!("{}/{}", r.namespace.unwrap_or_default(), r.name))
+            .collect();
+        assert_eq!(order, ["books/c", "shop/a", "shop/d", "shop/b", "shop/e"]);
+    }
 }
