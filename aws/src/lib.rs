@@ -13,6 +13,7 @@ pub mod elb;
 pub mod enums;
 pub mod error;
 pub mod factory;
+pub mod https;
 pub mod limited;
 pub mod limiter;
 pub mod limits;
@@ -22,5 +23,6 @@ pub mod probe;
 pub mod prometheus;
 pub mod sdk;
 pub mod sts;
+pub mod webhook;
 
 pub use error::{AwsError, AwsResult, ErrorKind};

@@ -96,3 +96,11 @@ pub mod condition {
 
 /// The printer column JSONPath of the Ready condition.
 pub const READY_COLUMN_PATH: &str = r#".status.conditions[?(@.type=="Ready")].status"#;
+
+/// Annotation on an EcsService naming the release its current spec belongs to (a commit, a
+/// version, a CI run id). Members of one ReleaseGroup whose spec changed with the same value
+/// form one release, deployed in `dependsOn` order and rolled back together.
+pub const RELEASE_ANNOTATION: &str = "ecs-operator.dev/release";
+/// Label on an EcsService naming the ReleaseGroup (in its namespace) it is a member of. A label
+/// has one value, so a service is a member of one group at most.
+pub const RELEASE_GROUP_LABEL: &str = "ecs-operator.dev/release-group";

@@ -333,6 +333,25 @@ pub struct EcsServiceStatus {
     /// The ECS deployment caused by the observed generation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment: Option<DeploymentStatus>,
+    /// The release of a ReleaseGroup this service's current spec belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<MemberRelease>,
+}
+
+/// What an EcsService remembers of its group's release.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberRelease {
+    /// The release id (the `ecs-operator.dev/release` annotation).
+    pub id: String,
+    /// The revision the service ran when it joined the release: where a rollback of the
+    /// release takes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_task_definition_arn: Option<String>,
+    /// While the group rolls the release back and a BlueGreenRollout releases this service:
+    /// the revision the rollout is to release instead of the spec's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_to: Option<String>,
 }
 
 /// One ECS deployment as the status reports it.

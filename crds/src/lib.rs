@@ -8,6 +8,8 @@ pub mod account_binding;
 pub mod analysis;
 pub mod common;
 pub mod ecs_service;
+pub mod notification;
+pub mod release_group;
 pub mod rollout;
 pub mod rollout_status;
 pub mod scaling;
@@ -16,6 +18,8 @@ pub mod task_definition;
 pub use account_binding::{AwsAccountBinding, AwsAccountBindingSpec};
 pub use common::*;
 pub use ecs_service::{EcsService, EcsServiceSpec, EcsServiceStatus};
+pub use notification::{NotificationPolicy, NotificationPolicySpec, NotificationPolicyStatus};
+pub use release_group::{ReleaseGroup, ReleaseGroupSpec, ReleaseGroupStatus};
 pub use rollout::{BlueGreenRollout, BlueGreenRolloutSpec, BlueGreenRolloutStatus};
 pub use scaling::{ScalingPolicy, ScalingPolicySpec, ScalingPolicyStatus};
 
@@ -29,6 +33,8 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         BlueGreenRollout::crd(),
         ScalingPolicy::crd(),
         AwsAccountBinding::crd(),
+        ReleaseGroup::crd(),
+        NotificationPolicy::crd(),
     ]
 }
 

@@ -108,6 +108,20 @@ struct RunArgs {
     /// `auto` only while no binding exists, `operator-identity` always, `refuse` never.
     #[arg(long, value_enum, default_value_t = UnboundNamespaces::Auto, env = "UNBOUND_NAMESPACES")]
     unbound_namespaces: UnboundNamespaces,
+    /// The NotificationPolicy (`namespace/name`) that follows every namespace, not only its
+    /// own: the cluster's default notifications.
+    #[arg(long, env = "CLUSTER_NOTIFICATION_POLICY", value_parser = parse_policy_ref)]
+    cluster_notification_policy: Option<String>,
+}
+
+/// `namespace/name`, both non-empty.
+fn parse_policy_ref(text: &str) -> Result<String, String> {
+    match text.split_once('/') {
+        Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok(text.to_owned())
+        }
+        _ => Err(format!("{text}: expected namespace/name")),
+    }
 }
 
 impl RunArgs {
@@ -306,6 +320,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         readiness: Some(health.clone()),
         unbound: args.unbound_namespaces,
         preview: Some(preview.clone()),
+        cluster_notification_policy: args.cluster_notification_policy.clone(),
         scope: Scope {
             namespace: args.namespace.clone(),
             label_selector: args.label_selector.clone(),

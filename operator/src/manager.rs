@@ -5,7 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crds::{AwsAccountBinding, BlueGreenRollout, EcsService, ScalingPolicy};
+use crds::{
+    AwsAccountBinding, BlueGreenRollout, EcsService, NotificationPolicy, ReleaseGroup,
+    ScalingPolicy,
+};
 use kube::api::Api;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::watcher;
@@ -17,7 +20,8 @@ use crate::controllers::context::{self, TaskDefinitionCache, WrittenVersions};
 use crate::controllers::runtime::backoff::Backoff;
 use crate::controllers::sources::Source;
 use crate::controllers::{
-    Context, Settings, Stores, blue_green_rollout, ecs_service, scaling_policy,
+    Context, Settings, Stores, blue_green_rollout, ecs_service, notification_policy, release_group,
+    scaling_policy,
 };
 use crate::http::Health;
 use crate::metrics::Metrics;
@@ -50,6 +54,10 @@ pub struct ManagerConfig {
     pub unbound: UnboundNamespaces,
     /// Where the preview endpoint finds the controllers' context once they run.
     pub preview: Option<Arc<crate::preview::server::PreviewSlot>>,
+    /// The NotificationPolicy (`namespace/name`) that follows every namespace.
+    pub cluster_notification_policy: Option<String>,
+    /// Posts notifications (the real HTTP client unless a test gives another).
+    pub webhooks: Arc<dyn aws::webhook::WebhookApi>,
 }
 
 impl Default for ManagerConfig {
@@ -62,6 +70,8 @@ impl Default for ManagerConfig {
             readiness: None,
             preview: None,
             unbound: UnboundNamespaces::default(),
+            cluster_notification_policy: None,
+            webhooks: Arc::new(aws::webhook::HttpWebhooks),
         }
     }
 }
@@ -100,7 +110,9 @@ pub async fn run(
     let wc = watcher_config(&config.scope);
     let mut services = Source::new(api::<EcsService>(&client, &config.scope), wc.clone());
     let mut rollouts = Source::new(api::<BlueGreenRollout>(&client, &config.scope), wc.clone());
-    let mut scaling = Source::new(api::<ScalingPolicy>(&client, &config.scope), wc);
+    let mut scaling = Source::new(api::<ScalingPolicy>(&client, &config.scope), wc.clone());
+    let mut groups = Source::new(api::<ReleaseGroup>(&client, &config.scope), wc.clone());
+    let mut policies = Source::new(api::<NotificationPolicy>(&client, &config.scope), wc);
     // Bindings are cluster-scoped and the administrator's: never narrowed by the scope.
     let mut bindings = Source::new(
         Api::<AwsAccountBinding>::all(client.clone()),
@@ -111,16 +123,20 @@ pub async fn run(
         rollouts: rollouts.store(),
         scaling: scaling.store(),
         bindings: bindings.store(),
+        release_groups: groups.store(),
         services_by_cluster: services.index(context::service_cluster_key),
         rollouts_by_service: rollouts.index(context::rollout_service_key),
         scaling_by_service: scaling.index(context::scaling_service_key),
+        services_by_group: services.index(context::service_group_key),
+        notification_policies: policies.store(),
     };
-    let for_services = (
-        services.applied(),
-        rollouts.touched(),
-        scaling.touched(),
-        bindings.touched(),
-    );
+    let for_services = ecs_service::Feeds {
+        services: services.applied(),
+        rollouts: rollouts.touched(),
+        scaling: scaling.touched(),
+        bindings: bindings.touched(),
+        groups: groups.touched(),
+    };
     let for_rollouts = (rollouts.applied(), services.touched(), bindings.touched());
     let for_scaling = (
         scaling.applied(),
@@ -128,14 +144,24 @@ pub async fn run(
         rollouts.touched(),
         bindings.touched(),
     );
+    let for_groups = (groups.applied(), services.touched());
+    let for_policies = notification_policy::Feeds {
+        policies: policies.applied(),
+        rollouts: rollouts.touched(),
+        groups: groups.touched(),
+        services: services.touched(),
+        scaling: scaling.touched(),
+    };
     let watches = [
         services.spawn(&token),
         rollouts.spawn(&token),
         scaling.spawn(&token),
         bindings.spawn(&token),
+        groups.spawn(&token),
+        policies.spawn(&token),
     ];
     // Every controller reads the other kinds' stores, and a cold one would read as "no
-    // ScalingPolicy" or "no rollout": nothing starts until all four (bindings too) are filled, however long.
+    // ScalingPolicy" or "no rollout": nothing starts until every one (bindings too) is filled, however long.
     if let Some(health) = &config.readiness {
         health.set_ready(false);
     }
@@ -162,25 +188,36 @@ pub async fn run(
         written: WrittenVersions::default(),
         unbound: config.unbound,
         references: Default::default(),
+        webhooks: config.webhooks.clone(),
+        cluster_notification_policy: config
+            .cluster_notification_policy
+            .as_deref()
+            .and_then(|r| r.split_once('/'))
+            .map(|(ns, name)| kube::runtime::reflector::ObjectRef::new(name).within(ns)),
     });
     if let Some(slot) = &config.preview {
         slot.fill(ctx.clone());
     }
     let shutdown = token.clone().cancelled_owned();
-    let services = ecs_service::run(
-        ctx.clone(),
-        for_services.0,
-        for_services.1,
-        for_services.2,
-        for_services.3,
-        config.concurrency,
-        shutdown,
-    );
+    let services = ecs_service::run(ctx.clone(), for_services, config.concurrency, shutdown);
     let rollouts = blue_green_rollout::run(
         ctx.clone(),
         for_rollouts.0,
         for_rollouts.1,
         for_rollouts.2,
+        config.concurrency,
+        token.clone().cancelled_owned(),
+    );
+    let groups = release_group::run(
+        ctx.clone(),
+        for_groups.0,
+        for_groups.1,
+        config.concurrency,
+        token.clone().cancelled_owned(),
+    );
+    let policies = notification_policy::run(
+        ctx.clone(),
+        for_policies,
         config.concurrency,
         token.clone().cancelled_owned(),
     );
@@ -193,7 +230,7 @@ pub async fn run(
         config.concurrency,
         token.clone().cancelled_owned(),
     );
-    tokio::join!(services, rollouts, scaling);
+    tokio::join!(services, rollouts, scaling, groups, policies);
     token.cancel();
     for watch in watches {
         let _ = watch.await;

@@ -21,6 +21,7 @@ pub struct Metrics {
     aws_throttles_total: Family<Labels, Counter>,
     rollout_phase: Family<Labels, Gauge>,
     cache_synced: Family<Labels, Gauge>,
+    notifications_total: Family<Labels, Counter>,
     leader: Gauge,
 }
 
@@ -44,6 +45,12 @@ impl Metrics {
         let rollout_phase = Family::<Labels, Gauge>::default();
         let leader = Gauge::default();
         let cache_synced = Family::<Labels, Gauge>::default();
+        let notifications_total = Family::<Labels, Counter>::default();
+        registry.register(
+            "notifications",
+            "Notification delivery attempts by receiver type, trigger and outcome (delivered or failed)",
+            notifications_total.clone(),
+        );
         registry.register(
             "reconcile",
             "Reconciles by controller and result",
@@ -93,6 +100,7 @@ impl Metrics {
             aws_throttles_total,
             rollout_phase,
             cache_synced,
+            notifications_total,
             leader,
         }
     }
@@ -108,6 +116,20 @@ impl Metrics {
         self.reconcile_duration_seconds
             .get_or_create(&vec![("controller", controller.into())])
             .observe(seconds);
+    }
+
+    /// Counts one notification delivery attempt.
+    pub fn notification(&self, receiver_type: &'static str, trigger: &str, delivered: bool) {
+        self.notifications_total
+            .get_or_create(&vec![
+                ("receiver_type", receiver_type.into()),
+                ("trigger", trigger.into()),
+                (
+                    "outcome",
+                    if delivered { "delivered" } else { "failed" }.into(),
+                ),
+            ])
+            .inc();
     }
 
     /// Counts a reconcile error by category.

@@ -10,8 +10,18 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The sandboxes that run the examples one at a time: the examples' Prometheus metric gates
+/// query the sandbox's Prometheus on its fixed port, which only one sandbox can have.
+static EXAMPLES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Whether one line of `out` contains every one of `parts`.
+fn line_with(out: &str, parts: &[&str]) -> bool {
+    out.lines().any(|l| parts.iter().all(|p| l.contains(p)))
+}
+
 #[test]
 fn the_examples_become_ready() {
+    let _examples = EXAMPLES.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ecs-operator"))
         .current_dir(workspace_root())
@@ -34,7 +44,7 @@ fn the_examples_become_ready() {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("All 15 objects are Ready."), "{stdout}");
+    assert!(stdout.contains("All 17 objects are Ready."), "{stdout}");
     assert!(stdout.contains("kubectl --kubeconfig"), "{stdout}");
     for name in ["auth", "event", "ticket", "payment", "notification"] {
         assert!(
@@ -50,6 +60,21 @@ fn the_examples_become_ready() {
             "{name}'s BlueGreenRollout never Ready:\n{stdout}"
         );
     }
+    assert!(
+        line_with(
+            &stdout,
+            &[
+                "✔ ReleaseGroup event-booking/event-booking ",
+                "Ready Released: release 2026.12.0: all 5 members"
+            ]
+        ),
+        "{stdout}"
+    );
+    // The example NotificationPolicy posts to the sandbox's receiver, which prints it.
+    assert!(
+        stdout.contains("✉ Notification to /event-booking: ReleaseGroup event-booking/event-booking: releasing 2026.12.0"),
+        "{stdout}"
+    );
     // dependsOn: event waits for auth.
     let pos = |s: &str| stdout.find(s).unwrap_or(usize::MAX);
     assert!(pos("✔ EcsService event-booking/auth") < pos("✔ EcsService event-booking/event"));
@@ -81,6 +106,12 @@ fn a_manifest_referencing_missing_infrastructure_is_refused_naming_it() {
             "120",
             "--speed",
             "50",
+            // Its manifests have no metric gates: the examples' fixed Prometheus port stays free
+            // for the sandboxes that run them.
+            "--prometheus-port",
+            "0",
+            "--webhook-port",
+            "0",
             "--manifests",
         ])
         .arg(manifests.path())
@@ -101,6 +132,7 @@ fn a_manifest_referencing_missing_infrastructure_is_refused_naming_it() {
 
 #[test]
 fn a_failing_release_rolls_back_by_itself() {
+    let _examples = EXAMPLES.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ecs-operator"))
         .current_dir(workspace_root())
@@ -121,14 +153,49 @@ fn a_failing_release_rolls_back_by_itself() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "exit {:?}\n{stdout}", out.status);
     let pos = |s: &str| stdout.find(s).unwrap_or(usize::MAX);
-    assert!(pos("Demo: releasing") < pos("Aborting: aborting event-booking-payment:2: HTTP check"));
+    // The demo releases all five members of the ReleaseGroup; payment, the fourth in dependsOn
+    // order, fails its smoke test, and the four others roll back.
+    assert!(
+        pos("Demo: releasing 2026.12.0-demo of the 5 members")
+            < pos("Aborting: aborting event-booking-payment:2: HTTP check")
+    );
     assert!(pos("Aborting: aborting") < pos("✘ BlueGreenRollout event-booking/payment"));
     assert!(
         stdout.contains("event-booking-payment:1 serves production"),
         "{stdout}"
     );
+    for name in ["auth", "event", "ticket", "notification"] {
+        assert!(
+            line_with(
+                &stdout,
+                &[
+                    &format!("✘ EcsService event-booking/{name} "),
+                    "Stalled ReleaseRolledBack"
+                ]
+            ),
+            "{name} never rolled back:\n{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("event-booking-{name}:1 serves production")),
+            "{name} is not back on its first revision:\n{stdout}"
+        );
+    }
     assert!(
-        stdout.contains("All 13 other objects are Ready; the demo release was rolled back."),
+        stdout.contains("Demo: ReleaseGroup event-booking/event-booking rolled the release back: payment failed, and auth, event, ticket, notification run the revision they ran before it."),
+        "{stdout}"
+    );
+    assert!(
+        line_with(
+            &stdout,
+            &[
+                "✉ Notification to /event-booking: BlueGreenRollout event-booking/payment: event-booking-payment:2 was rolled back",
+                "event-booking-payment:1 serves production"
+            ]
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("All 10 other objects are Ready; the demo release was rolled back."),
         "{stdout}"
     );
 }

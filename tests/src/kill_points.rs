@@ -9,20 +9,25 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use aws_sim::{Inventory, KillMode, KillPoint, SimAws};
-use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use aws_sim::{KillMode, KillPoint, SimAws};
+use crds::{BlueGreenRollout, EcsService, ReleaseGroup, ScalingPolicy};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use local_apiserver::Hang;
 use serde_json::Value;
 
 use crate::sandbox::Sandbox;
 
+mod compare;
+
+use compare::statuses;
+pub use compare::{Outcome, differences, invariants};
+
 /// Renders a manifest (ARNs come from the seeded account).
 pub type Render = fn(&SimAws) -> String;
 
 /// What a person (or GitOps) does.
 pub enum Act {
-    /// Server-side apply of the rendered manifest.
+    /// Server-side apply of the rendered manifest (one or more YAML documents, in order).
     Apply(Render),
     /// Deletes an object of the default namespace (`ecsservices`, `bluegreenrollouts`,
     /// `scalingpolicies`).
@@ -56,6 +61,8 @@ pub enum Until {
     RolloutRolledBackTo(&'static str, &'static str),
     /// The ScalingPolicy is Ready for its generation.
     PolicyReady(&'static str),
+    /// The ReleaseGroup follows the release and it is in the phase: (group, release, phase).
+    GroupPhase(&'static str, &'static str, &'static str),
     /// The object is gone from the API server: (plural, name).
     Gone(&'static str, &'static str),
     /// Nothing to wait for.
@@ -108,21 +115,6 @@ impl std::fmt::Display for Strike {
             }
         }
     }
-}
-
-/// What a run did and left.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// The AWS account at the end.
-    pub inventory: Inventory,
-    /// The identifiers and conditions of every object's status at the end.
-    pub statuses: BTreeMap<String, Value>,
-    /// The AWS mutations applied, in order.
-    pub mutations: Vec<String>,
-    /// The operator's Kubernetes writes (PATCH paths), in order.
-    pub kube_writes: Vec<String>,
-    /// Whether the strike happened (and the operator was replaced).
-    pub struck: bool,
 }
 
 /// Timing of the sandbox's controllers in kill runs (simulated seconds).
@@ -342,6 +334,15 @@ async fn holds(sb: &Sandbox, until: Until) -> bool {
             let status = serde_json::to_value(&p.status).unwrap_or_default();
             conditions_true(&status, p.metadata.generation, "Ready")
         }
+        Until::GroupPhase(name, release, phase) => {
+            let Ok(g) = api::<ReleaseGroup>(sb).get(name).await else {
+                return false;
+            };
+            let status = serde_json::to_value(&g.status).unwrap_or_default();
+            status["observedGeneration"].as_i64() == g.metadata.generation
+                && status["release"] == release
+                && status["phase"] == phase
+        }
         Until::Nothing => true,
         Until::Gone(plural, name) => match plural {
             "ecsservices" => gone::<EcsService>(sb, name).await,
@@ -365,88 +366,6 @@ async fn rollout(sb: &Sandbox, name: &str) -> Option<(BlueGreenRollout, Value)> 
     let r = api::<BlueGreenRollout>(sb).get(name).await.ok()?;
     let status = serde_json::to_value(r.status.as_ref()?).ok()?;
     Some((r, status))
-}
-
-/// What must not differ between runs: conditions and identifiers (ids AWS makes up at random
-/// only by presence).
-async fn statuses(sb: &Sandbox) -> BTreeMap<String, Value> {
-    let mut out = BTreeMap::new();
-    let keep = |kind: &str, name: &str, status: Value| {
-        let conditions: Vec<Value> = status["conditions"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| serde_json::json!([c["type"], c["status"], c["reason"]]))
-            .collect();
-        let mut ids = serde_json::Map::new();
-        for field in [
-            "serviceArn",
-            "taskDefinitionArn",
-            "desiredTaskDefinitionArn",
-            "lastGoodTaskDefinitionArn",
-            "contentHash",
-            "failedContentHash",
-            "phase",
-            "stableTaskDefinitionArn",
-            "previousStableTaskDefinitionArn",
-            "badContentHash",
-            "codeDeploy",
-            "scalableTargetArn",
-            "resourceId",
-        ] {
-            if !status[field].is_null() {
-                ids.insert(field.into(), status[field].clone());
-            }
-        }
-        for field in ["deploymentId", "serviceDeploymentArn"] {
-            ids.insert(field.into(), Value::Bool(!status[field].is_null()));
-        }
-        (
-            format!("{kind}/{name}"),
-            serde_json::json!({"conditions": conditions, "ids": ids}),
-        )
-    };
-    for s in api::<EcsService>(sb)
-        .list(&Default::default())
-        .await
-        .into_iter()
-        .flat_map(|l| l.items)
-    {
-        let (k, v) = keep(
-            "EcsService",
-            &s.metadata.name.clone().unwrap_or_default(),
-            serde_json::to_value(&s.status).unwrap_or_default(),
-        );
-        out.insert(k, v);
-    }
-    for r in api::<BlueGreenRollout>(sb)
-        .list(&Default::default())
-        .await
-        .into_iter()
-        .flat_map(|l| l.items)
-    {
-        let (k, v) = keep(
-            "BlueGreenRollout",
-            &r.metadata.name.clone().unwrap_or_default(),
-            serde_json::to_value(&r.status).unwrap_or_default(),
-        );
-        out.insert(k, v);
-    }
-    for p in api::<ScalingPolicy>(sb)
-        .list(&Default::default())
-        .await
-        .into_iter()
-        .flat_map(|l| l.items)
-    {
-        let (k, v) = keep(
-            "ScalingPolicy",
-            &p.metadata.name.clone().unwrap_or_default(),
-            serde_json::to_value(&p.status).unwrap_or_default(),
-        );
-        out.insert(k, v);
-    }
-    out
 }
 
 /// The operator's PATCHes (status and finalizer writes), in order.
@@ -488,96 +407,6 @@ pub fn kill_points(clean: &Outcome) -> Vec<Strike> {
                 occurrence: *n,
                 applied,
             });
-        }
-    }
-    out
-}
-
-/// How a kill run differs from the clean run (empty when it does not).
-pub fn differences(clean: &Outcome, run: &Outcome) -> Vec<String> {
-    let mut out = Vec::new();
-    let (a, b) = (&clean.inventory, &run.inventory);
-    let pairs = [
-        (
-            "ECS services",
-            format!("{:?}", a.services),
-            format!("{:?}", b.services),
-        ),
-        (
-            "task definition revisions",
-            format!("{:?}", a.revisions),
-            format!("{:?}", b.revisions),
-        ),
-        (
-            "CodeDeploy applications",
-            format!("{:?}", a.applications),
-            format!("{:?}", b.applications),
-        ),
-        (
-            "CodeDeploy deployment groups",
-            format!("{:?}", a.deployment_groups),
-            format!("{:?}", b.deployment_groups),
-        ),
-        (
-            "CodeDeploy deployments",
-            format!("{:?}", a.code_deploy_deployments),
-            format!("{:?}", b.code_deploy_deployments),
-        ),
-        (
-            "scalable targets",
-            format!("{:?}", a.scalable_targets),
-            format!("{:?}", b.scalable_targets),
-        ),
-        (
-            "scaling policies",
-            format!("{:?}", a.scaling_policies),
-            format!("{:?}", b.scaling_policies),
-        ),
-        (
-            "alarms",
-            format!("{:?}", a.alarms),
-            format!("{:?}", b.alarms),
-        ),
-    ];
-    for (what, clean, kill) in pairs {
-        if clean != kill {
-            out.push(format!("{what}: clean {clean} / kill run {kill}"));
-        }
-    }
-    for (key, clean) in &clean.statuses {
-        match run.statuses.get(key) {
-            Some(kill) if kill == clean => {}
-            Some(kill) => out.push(format!("{key} status: clean {clean} / kill run {kill}")),
-            None => out.push(format!("{key} missing")),
-        }
-    }
-    for key in run.statuses.keys() {
-        if !clean.statuses.contains_key(key) {
-            out.push(format!("{key} left behind"));
-        }
-    }
-    out
-}
-
-/// Invariants every run must hold by itself: one revision per content, nothing owned by a
-/// deleted object left in AWS.
-pub fn invariants(run: &Outcome) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut by_content: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
-    for r in &run.inventory.revisions {
-        if let (Some(hash), Some(owner)) = (&r.content_hash, &r.owner) {
-            by_content
-                .entry((owner.as_str(), hash.as_str()))
-                .or_default()
-                .push(r.key.as_str());
-        }
-    }
-    for ((owner, hash), revisions) in by_content {
-        if revisions.len() > 1 {
-            out.push(format!(
-                "{owner} registered one content ({hash}) {} times: {revisions:?}",
-                revisions.len()
-            ));
         }
     }
     out

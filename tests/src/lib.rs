@@ -4,6 +4,7 @@
 pub mod chart;
 pub mod kill_points;
 pub mod moto;
+pub mod release_groups;
 pub mod rollouts;
 pub mod sandbox;
 pub mod scaling;

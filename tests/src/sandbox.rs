@@ -176,8 +176,18 @@ impl Sandbox {
         }
     }
 
-    /// Applies a YAML document with server-side apply (field manager "kubectl").
+    /// Applies YAML documents (separated by `---` lines) with server-side apply (field manager
+    /// "kubectl"), in order.
     pub async fn apply(&self, yaml: &str) -> anyhow::Result<()> {
+        for document in yaml.split("\n---\n") {
+            if !document.trim().is_empty() {
+                self.apply_document(document).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply_document(&self, yaml: &str) -> anyhow::Result<()> {
         let value: Value = serde_saphyr::from_str(yaml)?;
         let kind = value["kind"].as_str().unwrap_or_default();
         let name = value["metadata"]["name"]

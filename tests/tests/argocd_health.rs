@@ -11,7 +11,13 @@ use mlua::serde::SerializeOptions;
 use mlua::{Lua, LuaSerdeExt, Table};
 use serde_json::Value;
 
-const KINDS: [&str; 3] = ["EcsService", "BlueGreenRollout", "ScalingPolicy"];
+const KINDS: [&str; 5] = [
+    "EcsService",
+    "BlueGreenRollout",
+    "ScalingPolicy",
+    "ReleaseGroup",
+    "NotificationPolicy",
+];
 
 fn kind_dir(kind: &str) -> PathBuf {
     workspace_root()

@@ -136,7 +136,7 @@ fn default_values_run_one_restricted_leader_elected_replica() {
     }
     // CRDs: installed, upgraded with the release, kept on uninstall.
     let crds = of_kind(&docs, "CustomResourceDefinition");
-    assert_eq!(crds.len(), 4);
+    assert_eq!(crds.len(), 6);
     for crd in crds {
         let annotations = &crd["metadata"]["annotations"];
         assert_eq!(annotations["helm.sh/resource-policy"], "keep");
@@ -176,6 +176,14 @@ fn default_rbac_is_least_privilege() {
              "verbs": ["get", "list", "watch", "patch"]},
             {"apiGroups": ["ecs-operator.dev"],
              "resources": ["ecsservices/status", "bluegreenrollouts/status", "scalingpolicies/status"],
+             "verbs": ["patch"]},
+            {"apiGroups": ["ecs-operator.dev"], "resources": ["releasegroups"],
+             "verbs": ["get", "list", "watch"]},
+            {"apiGroups": ["ecs-operator.dev"], "resources": ["releasegroups/status"],
+             "verbs": ["patch"]},
+            {"apiGroups": ["ecs-operator.dev"], "resources": ["notificationpolicies"],
+             "verbs": ["get", "list", "watch"]},
+            {"apiGroups": ["ecs-operator.dev"], "resources": ["notificationpolicies/status"],
              "verbs": ["patch"]},
             {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
         ])
@@ -438,6 +446,8 @@ async fn rendered_objects_are_accepted_by_the_api_server() {
         "CustomResourceDefinition/ecsservices.ecs-operator.dev",
         "CustomResourceDefinition/bluegreenrollouts.ecs-operator.dev",
         "CustomResourceDefinition/scalingpolicies.ecs-operator.dev",
+        "CustomResourceDefinition/releasegroups.ecs-operator.dev",
+        "CustomResourceDefinition/notificationpolicies.ecs-operator.dev",
     ] {
         assert!(
             applied.iter().any(|a| a == expected),

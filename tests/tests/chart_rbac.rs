@@ -157,7 +157,13 @@ async fn every_call_the_operator_makes_is_allowed_by_the_chart() {
         .expect("release");
     sb.kill_operator().await;
     let cluster_wide = sb.server.requests();
-    let docs = template(&[]);
+    // The example NotificationPolicy reads its receiver's URL from this one Secret.
+    let docs = template(&[
+        "--set",
+        "notifications.urlSecrets[0].namespace=event-booking",
+        "--set",
+        "notifications.urlSecrets[0].name=release-webhooks",
+    ]);
     let grants = Grants::for_service_account(&docs, NAMESPACE, FULLNAME);
     assert_allowed(&cluster_wide, &grants, "default values");
 

@@ -9,6 +9,7 @@ use aws_sim::KillMode;
 use e2e_tests::kill_points::{
     Act, Outcome, Stage, Strike, Until, Workflow, differences, invariants, kill_points, run,
 };
+use e2e_tests::release_groups::{group_manifest, member_manifest};
 use e2e_tests::rollouts::{code_deploy_rollout, ecs_native_rollout, service_manifest};
 use e2e_tests::scaling::{self, policy_manifest};
 use tokio::sync::Semaphore;
@@ -46,6 +47,44 @@ fn metric_gated(sim: &aws_sim::SimAws) -> String {
         stat("requests", "RequestCount"),
     );
     ecs_native_rollout(sim, "auth", "BLUE_GREEN", &gate)
+}
+
+/// A release of the group `platform`: auth ← ticket ← event (each depends on the one before).
+/// In release 2, ticket's new image fails its health checks.
+fn platform_release(sim: &aws_sim::SimAws, release: &str) -> String {
+    let ticket = if release == "2" {
+        "2-unhealthy"
+    } else {
+        release
+    };
+    [
+        group_manifest("platform"),
+        member_manifest(
+            sim,
+            "platform",
+            "auth",
+            &[],
+            release,
+            &format!("repo/auth:{release}"),
+        ),
+        member_manifest(
+            sim,
+            "platform",
+            "ticket",
+            &["auth"],
+            release,
+            &format!("repo/ticket:{ticket}"),
+        ),
+        member_manifest(
+            sim,
+            "platform",
+            "event",
+            &["ticket"],
+            release,
+            &format!("repo/event:{release}"),
+        ),
+    ]
+    .join("\n---\n")
 }
 
 fn stage(act: Act, until: Until) -> Stage {
@@ -248,6 +287,20 @@ fn workflows() -> Vec<Workflow> {
                 stage(auth("1"), ServiceReadyOn("auth", ":1")),
                 stage(Act::Nothing, RolloutHealthyOn("auth", ":1")),
                 stage(auth("errors"), RolloutDegraded("auth")),
+            ],
+        },
+        Workflow {
+            name: "ReleaseGroup: a release whose second member fails rolls the first back",
+            stages: vec![
+                stage(
+                    Act::Apply(|sim| platform_release(sim, "1")),
+                    GroupPhase("platform", "1", "Succeeded"),
+                ),
+                // auth is released, ticket fails, event never starts; auth goes back to :1.
+                stage(
+                    Act::Apply(|sim| platform_release(sim, "2")),
+                    GroupPhase("platform", "2", "RolledBack"),
+                ),
             ],
         },
     ]

@@ -18,13 +18,18 @@ use lexer::{Tok, Token, matching_delims, tokenize};
 use regex::Regex;
 
 /// Each controller: its folder under `operator/src/controllers/` and its doc.
-const CONTROLLERS: [(&str, &str); 3] = [
+const CONTROLLERS: [(&str, &str); 5] = [
     ("ecs_service", "docs/ecs-service-controller.md"),
     (
         "blue_green_rollout",
         "docs/blue-green-rollout-controller.md",
     ),
     ("scaling_policy", "docs/scaling-policy-controller.md"),
+    ("release_group", "docs/release-group-controller.md"),
+    (
+        "notification_policy",
+        "docs/notification-policy-controller.md",
+    ),
 ];
 
 /// The controllers' shared code: the runtime, and helper modules next to the controllers'.

@@ -8,7 +8,6 @@ mod answer;
 #[cfg(test)]
 mod tests;
 
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -19,7 +18,6 @@ use aws_sigv4::sign::v4;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
-use hyper_rustls::ConfigBuilderExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
@@ -209,7 +207,8 @@ async fn send(
     request: http::Request<Empty<Bytes>>,
     address: &str,
 ) -> Result<(http::StatusCode, Bytes), QueryError> {
-    let tls = tls_config(request.uri().scheme_str() == Some("https"))?;
+    let tls = crate::https::tls_config(request.uri().scheme_str() == Some("https"))
+        .map_err(|e| error("tls", e))?;
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config((*tls).clone())
         .https_or_http()
@@ -218,10 +217,12 @@ async fn send(
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(0)
         .build(connector);
-    let response = client
-        .request(request)
-        .await
-        .map_err(|e| error("unreachable", format!("{address}: {}", chain(&e))))?;
+    let response = client.request(request).await.map_err(|e| {
+        error(
+            "unreachable",
+            format!("{address}: {}", crate::https::chain(&e)),
+        )
+    })?;
     let status = response.status();
     let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
         .collect()
@@ -235,7 +236,10 @@ async fn send(
             } else {
                 error(
                     "unreachable",
-                    format!("{address}: reading the answer: {}", chain(e.as_ref())),
+                    format!(
+                        "{address}: reading the answer: {}",
+                        crate::https::chain(e.as_ref())
+                    ),
                 )
             }
         })?
@@ -243,48 +247,9 @@ async fn send(
     Ok((status, body))
 }
 
-/// TLS settings: the platform's root certificates for https (loaded once per process), none
-/// for plain http (which never uses them).
-fn tls_config(https: bool) -> Result<Arc<rustls::ClientConfig>, QueryError> {
-    static PLATFORM: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
-    static PLAIN: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
-    let build = |platform_roots: bool| -> Result<Arc<rustls::ClientConfig>, String> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?;
-        let builder = if platform_roots {
-            builder
-                .with_native_roots()
-                .map_err(|e| format!("the platform's root certificates: {e}"))?
-        } else {
-            builder.with_root_certificates(rustls::RootCertStore::empty())
-        };
-        Ok(Arc::new(builder.with_no_client_auth()))
-    };
-    let config = if https {
-        PLATFORM.get_or_init(|| build(true))
-    } else {
-        PLAIN.get_or_init(|| build(false))
-    };
-    config.clone().map_err(|e| error("tls", e))
-}
-
 fn error(code: &str, message: impl Into<String>) -> QueryError {
     QueryError {
         code: code.to_owned(),
         message: message.into(),
     }
-}
-
-/// An error and its sources, `: `-separated (hyper's own Display is only the outermost).
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }

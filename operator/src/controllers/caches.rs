@@ -1,5 +1,5 @@
-//! Never act on a cold cache: the controllers start only once the watches of all four kinds
-//! have listed everything. While they have not, the operator is not ready, says which caches
+//! Never act on a cold cache: the controllers start only once the watch of every kind has
+//! listed everything. While they have not, the operator is not ready, says which caches
 //! are missing in the log every few seconds (a missing RBAC rule or an uninstalled CRD keeps a
 //! watch failing), and exports `ecs_operator_cache_synced{kind}`.
 
@@ -8,7 +8,10 @@ use std::time::Duration;
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
-use crds::{AwsAccountBinding, BlueGreenRollout, EcsService, ScalingPolicy};
+use crds::{
+    AwsAccountBinding, BlueGreenRollout, EcsService, NotificationPolicy, ReleaseGroup,
+    ScalingPolicy,
+};
 use kube::Resource as _;
 
 use super::Stores;
@@ -33,6 +36,22 @@ pub fn unsynced(stores: &Stores) -> Vec<String> {
     if stores.bindings.wait_until_ready().now_or_never().is_none() {
         missing.push(AwsAccountBinding::kind(&()).into_owned());
     }
+    if stores
+        .release_groups
+        .wait_until_ready()
+        .now_or_never()
+        .is_none()
+    {
+        missing.push(ReleaseGroup::kind(&()).into_owned());
+    }
+    if stores
+        .notification_policies
+        .wait_until_ready()
+        .now_or_never()
+        .is_none()
+    {
+        missing.push(NotificationPolicy::kind(&()).into_owned());
+    }
     missing
 }
 
@@ -47,6 +66,8 @@ pub async fn wait_until_synced(
         BlueGreenRollout::kind(&()),
         ScalingPolicy::kind(&()),
         AwsAccountBinding::kind(&()),
+        ReleaseGroup::kind(&()),
+        NotificationPolicy::kind(&()),
     ];
     loop {
         let missing = unsynced(stores);
@@ -62,6 +83,8 @@ pub async fn wait_until_synced(
                 stores.rollouts.wait_until_ready(),
                 stores.scaling.wait_until_ready(),
                 stores.bindings.wait_until_ready(),
+                stores.release_groups.wait_until_ready(),
+                stores.notification_policies.wait_until_ready(),
             );
         };
         tokio::select! {

@@ -1,11 +1,15 @@
 //! The state every reconcile shares: clients, clock, event recorder, metrics, backoff,
-//! settings and read-only stores of the three kinds.
+//! settings and read-only stores of the kinds.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crds::{AwsAccountBinding, BlueGreenRollout, EcsService, ScalingPolicy};
+use crds::common::RELEASE_GROUP_LABEL;
+use crds::{
+    AwsAccountBinding, BlueGreenRollout, EcsService, NotificationPolicy, ReleaseGroup,
+    ScalingPolicy,
+};
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 
@@ -54,12 +58,27 @@ pub struct Stores {
     pub scaling: Store<ScalingPolicy>,
     /// AwsAccountBindings (cluster-scoped).
     pub bindings: Store<AwsAccountBinding>,
+    /// ReleaseGroups.
+    pub release_groups: Store<ReleaseGroup>,
     /// EcsServices by [`service_cluster_key`].
     pub services_by_cluster: Index<EcsService>,
     /// BlueGreenRollouts by [`rollout_service_key`].
     pub rollouts_by_service: Index<BlueGreenRollout>,
     /// ScalingPolicies by [`scaling_service_key`].
     pub scaling_by_service: Index<ScalingPolicy>,
+    /// EcsServices by [`service_group_key`].
+    pub services_by_group: Index<EcsService>,
+    /// NotificationPolicies.
+    pub notification_policies: Store<NotificationPolicy>,
+}
+
+/// `<namespace>/<group>` of the ReleaseGroup an EcsService's label names, if any.
+pub fn service_group_key(s: &EcsService) -> Option<String> {
+    let group = s.metadata.labels.as_ref()?.get(RELEASE_GROUP_LABEL)?;
+    Some(format!(
+        "{}/{group}",
+        s.metadata.namespace.as_deref().unwrap_or_default()
+    ))
 }
 
 /// `<region>/<cluster>` of an EcsService (the region empty for the account's default).
@@ -136,6 +155,25 @@ impl Stores {
             (&a.metadata.creation_timestamp, &a.metadata.name)
                 .cmp(&(&b.metadata.creation_timestamp, &b.metadata.name))
         });
+        found
+    }
+
+    /// The ReleaseGroup `name` in `namespace`.
+    pub fn release_group(&self, namespace: &str, name: &str) -> Option<Arc<ReleaseGroup>> {
+        self.release_groups
+            .get(&ObjectRef::new(name).within(namespace))
+    }
+
+    /// The EcsServices of `namespace` whose label names the ReleaseGroup `group`, by name.
+    pub fn members_of(&self, namespace: &str, group: &str) -> Vec<Arc<EcsService>> {
+        let key = format!("{namespace}/{group}");
+        let mut found: Vec<_> = self
+            .services_by_group
+            .get(&self.services, &key)
+            .into_iter()
+            .filter(|s| service_group_key(s).as_deref() == Some(key.as_str()))
+            .collect();
+        found.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
         found
     }
 
@@ -292,9 +330,20 @@ pub struct Context {
     pub unbound: UnboundNamespaces,
     /// Reference lookups that found their target, and generations that passed verification.
     pub references: KnownReferences,
+    /// Posts notifications to webhook receivers.
+    pub webhooks: Arc<dyn aws::webhook::WebhookApi>,
+    /// The NotificationPolicy that follows every namespace (`--cluster-notification-policy`).
+    pub cluster_notification_policy: Option<ObjectRef<NotificationPolicy>>,
 }
 
 impl Context {
+    /// Whether `policy` is the cluster-wide NotificationPolicy.
+    pub fn is_cluster_notification_policy(&self, policy: &NotificationPolicy) -> bool {
+        self.cluster_notification_policy
+            .as_ref()
+            .is_some_and(|r| *r == ObjectRef::from_obj(policy))
+    }
+
     /// Converts a duration of the clock's time into a tokio wait.
     pub fn wall(&self, d: Duration) -> Duration {
         self.clock.to_wall(d)

@@ -5,8 +5,15 @@
 //! and passes its smoke test, but answers 3 % of requests with 5xx instead of 0.1 %, which only
 //! a metric gate sees; otherwise it ends in `-smokefail` — its tasks pass their health checks,
 //! but the simulated service answers 500 on the test listener.
+//!
+//! When NAME is a member of a ReleaseGroup, the demo is a release of the whole group: every
+//! member gets a new image and a new `ecs-operator.dev/release` id, NAME's image being the bad
+//! one, and the demo reports when the group has rolled the members released before it back.
 
 use std::collections::BTreeMap;
+
+use crds::common::{RELEASE_ANNOTATION, RELEASE_GROUP_LABEL};
+use serde_json::Value;
 
 use super::manifests::{self, Manifest};
 use super::progress::ObjectState;
@@ -53,6 +60,59 @@ pub struct Demo {
     target: Option<Manifest>,
     failure: Failure,
     stage: Stage,
+    group: Option<Group>,
+}
+
+/// The ReleaseGroup the demo's EcsService belongs to, and its members' manifests.
+#[derive(Debug)]
+struct Group {
+    /// `ReleaseGroup namespace/name`.
+    id: String,
+    members: Vec<Manifest>,
+}
+
+impl Group {
+    /// The group of `target` among `manifests`, when its label names one they contain.
+    fn of(target: &Manifest, manifests: &[Manifest]) -> Option<Group> {
+        let namespace = &target.object["metadata"]["namespace"];
+        let name = target.object["metadata"]["labels"][RELEASE_GROUP_LABEL].as_str()?;
+        manifests.iter().find(|m| {
+            m.object["kind"] == "ReleaseGroup"
+                && m.object["metadata"]["name"] == name
+                && m.object["metadata"]["namespace"] == *namespace
+        })?;
+        let members = (manifests.iter())
+            .filter(|m| {
+                m.object["kind"] == "EcsService"
+                    && m.object["metadata"]["namespace"] == *namespace
+                    && m.object["metadata"]["labels"][RELEASE_GROUP_LABEL] == name
+            })
+            .cloned()
+            .collect();
+        Some(Group {
+            id: format!(
+                "ReleaseGroup {}/{name}",
+                namespace.as_str().unwrap_or("default")
+            ),
+            members,
+        })
+    }
+}
+
+/// The image of an EcsService manifest's first container.
+fn image(manifest: &mut Manifest) -> &mut Value {
+    &mut manifest.object["spec"]["taskDefinition"]["containerDefinitions"][0]["image"]
+}
+
+/// `id` of an object of the manifests: `Kind namespace/name`.
+fn object_id(kind: &str, manifest: &Manifest) -> String {
+    let ns = manifest.object["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("default");
+    let name = manifest.object["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default();
+    format!("{kind} {ns}/{name}")
 }
 
 impl Demo {
@@ -91,10 +151,12 @@ impl Demo {
         } else {
             Failure::SmokeTest
         };
+        let group = target.as_ref().and_then(|t| Group::of(t, manifests));
         Ok(Demo {
             target,
             failure,
             stage: Stage::Waiting,
+            group,
         })
     }
 
@@ -115,12 +177,17 @@ impl Demo {
         self.target.is_some() && self.stage != Stage::RolledBack
     }
 
-    /// Objects the demo makes not Ready on purpose (once it released).
+    /// Objects the demo makes not Ready on purpose (once it released): the bad service and its
+    /// rollout, and with a group, the group and every member it rolled back.
     pub fn excused(&self, id: &str) -> bool {
+        let in_group = self.group.as_ref().is_some_and(|g| {
+            g.id == id || (g.members.iter()).any(|m| object_id("EcsService", m) == id)
+        });
         self.stage != Stage::Waiting
-            && self
-                .ids()
-                .is_some_and(|(service, rollout)| id == service || id == rollout)
+            && (in_group
+                || self
+                    .ids()
+                    .is_some_and(|(service, rollout)| id == service || id == rollout))
     }
 
     /// Advances the demo with the latest object states.
@@ -134,14 +201,19 @@ impl Demo {
                 if !all_ready {
                     return;
                 }
+                if let Some(group) = &self.group {
+                    if self.release_group(client, group).await {
+                        self.stage = Stage::Released;
+                    }
+                    return;
+                }
                 let Some(mut failing) = self.target.clone() else {
                     return;
                 };
-                let image = &mut failing.object["spec"]["taskDefinition"]["containerDefinitions"]
-                    [0]["image"];
+                let image = image(&mut failing);
                 let (suffix, what) = self.failure.describe();
                 let tagged = format!("{}{suffix}", image.as_str().unwrap_or_default());
-                *image = serde_json::Value::String(tagged.clone());
+                *image = Value::String(tagged.clone());
                 match manifests::apply(client, &failing).await {
                     Ok(()) => {
                         println!(
@@ -150,6 +222,30 @@ impl Demo {
                         self.stage = Stage::Released;
                     }
                     Err(error) => println!("Demo: could not release the failing revision: {error}"),
+                }
+            }
+            Stage::Released if self.group.is_some() => {
+                let group = self
+                    .group
+                    .as_ref()
+                    .map(|g| g.id.clone())
+                    .unwrap_or_default();
+                // Stalled with a failure recorded: the release ended (a member merely stalled
+                // leaves no failure).
+                if !states.get(&group).is_some_and(|s| s.stalled) {
+                    return;
+                }
+                if let Some(failed) = self.failed_member(client).await {
+                    let others: Vec<&str> = (self.group.iter())
+                        .flat_map(|g| g.members.iter())
+                        .filter_map(|m| m.object["metadata"]["name"].as_str())
+                        .filter(|name| *name != failed)
+                        .collect();
+                    println!(
+                        "Demo: {group} rolled the release back: {failed} failed, and {} run the revision they ran before it. A new release id releases again.",
+                        others.join(", ")
+                    );
+                    self.stage = Stage::RolledBack;
                 }
             }
             Stage::Released => {
@@ -163,6 +259,59 @@ impl Demo {
             }
             Stage::RolledBack => {}
         }
+    }
+}
+
+impl Demo {
+    /// The member whose failure ended the group's release, as the group's status says.
+    async fn failed_member(&self, client: &kube::Client) -> Option<String> {
+        let target = self.target.as_ref()?;
+        let namespace = target.object["metadata"]["namespace"].as_str()?;
+        let group = target.object["metadata"]["labels"][RELEASE_GROUP_LABEL].as_str()?;
+        let api: kube::Api<crds::ReleaseGroup> = kube::Api::namespaced(client.clone(), namespace);
+        let group = api.get(group).await.ok()?;
+        Some(group.status?.failure?.member)
+    }
+
+    /// Releases every member of `group` with a new release id and image; the demo's service gets
+    /// the bad image. Whether every member was applied.
+    async fn release_group(&self, client: &kube::Client, group: &Group) -> bool {
+        let target = self
+            .target
+            .as_ref()
+            .map(|t| t.object["metadata"]["name"].clone());
+        let (suffix, what) = self.failure.describe();
+        let mut release = None;
+        for member in &group.members {
+            let mut next = member.clone();
+            let annotations = &mut next.object["metadata"]["annotations"];
+            let id = format!(
+                "{}-demo",
+                annotations[RELEASE_ANNOTATION]
+                    .as_str()
+                    .unwrap_or("release")
+            );
+            annotations[RELEASE_ANNOTATION] = Value::String(id.clone());
+            release.get_or_insert(id);
+            let bad = Some(&next.object["metadata"]["name"]) == target.as_ref();
+            let image = image(&mut next);
+            let tag = if bad { suffix } else { "-demo" };
+            *image = Value::String(format!("{}{tag}", image.as_str().unwrap_or_default()));
+            if let Err(error) = manifests::apply(client, &next).await {
+                println!("Demo: could not release {}: {error}", next.describe());
+                return false;
+            }
+        }
+        let name = target
+            .and_then(|t| t.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        println!(
+            "Demo: releasing {} of the {} members of {} in dependsOn order; {name}'s new image is bad: {what}. Watch the group roll back the members released before it.",
+            release.unwrap_or_default(),
+            group.members.len(),
+            group.id,
+        );
+        true
     }
 }
 

@@ -7,6 +7,7 @@ pub mod load;
 pub mod manifests;
 pub mod progress;
 pub mod prometheus;
+pub mod receiver;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -56,12 +57,20 @@ pub struct LocalArgs {
     /// Once everything is Ready, release a bad revision of this EcsService and watch its
     /// BlueGreenRollout roll it back by itself: one whose 5xx rate is slightly higher when the
     /// rollout has metric analysis (e.g. `auth`), else one whose smoke test fails (`payment`).
+    /// When the service is in a ReleaseGroup, the whole group is released with a new release id
+    /// and this member's revision is the bad one: the members released before it roll back.
     #[arg(long, value_name = "SERVICE")]
     pub demo_failure: Option<String>,
     /// Port of the Prometheus server the sandbox runs (when the `prometheus` binary is on PATH)
-    /// scraping the simulated load balancers; the examples' Prometheus metrics query it.
+    /// scraping the simulated load balancers; the examples' Prometheus metrics query it (0 picks
+    /// a free one, which the examples' metrics then do not reach).
     #[arg(long, default_value_t = 19090)]
     pub prometheus_port: u16,
+    /// Port of the webhook receiver the sandbox runs on 127.0.0.1, printing every notification
+    /// it gets; the example NotificationPolicy posts to it (0 picks a free one, which the
+    /// example does not reach).
+    #[arg(long, default_value_t = 19091)]
+    pub webhook_port: u16,
     /// Port of the operator's preview endpoint on 127.0.0.1, for `kubectl ecs diff|verify`
     /// (0 picks a free one).
     #[arg(long, default_value_t = 8082)]
@@ -115,6 +124,23 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
         kubeconfig.display()
     );
     let (_metrics_endpoint, _prometheus) = serve_metrics(&sim, args.prometheus_port).await?;
+    let _receiver = match receiver::WebhookReceiver::start(args.webhook_port).await {
+        Ok(receiver) => {
+            receiver.print();
+            println!(
+                "Notification receiver: {} (the example NotificationPolicy posts to it; each notification is printed with ✉)",
+                receiver.address
+            );
+            Some(receiver)
+        }
+        Err(e) => {
+            println!(
+                "Notification receiver: could not listen on 127.0.0.1:{} ({e}); the example NotificationPolicy's deliveries will fail",
+                args.webhook_port
+            );
+            None
+        }
+    };
 
     let metrics = Arc::new(Metrics::new());
     let aws = Arc::new(AwsAccounts::new(

@@ -23,7 +23,13 @@ pub struct ObjectState {
 /// Reads the state of every object of the operator's kinds.
 pub async fn snapshot(client: &kube::Client) -> anyhow::Result<Vec<ObjectState>> {
     let mut out = Vec::new();
-    for kind in ["EcsService", "BlueGreenRollout", "ScalingPolicy"] {
+    for kind in [
+        "EcsService",
+        "BlueGreenRollout",
+        "ScalingPolicy",
+        "ReleaseGroup",
+        "NotificationPolicy",
+    ] {
         let gvk = GroupVersionKind::gvk(crds::GROUP, crds::VERSION, kind);
         let resource = ApiResource::from_gvk(&gvk);
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);

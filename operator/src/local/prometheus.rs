@@ -32,8 +32,10 @@ pub struct PrometheusServer {
 
 impl PrometheusServer {
     /// Starts Prometheus scraping `http://<scrape_target>/metrics` (`scrape_target` is
-    /// `host:port`) every second, listening on 127.0.0.1:`port` (a free port when `None`), and
-    /// waits until it is ready. `Ok(None)` when no `prometheus` binary is on PATH.
+    /// `host:port`) every second, listening on 127.0.0.1:`port` (a free port when `None` or 0),
+    /// and waits until it is ready. `Ok(None)` when no `prometheus` binary is on PATH. A port
+    /// something else listens on is an error: its `/-/ready` would answer for a server that is
+    /// not ours.
     pub async fn start(
         scrape_target: &str,
         port: Option<u16>,
@@ -51,8 +53,11 @@ impl PrometheusServer {
         let stderr_path = dir.path().join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path)
             .map_err(|e| format!("creating {}: {e}", stderr_path.display()))?;
-        let port = match port {
-            Some(port) => port,
+        let port = match port.filter(|p| *p != 0) {
+            Some(port) => {
+                ensure_free(port)?;
+                port
+            }
             None => free_port()?,
         };
         let mut child = tokio::process::Command::new(&binary)
@@ -149,6 +154,13 @@ async fn wait_ready(
         if let Ok(Ok(response)) = tokio::time::timeout(POLL * 5, client.request(request)).await
             && response.status() == http::StatusCode::OK
         {
+            // Ready, and still ours: a server that could not bind has exited by now.
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!(
+                    "prometheus exited ({status}) while another server answered on {address}:\n{}",
+                    last_lines(stderr)
+                ));
+            }
             return Ok(());
         }
         if Instant::now() >= deadline {
@@ -182,10 +194,35 @@ fn on_path(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// Whether nothing listens on 127.0.0.1:`port` now (bound and released).
+fn ensure_free(port: u16) -> Result<(), String> {
+    std::net::TcpListener::bind(("127.0.0.1", port))
+        .map(drop)
+        .map_err(|e| format!("127.0.0.1:{port} is taken, by another sandbox perhaps: {e}"))
+}
+
 /// A port free now on 127.0.0.1 (bound, read, released).
 fn free_port() -> Result<u16, String> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
         .map_err(|e| format!("finding a free port: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_something_listens_on_is_refused_and_a_free_one_is_not() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let error = ensure_free(port).unwrap_err();
+        assert!(
+            error.contains(&format!("127.0.0.1:{port} is taken")),
+            "{error}"
+        );
+        drop(listener);
+        assert_eq!(ensure_free(port), Ok(()));
+    }
 }

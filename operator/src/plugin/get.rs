@@ -1,11 +1,13 @@
 //! `kubectl ecs get [NAME] [--watch]`: one row per EcsService with its rollout (phase, state,
-//! traffic split) and scaling (min–max, current desired count). `--watch` prints rows again
-//! whenever they change.
+//! traffic split), scaling (min–max, current desired count) and release (its ReleaseGroup, the
+//! release id and its phase in it), then one row per ReleaseGroup. `--watch` prints service
+//! rows again whenever they change.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crds::{BlueGreenRollout, EcsService, ScalingPolicy};
+use crds::common::RELEASE_GROUP_LABEL;
+use crds::{BlueGreenRollout, EcsService, ReleaseGroup, ScalingPolicy};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
@@ -35,9 +37,11 @@ pub struct Row {
     pub scaling: String,
     /// Each metric's newest value and verdict.
     pub analysis: String,
+    /// `group@release phase` while the service is in a ReleaseGroup.
+    pub release: String,
 }
 
-const HEADER: [&str; 9] = [
+const HEADER: [&str; 10] = [
     "NAMESPACE",
     "NAME",
     "READY",
@@ -47,10 +51,11 @@ const HEADER: [&str; 9] = [
     "TRAFFIC",
     "SCALING",
     "ANALYSIS",
+    "RELEASE",
 ];
 
 impl Row {
-    fn cells(&self) -> [&str; 9] {
+    fn cells(&self) -> [&str; 10] {
         [
             &self.namespace,
             &self.name,
@@ -61,8 +66,88 @@ impl Row {
             &self.traffic,
             &self.scaling,
             &self.analysis,
+            &self.release,
         ]
     }
+}
+
+/// The RELEASE cell of `svc`: its group, the release id it carries and its phase there.
+fn release_cell(svc: &EcsService, groups: &[ReleaseGroup]) -> String {
+    let Some(group) = (svc.metadata.labels.as_ref()).and_then(|l| l.get(RELEASE_GROUP_LABEL))
+    else {
+        return "-".to_owned();
+    };
+    let status = groups
+        .iter()
+        .find(|g| g.namespace() == svc.namespace() && g.name_any() == *group)
+        .and_then(|g| g.status.as_ref());
+    let member = status.and_then(|s| s.members.iter().find(|m| m.name == svc.name_any()));
+    match member {
+        Some(m) => format!(
+            "{group}@{} {:?}",
+            m.release.as_deref().unwrap_or("-"),
+            m.phase
+        ),
+        None => format!("{group} Pending"),
+    }
+}
+
+/// One row per ReleaseGroup: namespace, name, Ready, release, phase, the failed member and why.
+pub fn group_rows(groups: &[ReleaseGroup]) -> Vec<[String; 6]> {
+    groups
+        .iter()
+        .map(|g| {
+            let status = g.status.clone().unwrap_or_default();
+            let ready = (status.conditions.iter())
+                .find(|c| c.type_ == "Ready")
+                .map_or("-", |c| c.status.as_str())
+                .to_owned();
+            let failed = status
+                .failure
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |f| format!("{}: {}", f.member, f.reason));
+            [
+                g.namespace().unwrap_or_default(),
+                g.name_any(),
+                ready,
+                status.release.unwrap_or_else(|| "-".to_owned()),
+                status
+                    .phase
+                    .map_or_else(|| "Pending".to_owned(), |p| format!("{p:?}")),
+                failed,
+            ]
+        })
+        .collect()
+}
+
+/// The ReleaseGroup table as text, columns padded, with its header.
+pub fn render_groups(rows: &[[String; 6]]) -> String {
+    let header = [
+        "NAMESPACE",
+        "RELEASEGROUP",
+        "READY",
+        "RELEASE",
+        "PHASE",
+        "FAILED",
+    ];
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = (cells.iter().zip(widths))
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        padded.join("   ").trim_end().to_owned()
+    };
+    let mut out = vec![line(header.to_vec())];
+    out.extend(
+        rows.iter()
+            .map(|r| line(r.iter().map(String::as_str).collect())),
+    );
+    out.join("\n")
 }
 
 /// The rows for these objects (pure).
@@ -70,6 +155,7 @@ pub fn rows(
     services: &[EcsService],
     rollouts: &[BlueGreenRollout],
     scaling: &[ScalingPolicy],
+    groups: &[ReleaseGroup],
 ) -> Vec<Row> {
     services
         .iter()
@@ -144,6 +230,7 @@ pub fn rows(
                     .and_then(|r| r.status.as_ref())
                     .map(analysis_cell)
                     .unwrap_or_else(|| "-".to_owned()),
+                release: release_cell(svc, groups),
             }
         })
         .collect()
@@ -178,7 +265,7 @@ pub fn render(rows: &[Row], header: bool) -> String {
             *w = (*w).max(cell.len());
         }
     }
-    let line = |cells: [&str; 9]| {
+    let line = |cells: [&str; 10]| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
@@ -212,17 +299,21 @@ async fn snapshot(
     client: &kube::Client,
     namespace: Option<&str>,
     name: Option<&str>,
-) -> anyhow::Result<Vec<Row>> {
+) -> anyhow::Result<(Vec<Row>, Vec<ReleaseGroup>)> {
     let services: Vec<EcsService> = list(client, namespace).await?;
     let rollouts: Vec<BlueGreenRollout> = list(client, namespace).await?;
-    // ScalingPolicies are optional: an API server without the CRD still lists services.
+    // ScalingPolicies and ReleaseGroups are optional: an API server without their CRDs still
+    // lists services.
     let scaling: Vec<ScalingPolicy> = list(client, namespace).await.unwrap_or_default();
-    let mut rows = rows(&services, &rollouts, &scaling);
+    let mut groups: Vec<ReleaseGroup> = list(client, namespace).await.unwrap_or_default();
+    let mut rows = rows(&services, &rollouts, &scaling, &groups);
     if let Some(name) = name {
         rows.retain(|r| r.name == name);
+        groups.clear();
     }
     rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    Ok(rows)
+    groups.sort_by_key(|g| (g.namespace(), g.name_any()));
+    Ok((rows, groups))
 }
 
 /// Prints the table (and, with `watch`, every changed row until interrupted).
@@ -232,7 +323,7 @@ pub async fn run(
     name: Option<&str>,
     watch: bool,
 ) -> anyhow::Result<i32> {
-    let rows = snapshot(client, namespace, name).await?;
+    let (rows, groups) = snapshot(client, namespace, name).await?;
     if rows.is_empty() && !watch {
         match namespace {
             Some(ns) => println!("No EcsServices found in {ns} namespace."),
@@ -241,6 +332,9 @@ pub async fn run(
         return Ok(EXIT_OK);
     }
     println!("{}", render(&rows, true));
+    if !groups.is_empty() {
+        println!("\n{}", render_groups(&group_rows(&groups)));
+    }
     if !watch {
         return Ok(EXIT_OK);
     }
@@ -253,7 +347,7 @@ pub async fn run(
             () = tokio::time::sleep(WATCH_POLL) => {}
             _ = tokio::signal::ctrl_c() => return Ok(EXIT_OK),
         }
-        let rows = snapshot(client, namespace, name).await?;
+        let (rows, _) = snapshot(client, namespace, name).await?;
         let changed: Vec<Row> = rows
             .iter()
             .filter(|r| last.get(&(r.namespace.clone(), r.name.clone())) != Some(r))
@@ -268,3 +362,7 @@ pub async fn run(
             .collect();
     }
 }
+
+#[cfg(test)]
+#[path = "get_tests.rs"]
+mod tests;

@@ -53,16 +53,29 @@ pub async fn reconcile(
     .await
 }
 
-/// The revision the EcsService publishes for its current generation.
+/// The revision the EcsService publishes for its current generation: the spec's, or, while its
+/// ReleaseGroup has rolled its release back, the revision it ran before the release. A member's
+/// hash carries its release id, so a failed release is remembered per release: a new id of the
+/// same spec is released again.
 pub fn desired(service: Option<&EcsService>) -> Option<Revision> {
     let service = service?;
     let status = service.status.as_ref()?;
     if status.observed_generation != service.metadata.generation {
         return None;
     }
+    let release = status.release.as_ref();
+    if let Some(target) = release.and_then(|r| r.rollback_to.clone()) {
+        return Some(Revision {
+            task_definition_arn: target,
+            content_hash: None,
+        });
+    }
     Some(Revision {
         task_definition_arn: status.desired_task_definition_arn.clone()?,
-        content_hash: status.content_hash.clone(),
+        content_hash: status.content_hash.as_ref().map(|hash| match release {
+            Some(r) => format!("{hash}@{}", r.id),
+            None => hash.clone(),
+        }),
     })
 }
 

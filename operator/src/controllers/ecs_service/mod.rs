@@ -7,15 +7,18 @@ pub mod calls;
 pub mod cleanup;
 pub mod deployment;
 pub mod observe;
+pub mod outcome;
 pub mod plan;
+pub mod release;
 pub mod render;
+pub mod rollback_plan;
 pub mod status;
 pub mod validate;
 
 use std::sync::Arc;
 
 use crds::common::{ManagementPolicy, condition};
-use crds::{AwsAccountBinding, BlueGreenRollout, EcsService, ScalingPolicy};
+use crds::{AwsAccountBinding, BlueGreenRollout, EcsService, ReleaseGroup, ScalingPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 use kube::api::Api;
@@ -168,31 +171,51 @@ fn referenced(namespace: Option<String>, name: &str) -> Option<ObjectRef<EcsServ
     Some(ObjectRef::new(name).within(&namespace?))
 }
 
+/// What the EcsService controller watches: its own kind, and the kinds whose changes reconcile a
+/// service (the ScalingPolicy or BlueGreenRollout naming it, a binding of its namespace, its
+/// ReleaseGroup).
+pub struct Feeds {
+    /// EcsServices, applied to the controller's store.
+    pub services: Feed<EcsService>,
+    /// BlueGreenRollouts: each change reconciles the service it names.
+    pub rollouts: Feed<BlueGreenRollout>,
+    /// ScalingPolicies: each change reconciles the service it names.
+    pub scaling: Feed<ScalingPolicy>,
+    /// AwsAccountBindings: each change reconciles the services of its namespaces.
+    pub bindings: Feed<AwsAccountBinding>,
+    /// ReleaseGroups: each change reconciles the group's members.
+    pub groups: Feed<ReleaseGroup>,
+}
+
 /// Runs the EcsService controller until `shutdown` resolves: a ScalingPolicy or
-/// BlueGreenRollout change reconciles the service it names.
+/// BlueGreenRollout change reconciles the service it names, a ReleaseGroup change its members.
 pub async fn run(
     ctx: Arc<Context>,
-    services: Feed<EcsService>,
-    rollouts: Feed<BlueGreenRollout>,
-    scaling: Feed<ScalingPolicy>,
-    bindings: Feed<AwsAccountBinding>,
+    feeds: Feeds,
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     use futures::StreamExt;
     let services_store = ctx.stores.services.clone();
+    let stores = ctx.stores.clone();
     let runner = Runner {
-        own: services.boxed(),
+        own: feeds.services.boxed(),
         store: ctx.stores.services.clone(),
         triggers: vec![
-            triggers(scaling, |p: ScalingPolicy| {
+            triggers(feeds.scaling, |p: ScalingPolicy| {
                 referenced(p.namespace(), &p.spec.service_ref.name)
             }),
-            triggers(rollouts, |r: BlueGreenRollout| {
+            triggers(feeds.rollouts, |r: BlueGreenRollout| {
                 referenced(r.namespace(), &r.spec.service_ref.name)
             }),
-            triggers(bindings, move |b: AwsAccountBinding| {
+            triggers(feeds.bindings, move |b: AwsAccountBinding| {
                 accounts::affected(&services_store, &b)
+            }),
+            triggers(feeds.groups, move |g: ReleaseGroup| {
+                let namespace = g.namespace().unwrap_or_default();
+                (stores.members_of(&namespace, &g.name_any()).iter())
+                    .map(|s| ObjectRef::from_obj(s.as_ref()))
+                    .collect::<Vec<_>>()
             }),
         ],
         concurrency,

@@ -42,6 +42,8 @@ pub struct Observed {
     pub release_in_flight: Option<String>,
     /// Whether a ScalingPolicy owns desiredCount.
     pub autoscaled: bool,
+    /// The ReleaseGroup the service is a member of, its release, and the group's verdict.
+    pub membership: Option<super::release::Membership>,
     /// With no ScalingPolicy: the scalable target Application Auto Scaling still has for the
     /// service (left by a policy deleted with Retain, or registered outside the operator). It
     /// owns desiredCount while it exists.
@@ -122,10 +124,12 @@ pub async fn observe(
     let engine = managing
         .as_deref()
         .and_then(rollout_engine::service_settings);
+    let membership = super::release::membership(obj, &ctx.stores);
+    let failure_key = super::release::failure_key(&spec.content_hash, membership.as_ref());
     let rollout_failure = managing.as_deref().and_then(|r| {
         let status = r.status.as_ref()?;
         (status.release.is_none()
-            && status.bad_content_hash.as_deref() == Some(spec.content_hash.as_str()))
+            && status.bad_content_hash.as_deref() == Some(failure_key.as_str()))
         .then(|| {
             status
                 .failure_reason
@@ -156,6 +160,7 @@ pub async fn observe(
         rollout_failure,
         release_in_flight,
         autoscaled,
+        membership,
         ..Observed::default()
     };
     if known {

@@ -2,95 +2,30 @@
 //! decide at most one mutating step and the conditions to report. Pure: no IO, no clock.
 
 use crds::common::{ManagementPolicy, OWNER_TAG, condition};
-use crds::ecs_service::{DeploymentStatus, EcsServiceStatus};
+use crds::ecs_service::EcsServiceStatus;
 
 use super::deployment::{deployment_failure, tracked_deployment};
 use super::observe::Observed;
+pub use super::outcome::{Plan, Report, Step, short_arn};
+use super::outcome::{progressing, ready_conditions, settled_revision, stalled};
+use super::release;
 use super::render;
+use super::rollback_plan::plan_rollback;
 use super::validate::ValidatedSpec;
 use crate::controllers::conditions::Desired;
 use crate::controllers::ownership::{self, Verdict};
 use crate::controllers::runtime::Requeue;
 use aws::ecs::{
-    CreateServiceInput, DeploymentController, RolloutState, Service, ServiceStatus, Tag,
-    TaskDefinitionInput, UpdateServiceInput,
+    CreateServiceInput, DeploymentController, Service, ServiceStatus, Tag, UpdateServiceInput,
 };
-
-/// One AWS mutation.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Step {
-    /// Register the spec's task definition (no ACTIVE revision carries its hash).
-    RegisterTaskDefinition(TaskDefinitionInput),
-    /// Create the service on the desired revision.
-    CreateService(CreateServiceInput),
-    /// Update the service; `why` lists what differs.
-    UpdateService {
-        /// The call.
-        input: UpdateServiceInput,
-        /// What differed, for the event and the log.
-        why: Vec<String>,
-    },
-    /// Take over an untagged service by tagging it.
-    AdoptService {
-        /// Service ARN.
-        arn: String,
-        /// The owner tag.
-        tags: Vec<Tag>,
-    },
-    /// Deregister old revisions the operator registered.
-    DeregisterTaskDefinitions(Vec<String>),
-}
-
-impl Step {
-    /// The step's name: the AWS action it calls.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Step::RegisterTaskDefinition(_) => "RegisterTaskDefinition",
-            Step::CreateService(_) => "CreateService",
-            Step::UpdateService { .. } => "UpdateService",
-            Step::AdoptService { .. } => "TagResource",
-            Step::DeregisterTaskDefinitions(_) => "DeregisterTaskDefinition",
-        }
-    }
-
-    /// Whether the step acts on what the spec names (cluster, network, roles, secrets, target
-    /// groups): those are verified before it runs.
-    pub fn uses_references(&self) -> bool {
-        matches!(
-            self,
-            Step::RegisterTaskDefinition(_) | Step::CreateService(_) | Step::UpdateService { .. }
-        )
-    }
-}
-
-/// What the status should say, as far as the plan knows before the step runs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Report {
-    /// Conditions (Ready, Reconciling, Stalled, Degraded, Drifted).
-    pub conditions: Vec<Desired>,
-    /// The revision the spec renders to, when known.
-    pub desired_task_definition_arn: Option<String>,
-    /// The last revision whose deployment completed.
-    pub last_good_task_definition_arn: Option<String>,
-    /// A content hash whose deployment failed.
-    pub failed_content_hash: Option<String>,
-    /// The deployment caused by the spec.
-    pub deployment: Option<DeploymentStatus>,
-    /// When to look again.
-    pub requeue: Requeue,
-}
-
-/// The decision of one reconcile.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    /// At most one mutating step.
-    pub step: Option<Step>,
-    /// What to report.
-    pub report: Report,
-}
 
 /// Plans one reconcile of an EcsService.
 pub fn plan(spec: &ValidatedSpec, prev: &EcsServiceStatus, observed: &Observed) -> Plan {
+    let failure_key = release::failure_key(&spec.content_hash, observed.membership.as_ref());
+    let live = observed
+        .service
+        .as_ref()
+        .and_then(|s| s.task_definition.as_deref());
     let base = Report {
         conditions: Vec::new(),
         desired_task_definition_arn: observed.desired_revision.clone(),
@@ -98,8 +33,9 @@ pub fn plan(spec: &ValidatedSpec, prev: &EcsServiceStatus, observed: &Observed) 
         failed_content_hash: prev
             .failed_content_hash
             .clone()
-            .filter(|h| *h == spec.content_hash),
+            .filter(|h| *h == failure_key),
         deployment: None,
+        release: release::record(prev, observed.membership.as_ref(), live),
         requeue: Requeue::Idle,
     };
     match spec.management_policy {
@@ -155,6 +91,9 @@ fn plan_manage(
             );
         }
     }
+    if let Some(rollback) = (observed.membership.as_ref()).and_then(|m| m.rollback.as_ref()) {
+        return plan_rollback(spec, observed, report, rollback);
+    }
 
     let desired = observed.desired_revision.clone();
     let needs_revision =
@@ -169,14 +108,17 @@ fn plan_manage(
     let failed_now = service
         .filter(|_| observed.rollout.is_none())
         .and_then(|s| deployment_failure(s, prev, desired.as_deref()));
+    let failure_key = release::failure_key(&spec.content_hash, observed.membership.as_ref());
     if failed_now.is_some() {
-        report.failed_content_hash = Some(spec.content_hash.clone());
+        report.failed_content_hash = Some(failure_key.clone());
     }
     if observed.rollout.is_some() {
         report.failed_content_hash = None;
     }
-    let hash_failed = report.failed_content_hash.as_deref() == Some(spec.content_hash.as_str());
-    if needs_revision && !hash_failed && !blocked.is_empty() {
+    let hash_failed = report.failed_content_hash.as_deref() == Some(failure_key.as_str());
+    // A revision that failed is not rolled out again: its failure is reported, not a wait.
+    let failed = hash_failed || observed.rollout_failure.is_some();
+    if needs_revision && !failed && !blocked.is_empty() {
         report.requeue = Requeue::Wait;
         return progressing(
             report,
@@ -482,16 +424,6 @@ fn stale_revisions(
     (!stale.is_empty()).then_some(stale)
 }
 
-/// The revision the service has settled on: one deployment, and it completed.
-fn settled_revision(service: &Service) -> Option<&str> {
-    let primary = service.primary_deployment()?;
-    let completed = primary
-        .rollout_state
-        .as_ref()
-        .is_none_or(|s| *s == RolloutState::Completed);
-    (service.deployments.len() == 1 && completed).then_some(primary.task_definition.as_str())
-}
-
 /// After a failed release the service rolls back: poll while it has more than one deployment,
 /// and record the revision it settled on as the last good one. Status then follows what AWS says, so a lost
 /// status write before the failure leaves the same record as one that landed.
@@ -504,48 +436,6 @@ fn settle_after_failure(service: &Service, report: &mut Report) {
     } else {
         Requeue::Idle
     };
-}
-
-fn ready_conditions(reason: &str, message: String) -> Vec<Desired> {
-    vec![
-        Desired::yes(condition::READY, reason, message),
-        Desired::no(condition::RECONCILING, reason, ""),
-        Desired::no(condition::STALLED, reason, ""),
-        Desired::no(condition::DEGRADED, reason, ""),
-    ]
-}
-
-fn progressing(
-    mut report: Report,
-    step: Option<Step>,
-    reason: &str,
-    message: impl Into<String>,
-) -> Plan {
-    let message = message.into();
-    if step.is_some() {
-        report.requeue = Requeue::Soon;
-    }
-    report.conditions = vec![
-        Desired::no(condition::READY, reason, message.clone()),
-        Desired::yes(condition::RECONCILING, reason, message),
-        Desired::no(condition::STALLED, reason, ""),
-    ];
-    Plan { step, report }
-}
-
-fn stalled(mut report: Report, reason: &str, message: String) -> Plan {
-    report.conditions = vec![
-        Desired::no(condition::READY, reason, message.clone()),
-        Desired::no(condition::RECONCILING, reason, ""),
-        Desired::yes(condition::STALLED, reason, message),
-    ];
-    report.requeue = Requeue::Idle;
-    Plan { step: None, report }
-}
-
-/// `family:revision` of a task definition ARN (for messages).
-pub fn short_arn(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 #[cfg(test)]

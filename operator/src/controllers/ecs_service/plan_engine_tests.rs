@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::controllers::blue_green_rollout::engine::EngineSettings;
+use crate::controllers::ecs_service::observe::Dependency;
 use crate::controllers::ecs_service::validate::validate;
 use aws::ecs::{Deployment, Service, ServiceConfig};
 use crds::EcsService;
@@ -229,6 +230,14 @@ fn a_revision_the_rollout_rolled_back_is_degraded_here_too() {
             .contains("HTTP check /health failed")
     );
     assert_eq!(p.report.failed_content_hash, None);
+    // A dependency that stops being Ready afterwards (it rolled back too) does not turn the
+    // failure into a wait.
+    observed.dependencies = vec![Dependency {
+        name: "ticket".into(),
+        ready: false,
+    }];
+    let p = plan(&s, &EcsServiceStatus::default(), &observed);
+    assert_eq!(cond(&p, "Degraded").reason, "RolloutFailed");
 }
 
 #[test]

@@ -6,6 +6,7 @@ use crate::controllers::ecs_service::observe::{Dependency, RevisionInfo};
 use crate::controllers::ecs_service::validate::validate;
 use aws::ecs::{Deployment, Service, ServiceConfig};
 use crds::EcsService;
+use crds::ecs_service::DeploymentStatus;
 
 const TD1: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:1";
 const TD2: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:2";

@@ -46,5 +46,6 @@ pub fn compute(
         running_count: service.map(|s| s.running_count),
         pending_count: service.map(|s| s.pending_count),
         deployment,
+        release: report.release.clone(),
     }
 }

@@ -2,8 +2,8 @@
 //! fields (conditions, observed generation, the message rollouts also keep).
 
 use crds::{
-    BlueGreenRollout, BlueGreenRolloutStatus, EcsService, EcsServiceStatus, ScalingPolicy,
-    ScalingPolicyStatus,
+    BlueGreenRollout, BlueGreenRolloutStatus, EcsService, EcsServiceStatus, NotificationPolicy,
+    NotificationPolicyStatus, ReleaseGroup, ReleaseGroupStatus, ScalingPolicy, ScalingPolicyStatus,
 };
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -118,6 +118,32 @@ managed_kind!(
         .unwrap_or_default()
 );
 
+impl ManagedKind for ReleaseGroup {
+    type Status = ReleaseGroupStatus;
+    const CONTROLLER: &'static str = "releasegroup";
+    fn current_status(&self) -> Option<&ReleaseGroupStatus> {
+        self.status.as_ref()
+    }
+}
+
+/// A ReleaseGroup reaches no AWS account of its own: its members act.
+impl ObjectStatus for ReleaseGroupStatus {
+    fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+    fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
+        self.conditions = conditions;
+        self.observed_generation = generation;
+    }
+    fn observed_generation(&self) -> Option<i64> {
+        self.observed_generation
+    }
+    fn aws_account(&self) -> Option<&str> {
+        None
+    }
+    fn set_aws_account(&mut self, _account: &str) {}
+}
+
 /// `<namespace>/<name>`: the key of an object in logs and in the backoff table.
 pub fn object_key<K: Resource>(obj: &K) -> String {
     format!(
@@ -125,4 +151,30 @@ pub fn object_key<K: Resource>(obj: &K) -> String {
         obj.meta().namespace.as_deref().unwrap_or_default(),
         obj.meta().name.as_deref().unwrap_or_default()
     )
+}
+
+/// NotificationPolicies have no AWS resources: no account is recorded.
+impl ManagedKind for NotificationPolicy {
+    type Status = NotificationPolicyStatus;
+    const CONTROLLER: &'static str = "notificationpolicy";
+    fn current_status(&self) -> Option<&NotificationPolicyStatus> {
+        self.status.as_ref()
+    }
+}
+
+impl ObjectStatus for NotificationPolicyStatus {
+    fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+    fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
+        self.conditions = conditions;
+        self.observed_generation = generation;
+    }
+    fn observed_generation(&self) -> Option<i64> {
+        self.observed_generation
+    }
+    fn aws_account(&self) -> Option<&str> {
+        None
+    }
+    fn set_aws_account(&mut self, _account: &str) {}
 }

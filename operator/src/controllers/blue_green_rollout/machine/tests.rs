@@ -332,6 +332,35 @@ fn promote_full_ends_the_termination_wait_once() {
 }
 
 #[test]
+fn the_previous_stable_revision_published_again_is_a_rollback_without_gates() {
+    // Stable on 2 after 1; the ReleaseGroup rolled the release back: the EcsService publishes
+    // revision 1 without a content hash.
+    let mut m = stable();
+    m.stable = Some(rev(2));
+    m.previous_stable = Some(rev(1).task_definition_arn);
+    let mut i = inputs(0, EngineView::None);
+    i.desired = Some(Revision {
+        content_hash: None,
+        ..rev(1)
+    });
+    i.live = Some(rev(2).task_definition_arn);
+    let t = step(&m, &gates(), &i);
+    let release = t.memory.release.clone().expect("a release starts");
+    assert!(release.rollback && release.promoted, "{release:?}");
+    assert_eq!(reasons(&t), ["RollbackStarted"]);
+    // Any other revision without a hash is an ordinary, gated release.
+    i.desired = Some(Revision {
+        content_hash: None,
+        ..rev(3)
+    });
+    let release = step(&m, &gates(), &i)
+        .memory
+        .release
+        .expect("a release starts");
+    assert!(!release.rollback && !release.promoted, "{release:?}");
+}
+
+#[test]
 fn success_makes_the_release_stable_and_remembers_the_previous_one() {
     let t = step(
         &in_state(S::Baking),

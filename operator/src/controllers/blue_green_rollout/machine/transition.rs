@@ -325,7 +325,12 @@ impl Transition {
         if self.memory.bad_hash.is_some() && self.memory.bad_hash == desired.content_hash {
             return;
         }
-        self.start(desired, false, inputs.now);
+        // The revision that served before the stable one, published again (its ReleaseGroup
+        // rolled the release back): a rollback, which needs no gate and is never aborted back
+        // to the release it leaves.
+        let rollback = desired.content_hash.is_none()
+            && self.memory.previous_stable.as_deref() == Some(desired.task_definition_arn.as_str());
+        self.start(desired, rollback, inputs.now);
     }
 
     /// The release succeeded: its revision is stable now.
