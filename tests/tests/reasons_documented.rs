@@ -17,18 +17,21 @@ use std::path::{Path, PathBuf};
 use lexer::{Tok, Token, matching_delims, tokenize};
 use regex::Regex;
 
-/// Each controller: its folder under `operator/src/controllers/` and its doc.
-const CONTROLLERS: [(&str, &str); 5] = [
-    ("ecs_service", "docs/ecs-service-controller.md"),
+/// Each controller: its folder under `operator/src/controllers/`, its doc, and how many reasons
+/// it emits at least (fewer means the parsing is broken).
+const CONTROLLERS: [(&str, &str, usize); 5] = [
+    ("ecs_service", "docs/ecs-service-controller.md", 10),
     (
         "blue_green_rollout",
         "docs/blue-green-rollout-controller.md",
+        10,
     ),
-    ("scaling_policy", "docs/scaling-policy-controller.md"),
-    ("release_group", "docs/release-group-controller.md"),
+    ("scaling_policy", "docs/scaling-policy-controller.md", 10),
+    ("release_group", "docs/release-group-controller.md", 10),
     (
         "notification_policy",
         "docs/notification-policy-controller.md",
+        4,
     ),
 ];
 
@@ -63,10 +66,24 @@ const NOT_REASONS: &[&str] = &[
     "Degraded",
     // An AWS error code the operator makes up for a step that cannot run yet.
     "PolicyNotFound",
-    // GetMetricData result status codes, and a type name in a Debug impl.
+    // GetMetricData result status codes, and type names in Debug impls.
     "Forbidden",
     "InternalError",
     "Conditions",
+    "Target",
+    // Kind names, as the notification ledger records the objects it follows.
+    "BlueGreenRollout",
+    "EcsService",
+    "ReleaseGroup",
+    "ScalingPolicy",
+];
+
+/// Product files whose literals are content, not reasons: the notification bodies (field
+/// labels, card types, colours) and the reading of the other kinds' status (their reasons are
+/// theirs, listed in their docs).
+const CONTENT_FILES: &[&str] = &[
+    "operator/src/controllers/notification_policy/message.rs",
+    "operator/src/controllers/notification_policy/moments.rs",
 ];
 
 fn root() -> PathBuf {
@@ -82,7 +99,7 @@ fn read(path: &Path) -> String {
 }
 
 /// The product `.rs` files in `dir`, with its subfolders when `deep`: no `*_tests.rs`,
-/// `tests.rs`, nor anything under a `tests/` folder.
+/// `tests.rs`, nothing under a `tests/` folder, and none of the `CONTENT_FILES`.
 fn product_files(dir: &Path, deep: bool) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(root().join(dir)).expect("a source folder") {
@@ -92,7 +109,11 @@ fn product_files(dir: &Path, deep: bool) -> Vec<PathBuf> {
             if deep && name != "tests" {
                 files.extend(product_files(&path, deep));
             }
-        } else if name.ends_with(".rs") && name != "tests.rs" && !name.ends_with("_tests.rs") {
+        } else if name.ends_with(".rs")
+            && name != "tests.rs"
+            && !name.ends_with("_tests.rs")
+            && !CONTENT_FILES.contains(&path.to_string_lossy().as_ref())
+        {
             files.push(path);
         }
     }
@@ -239,10 +260,10 @@ fn every_reason_the_code_emits_is_documented() {
     let mut missing: Vec<String> = (runtime.difference(&shared))
         .map(|r| format!("{SHARED_DOC}: `{r}` (runtime)"))
         .collect();
-    for (module, doc) in CONTROLLERS {
+    for (module, doc, at_least) in CONTROLLERS {
         let own = controller_reasons(module);
         assert!(
-            own.len() >= 10,
+            own.len() >= at_least,
             "{module}: only {own:?}; is the parsing broken?"
         );
         let listed = documented(doc, HEADING);
@@ -254,7 +275,7 @@ fn every_reason_the_code_emits_is_documented() {
     }
     // A helper's reasons are listed by the controllers that use them: at least by one.
     let anywhere: BTreeSet<String> = (CONTROLLERS.iter())
-        .flat_map(|(_, doc)| documented(doc, HEADING))
+        .flat_map(|(_, doc, _)| documented(doc, HEADING))
         .chain(shared.iter().cloned())
         .collect();
     missing.extend(
@@ -275,7 +296,7 @@ fn every_documented_reason_is_still_emitted() {
     let mut dead: Vec<String> = (documented(SHARED_DOC, SHARED_HEADING).difference(&runtime))
         .map(|r| format!("{SHARED_DOC}: `{r}`"))
         .collect();
-    for (module, doc) in CONTROLLERS {
+    for (module, doc, _) in CONTROLLERS {
         let own = controller_reasons(module);
         dead.extend(
             (documented(doc, HEADING).iter())
