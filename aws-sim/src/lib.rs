@@ -38,7 +38,8 @@
 //!   effective listener weights), `cloudwatch::api` (GetMetricData in `cloudwatch::metric_data`,
 //!   `cloudwatch::metric_series` and `cloudwatch::math`), `autoscaling::api`, `lookup` (the
 //!   reads that check what a spec names: clusters, subnets, security groups, roles, secrets,
-//!   parameters), and `elb::probe` (HTTP checks through listeners).
+//!   parameters), `sns` (the seeded topics and Publish), and `elb::probe` (HTTP checks
+//!   through listeners).
 //! - outside the AWS traits: `cloudwatch::exposition` (the traffic in the Prometheus text
 //!   format) and `metrics_endpoint` (serving it).
 //! - this root: the module declarations and the public API's re-exports.
@@ -62,6 +63,7 @@ mod organization;
 pub mod scope;
 mod secrets;
 pub mod seed;
+mod sns;
 pub mod throttle;
 mod time;
 mod world;
@@ -90,3 +92,4 @@ pub use gate::SimFault;
 pub use kill::{KillMode, KillPoint};
 pub use organization::SimAccounts;
 pub use seed::{SeedError, SeedParameter, SeedSecret, SeedTrust, SimSeed};
+pub use sns::PublishedMessage;

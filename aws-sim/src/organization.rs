@@ -191,6 +191,7 @@ impl SimAws {
             probe: Arc::new(self.clone()),
             prometheus: Arc::new(aws::prometheus::http::HttpPrometheus::new(None)),
             lookup: Arc::new(self.clone()),
+            sns: Arc::new(self.clone()),
         }
     }
 }

@@ -48,6 +48,10 @@ pub struct SimSeed {
     /// CloudWatch alarms.
     #[serde(default)]
     pub alarms: Vec<SeedAlarm>,
+    /// SNS topic names (ARN `arn:aws:sns:REGION:ACCOUNT:NAME`; a name ending in `.fifo` is a
+    /// FIFO topic).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sns_topics: Vec<String>,
     /// More regions in which the account holds the same resources (clusters, network, roles,
     /// load balancers, alarms): each region is a world of its own, with its own token buckets,
     /// and its ARNs name its region. Calls for a region the seed does not list reach the
@@ -342,11 +346,17 @@ impl SimSeed {
         unique("target group", self.target_groups.iter().map(|t| &t.name))?;
         unique("load balancer", self.load_balancers.iter().map(|l| &l.name))?;
         unique("alarmName", self.alarms.iter().map(|a| &a.alarm_name))?;
+        unique("snsTopics", self.sns_topics.iter())?;
         unique(
             "accountId",
             std::iter::once(&self.account_id)
                 .chain(self.other_accounts.iter().map(|a| &a.account_id)),
         )?;
+        if let Some(t) = self.sns_topics.iter().find(|t| !valid_topic_name(t)) {
+            return invalid(format!(
+                "SNS topic name {t:?} is not 1-256 of A-Z a-z 0-9 - _ (a FIFO topic's ending in .fifo)"
+            ));
+        }
         if let Some(s) = self.secrets.iter().find(|s| !valid_secret_name(&s.name)) {
             return invalid(format!(
                 "secret name {:?} is not 1-512 of A-Z a-z 0-9 / _ + = . @ -",
@@ -432,6 +442,17 @@ impl SimSeed {
         }
         Ok(())
     }
+}
+
+/// An SNS topic name: 1–256 ASCII letters, digits, hyphens and underscores; a FIFO topic's
+/// ends in `.fifo`, which counts in the 256.
+fn valid_topic_name(name: &str) -> bool {
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
+    (1..=256).contains(&name.len())
+        && !base.is_empty()
+        && base
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A Secrets Manager secret name: 1–512 characters, ASCII letters, digits and `/_+=.@-`.

@@ -19,6 +19,7 @@ use crate::elb::ElbState;
 use crate::network::{IamState, NetworkState};
 use crate::secrets::SecretsState;
 use crate::seed::SimSeed;
+use crate::sns::model::SnsState;
 use crate::time::Secs;
 
 /// Everything in the simulated account.
@@ -49,6 +50,8 @@ pub(crate) struct World {
     /// CodeDeploy applications, deployment groups, configs and deployments (which progress as
     /// ECS blue/green runs, so CodeDeploy needs no step in `advance`).
     pub codedeploy: CodeDeployState,
+    /// SNS topics and the messages they delivered.
+    pub sns: SnsState,
     /// Time the world has been advanced to.
     pub advanced_to: Secs,
 }
@@ -84,6 +87,7 @@ impl World {
             metrics: MetricsState::default(),
             alb_metrics: AlbMetrics::default(),
             codedeploy: CodeDeployState::default(),
+            sns: SnsState::from_seed(seed),
             advanced_to: now,
         }
     }

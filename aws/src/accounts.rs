@@ -22,6 +22,7 @@ use crate::lookup::LookupApi;
 use crate::metrics::{CallMetrics, CallSite};
 use crate::probe::TestTrafficProbe;
 use crate::prometheus::PrometheusApi;
+use crate::sns::SnsApi;
 use crate::sts::{AssumedCredentials, RoleCredentials, RoleSession, StsApi};
 
 /// The account label of the operator's own identity (in status, metrics and messages).
@@ -65,6 +66,8 @@ pub struct RegionServices {
     pub prometheus: Arc<dyn PrometheusApi>,
     /// Reads of the things a spec names (clusters, subnets, roles, secrets, …).
     pub lookup: Arc<dyn LookupApi>,
+    /// SNS Publish (a NotificationPolicy's `sns` receivers).
+    pub sns: Arc<dyn SnsApi>,
 }
 
 /// Builds the raw clients of an identity in a region, and STS with the operator's own identity.
@@ -169,6 +172,8 @@ pub struct AwsClients {
     pub prometheus: Arc<dyn PrometheusApi>,
     /// Reads of the things a spec names, rate limited and metered.
     pub lookup: Arc<dyn LookupApi>,
+    /// SNS Publish, rate limited and metered.
+    pub sns: Arc<dyn SnsApi>,
 }
 
 /// Every account × region the operator talks to.
@@ -291,6 +296,7 @@ impl AwsAccounts {
         let cloudwatch: Arc<dyn CloudWatchApi> =
             Arc::new(Limited::new(raw.cloudwatch, guard.clone()));
         let lookup: Arc<dyn LookupApi> = Arc::new(Limited::new(raw.lookup, guard.clone()));
+        let sns: Arc<dyn SnsApi> = Arc::new(Limited::new(raw.sns, guard.clone()));
         let autoscaling: Arc<dyn AutoScalingApi> = Arc::new(Limited::new(raw.autoscaling, guard));
         let built = Arc::new(AwsClients {
             account: site.account,
@@ -303,6 +309,7 @@ impl AwsAccounts {
             probe: raw.probe,
             prometheus: raw.prometheus,
             lookup,
+            sns,
             services: ServiceReader::new(ecs.clone(), self.batch_window, self.clock.clone()),
             ecs,
         });

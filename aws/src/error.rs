@@ -122,7 +122,8 @@ fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
         | "Throttling"
         | "TooManyRequestsException"
         | "RequestLimitExceeded"
-        | "RateExceeded" => ErrorKind::Throttled,
+        | "RateExceeded"
+        | "ThrottledException" => ErrorKind::Throttled,
         "ClusterNotFoundException"
         | "ServiceNotFoundException"
         | "ResourceNotFoundException"
@@ -136,13 +137,18 @@ fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
         | "RuleNotFound"
         | "ResourceNotFound"
         | "NoSuchEntity"
-        | "ParameterNotFound" => ErrorKind::NotFound,
+        | "ParameterNotFound"
+        // SNS: the topic does not exist.
+        | "NotFound" => ErrorKind::NotFound,
         "AccessDeniedException"
         | "AccessDenied"
         | "UnauthorizedOperation"
         | "ExpiredTokenException"
         | "UnrecognizedClientException"
-        | "InvalidClientTokenId" => ErrorKind::AccessDenied,
+        | "InvalidClientTokenId"
+        // SNS and its KMS key.
+        | "AuthorizationError"
+        | "KMSAccessDenied" => ErrorKind::AccessDenied,
         "ServiceNotActiveException"
         | "ResourceInUseException"
         | "ApplicationAlreadyExistsException"

@@ -18,6 +18,7 @@ use crate::lookup::sdk::SdkLookup;
 use crate::probe::HttpProbe;
 use crate::prometheus::http::HttpPrometheus;
 use crate::sdk::{SdkOptions, load_sdk_config};
+use crate::sns::sdk::SdkSns;
 use crate::sts::sdk::{RoleCredentialsProvider, SdkSts};
 use crate::sts::{RoleCredentials, StsApi};
 
@@ -52,6 +53,7 @@ impl ServicesFactory for SdkFactory {
             probe: Arc::new(HttpProbe::new(elb.clone())),
             prometheus: Arc::new(HttpPrometheus::new(config.credentials_provider())),
             lookup: Arc::new(SdkLookup::new(&config)),
+            sns: Arc::new(SdkSns::new(&config)),
             elb,
         }
     }

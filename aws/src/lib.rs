@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod probe;
 pub mod prometheus;
 pub mod sdk;
+pub mod sns;
 pub mod sts;
 pub mod webhook;
 

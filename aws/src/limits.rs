@@ -42,6 +42,9 @@ pub enum Category {
     /// EC2 non-mutating actions (DescribeSubnets, DescribeSecurityGroups, …): one bucket for
     /// every Describe action of the account.
     Ec2Describe,
+    /// SNS Publish: 300 messages a second in the Regions with the lowest quota (more in the
+    /// large ones), which the operator's rare notifications never approach.
+    SnsPublish,
 }
 
 /// A bucket's size and refill rate as AWS enforces it.
@@ -55,7 +58,7 @@ pub struct Bucket {
 
 impl Category {
     /// Every category, in table order.
-    pub const ALL: [Category; 16] = [
+    pub const ALL: [Category; 17] = [
         Category::EcsServiceRead,
         Category::EcsServiceModify,
         Category::EcsTaskDefinitionModify,
@@ -72,6 +75,7 @@ impl Category {
         Category::CloudWatchModifyAlarms,
         Category::CloudWatchGetMetricData,
         Category::Ec2Describe,
+        Category::SnsPublish,
     ];
 
     /// A stable name for messages and metrics (`ecs:service-modify`).
@@ -93,6 +97,7 @@ impl Category {
             Category::CloudWatchModifyAlarms => "cloudwatch:modify-alarms",
             Category::CloudWatchGetMetricData => "cloudwatch:get-metric-data",
             Category::Ec2Describe => "ec2:describe",
+            Category::SnsPublish => "sns:publish",
         }
     }
 
@@ -115,6 +120,7 @@ impl Category {
             Category::CloudWatchModifyAlarms => (3, 3.0),
             Category::CloudWatchGetMetricData => (50, 50.0),
             Category::Ec2Describe => (100, 20.0),
+            Category::SnsPublish => (300, 300.0),
         };
         Bucket {
             burst,
@@ -224,6 +230,7 @@ pub const OPERATIONS: &[(&str, &str, Category)] = &[
     ),
     ("ec2", "DescribeSubnets", Category::Ec2Describe),
     ("ec2", "DescribeSecurityGroups", Category::Ec2Describe),
+    ("sns", "Publish", Category::SnsPublish),
 ];
 
 /// The bucket `action` of `service` (`ecs`, `UpdateService`) draws from, if it has one.

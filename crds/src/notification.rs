@@ -74,10 +74,10 @@ pub enum Trigger {
     ScalingAtMaxCapacity,
 }
 
-/// One receiver: exactly one of webhook, slack or teams.
+/// One receiver: exactly one of webhook, slack, teams or sns.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("(has(self.webhook) ? 1 : 0) + (has(self.slack) ? 1 : 0) + (has(self.teams) ? 1 : 0) == 1").message("set exactly one of webhook, slack or teams"))]
+#[x_kube(validation = Rule::new("(has(self.webhook) ? 1 : 0) + (has(self.slack) ? 1 : 0) + (has(self.teams) ? 1 : 0) + (has(self.sns) ? 1 : 0) == 1").message("set exactly one of webhook, slack, teams or sns"))]
 pub struct Receiver {
     /// The receiver's name, as the status and metrics show it.
     #[schemars(
@@ -94,6 +94,26 @@ pub struct Receiver {
     /// Post to a Microsoft Teams incoming webhook (or Workflows URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<UrlReceiver>,
+    /// Publish to an Amazon SNS topic, in the AWS account bound to the policy's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sns: Option<SnsReceiver>,
+}
+
+/// An Amazon SNS topic. The message is the standard JSON notification; its Subject is the
+/// summary; its string attributes `id`, `trigger`, `kind`, `namespace` and `name` let a
+/// subscription's filter policy choose what it gets. A FIFO topic (`.fifo`) gets each
+/// object's notifications in order (message group `namespace/kind/name`) and deduplicated by
+/// notification id, so a retry after a lost reply is not delivered twice.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SnsReceiver {
+    /// The topic's ARN. Its account must be the one bound to the policy's namespace (an
+    /// AwsAccountBinding, or the operator's own where no binding applies) and its Region one
+    /// the binding allows; the operator's identity there needs `sns:Publish` on it.
+    #[schemars(regex(
+        pattern = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
+    ))]
+    pub topic_arn: String,
 }
 
 /// A generic webhook.

@@ -44,7 +44,7 @@ fn the_examples_become_ready() {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("All 17 objects are Ready."), "{stdout}");
+    assert!(stdout.contains("All 18 objects are Ready."), "{stdout}");
     assert!(stdout.contains("kubectl --kubeconfig"), "{stdout}");
     for name in ["auth", "event", "ticket", "payment", "notification"] {
         assert!(
@@ -73,6 +73,11 @@ fn the_examples_become_ready() {
     // The example NotificationPolicy posts to the sandbox's receiver, which prints it.
     assert!(
         stdout.contains("✉ Notification to /event-booking: ReleaseGroup event-booking/event-booking: releasing 2026.12.0"),
+        "{stdout}"
+    );
+    // The second policy publishes how the release ended to the simulated SNS topic.
+    assert!(
+        stdout.contains("✉ SNS event-booking-releases: ReleaseGroup event-booking/event-booking"),
         "{stdout}"
     );
     // dependsOn: event waits for auth.
@@ -195,7 +200,11 @@ fn a_failing_release_rolls_back_by_itself() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("All 10 other objects are Ready; the demo release was rolled back."),
+        stdout.contains("✉ SNS event-booking-releases: BlueGreenRollout event-booking/payment: event-booking-payment:2 was rolled back"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("All 11 other objects are Ready; the demo release was rolled back."),
         "{stdout}"
     );
 }

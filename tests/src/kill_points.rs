@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_sim::{KillMode, KillPoint, SimAws};
-use crds::{BlueGreenRollout, EcsService, ReleaseGroup, ScalingPolicy};
+use crds::{BlueGreenRollout, EcsService, NotificationPolicy, ReleaseGroup, ScalingPolicy};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use local_apiserver::Hang;
 use serde_json::Value;
@@ -63,6 +63,8 @@ pub enum Until {
     PolicyReady(&'static str),
     /// The ReleaseGroup follows the release and it is in the phase: (group, release, phase).
     GroupPhase(&'static str, &'static str, &'static str),
+    /// The NotificationPolicy is Ready for its generation: every moment it saw delivered.
+    NotificationsDelivered(&'static str),
     /// The object is gone from the API server: (plural, name).
     Gone(&'static str, &'static str),
     /// Nothing to wait for.
@@ -342,6 +344,13 @@ async fn holds(sb: &Sandbox, until: Until) -> bool {
             status["observedGeneration"].as_i64() == g.metadata.generation
                 && status["release"] == release
                 && status["phase"] == phase
+        }
+        Until::NotificationsDelivered(name) => {
+            let Ok(p) = api::<NotificationPolicy>(sb).get(name).await else {
+                return false;
+            };
+            let status = serde_json::to_value(&p.status).unwrap_or_default();
+            conditions_true(&status, p.metadata.generation, "Ready")
         }
         Until::Nothing => true,
         Until::Gone(plural, name) => match plural {

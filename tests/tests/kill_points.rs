@@ -87,6 +87,16 @@ fn platform_release(sim: &aws_sim::SimAws, release: &str) -> String {
     .join("\n---\n")
 }
 
+/// A NotificationPolicy telling a CodeDeploy rollout's releases to an SNS topic (a standard
+/// topic: a Publish whose reply is lost is sent again, so only distinct notifications count).
+fn sns_told(sim: &aws_sim::SimAws) -> String {
+    let topic = sim.topic_arn("event-booking-releases");
+    let policy = format!(
+        "apiVersion: ecs-operator.dev/v1alpha1\nkind: NotificationPolicy\nmetadata: {{name: releases, namespace: default}}\nspec:\n  triggers: [ReleaseStarted, ReleasePromoted, ReleaseSucceeded, ReleaseRolledBack]\n  receivers:\n    - name: topic\n      sns: {{topicArn: \"{topic}\"}}\n"
+    );
+    [policy, code_deploy_rollout(sim, "auth", "")].join("\n---\n")
+}
+
 fn stage(act: Act, until: Until) -> Stage {
     Stage { act, until }
 }
@@ -290,6 +300,15 @@ fn workflows() -> Vec<Workflow> {
             ],
         },
         Workflow {
+            name: "NotificationPolicy (SNS): a release told to a topic",
+            stages: vec![
+                stage(Act::Apply(sns_told), Until::Nothing),
+                stage(auth("1"), RolloutHealthyOn("auth", ":1")),
+                stage(auth("2"), RolloutHealthyOn("auth", ":2")),
+                stage(Act::Nothing, NotificationsDelivered("releases")),
+            ],
+        },
+        Workflow {
             name: "ReleaseGroup: a release whose second member fails rolls the first back",
             stages: vec![
                 stage(
@@ -420,40 +439,49 @@ async fn every_mutation_and_status_write_survives_a_crash() {
     }
 }
 
-/// `service:Action` of every AWS mutating call in the controllers' `apply.rs` and `cleanup.rs`:
-/// a method named after a mutating verb (`create_service` → `CreateService`) on a client
-/// named after its service (`aws.ecs`, `codedeploy`, `aws.cloudwatch`, `aws.autoscaling` or the
+/// `service:Action` of every AWS mutating call in the controllers' `apply.rs` and `cleanup.rs`
+/// (and the NotificationPolicy's `deliver.rs`): a method named after a mutating verb
+/// (`create_service` → `CreateService`, `publish` → `Publish`) on a client named after its
+/// service (`aws.ecs`, `codedeploy`, `aws.cloudwatch`, `aws.autoscaling`, `aws.sns` or the
 /// ScalingPolicy's `api`).
 fn mutation_sites_in_code() -> std::collections::BTreeSet<String> {
     let root = e2e_tests::sandbox::workspace_root().join("operator/src/controllers");
     let call = regex::Regex::new(
-        r"(\w+)\s*\.\s*((?:create|update|delete|register|deregister|put|stop|continue|tag|untag)_[a-z_]+)\(",
+        r"(\w+)\s*\.\s*((?:create|update|delete|register|deregister|put|stop|continue|tag|untag)_[a-z_]+|publish)\(",
     )
     .expect("a regex");
     let mut out = std::collections::BTreeSet::new();
-    for kind in ["ecs_service", "blue_green_rollout", "scaling_policy"] {
-        for file in ["apply.rs", "cleanup.rs"] {
-            let path = root.join(kind).join(file);
-            let text = std::fs::read_to_string(&path).expect("controller source");
-            for c in call.captures_iter(&text) {
-                let service = match (&c[1], kind) {
-                    ("ecs", _) => "ecs",
-                    ("codedeploy", _) => "codedeploy",
-                    ("cloudwatch", _) => "cloudwatch",
-                    ("autoscaling" | "api", _) => "application-autoscaling",
-                    _ => continue,
-                };
-                let action: String = c[2]
-                    .split('_')
-                    .map(|w| {
-                        let mut cs = w.chars();
-                        cs.next()
-                            .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                out.insert(format!("{service}:{action}"));
-            }
+    let files = [
+        ("ecs_service", "apply.rs"),
+        ("ecs_service", "cleanup.rs"),
+        ("blue_green_rollout", "apply.rs"),
+        ("blue_green_rollout", "cleanup.rs"),
+        ("scaling_policy", "apply.rs"),
+        ("scaling_policy", "cleanup.rs"),
+        ("notification_policy", "deliver.rs"),
+    ];
+    for (kind, file) in files {
+        let path = root.join(kind).join(file);
+        let text = std::fs::read_to_string(&path).expect("controller source");
+        for c in call.captures_iter(&text) {
+            let service = match &c[1] {
+                "ecs" => "ecs",
+                "codedeploy" => "codedeploy",
+                "cloudwatch" => "cloudwatch",
+                "autoscaling" | "api" => "application-autoscaling",
+                "sns" => "sns",
+                _ => continue,
+            };
+            let action: String = c[2]
+                .split('_')
+                .map(|w| {
+                    let mut cs = w.chars();
+                    cs.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                        .unwrap_or_default()
+                })
+                .collect();
+            out.insert(format!("{service}:{action}"));
         }
     }
     out

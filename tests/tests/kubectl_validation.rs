@@ -32,6 +32,8 @@ spec:
   regions: [eu-west-1]
 "#;
 
+const POLICY: &str = "apiVersion: ecs-operator.dev/v1alpha1\nkind: NotificationPolicy\nmetadata: {name: releases, namespace: default}\nspec:\n  receivers:\n    - name: hook\n      webhook: {urlSecretRef: {name: hooks, key: url}}\n";
+
 fn apply(kubectl: &Path, kubeconfig: &Path, dir: &Path, name: &str, yaml: &str) -> (bool, String) {
     let file = write_file(dir, name, yaml);
     let out = output_of(
@@ -86,6 +88,8 @@ async fn bad_manifests_are_refused_naming_the_field() {
             ("default region not allowed", BINDING.replace("regions: [eu-west-1]", "regions: [eu-west-1]\n  defaultRegion: us-east-1"), vec!["defaultRegion must be one of regions"]),
             ("short account id", BINDING.replace("accountId: \"210987654321\"", "accountId: \"2109\""), vec!["spec.accountId"]),
             ("no namespace", BINDING.replace("namespaces: [team-b]", "namespaces: []"), vec!["spec.namespaces"]),
+            ("a receiver of two kinds", format!("{POLICY}      sns: {{topicArn: \"arn:aws:sns:eu-west-1:123456789012:releases\"}}\n"), vec!["set exactly one of webhook, slack, teams or sns"]),
+            ("not a topic ARN", POLICY.replace("      webhook: {urlSecretRef: {name: hooks, key: url}}\n", "      sns: {topicArn: \"arn:aws:sqs:eu-west-1:123456789012:releases\"}\n"), vec!["spec.receivers[0].sns.topicArn"]),
         ];
         for (what, yaml, expected) in &cases {
             let (kc, kcfg, d, y) = (

@@ -76,6 +76,17 @@ async fn wait_told(
     .await
 }
 
+/// auth with a CodeDeploy rollout (`extra` added to its spec), healthy on its first revision.
+async fn start_rollout(sb: &Sandbox, extra: &str) {
+    sb.apply(&code_deploy_rollout(&sb.sim, "auth", extra))
+        .await
+        .unwrap();
+    sb.apply(&service_manifest(&sb.sim, "auth", "repo/auth:1"))
+        .await
+        .unwrap();
+    wait_healthy_on(sb, "auth", ":1").await;
+}
+
 fn pair(trigger: &str, revision: &str) -> (String, String) {
     (trigger.to_owned(), revision.to_owned())
 }
@@ -87,13 +98,7 @@ async fn a_release_is_told_once_per_moment_across_a_restart_and_a_failing_receiv
     // The Slack receiver refuses its first two attempts: retried with backoff, in order.
     hook.fail_next("/flaky", 2);
     sb.apply(&policy(&hook.address)).await.unwrap();
-    sb.apply(&code_deploy_rollout(&sb.sim, "auth", MANUAL))
-        .await
-        .unwrap();
-    sb.apply(&service_manifest(&sb.sim, "auth", "repo/auth:1"))
-        .await
-        .unwrap();
-    wait_healthy_on(&sb, "auth", ":1").await;
+    start_rollout(&sb, MANUAL).await;
 
     sb.apply(&service_manifest(&sb.sim, "auth", "repo/auth:2"))
         .await
@@ -202,5 +207,222 @@ async fn a_release_is_told_once_per_moment_across_a_restart_and_a_failing_receiv
         "the URL stays secret"
     );
     assert_eq!(status.delivered, 14);
+    sb.shutdown().await;
+}
+
+/// An SNS policy: a standard topic, a FIFO topic, and a topic of an account the namespace is
+/// not bound to.
+fn sns_policy(sb: &Sandbox) -> String {
+    let topic = sb.sim.topic_arn("event-booking-releases");
+    let fifo = sb.sim.topic_arn("event-booking-releases.fifo");
+    format!(
+        r#"apiVersion: ecs-operator.dev/v1alpha1
+kind: NotificationPolicy
+metadata: {{name: topics, namespace: default}}
+spec:
+  triggers: [ReleaseStarted, ReleaseSucceeded]
+  receivers:
+    - name: topic
+      sns: {{topicArn: "{topic}"}}
+    - name: ordered
+      sns: {{topicArn: "{fifo}"}}
+    - name: elsewhere
+      sns: {{topicArn: "arn:aws:sns:eu-west-1:210987654321:event-booking-releases"}}
+"#
+    )
+}
+
+/// `(trigger, kind)` attributes of each message a topic delivered about the rollout.
+fn published(sb: &Sandbox, topic: &str) -> Vec<(String, String)> {
+    sb.sim
+        .sns_messages()
+        .into_iter()
+        .filter(|m| m.topic == topic && m.attributes["kind"] == "BlueGreenRollout")
+        .map(|m| (m.attributes["trigger"].clone(), m.attributes["id"].clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_sns_receiver_publishes_each_moment_once_in_the_namespace_account() {
+    let sb = Sandbox::start().await;
+    sb.apply(&sns_policy(&sb)).await.unwrap();
+    start_rollout(&sb, "").await;
+    sb.apply(&service_manifest(&sb.sim, "auth", "repo/auth:2"))
+        .await
+        .unwrap();
+    wait_healthy_on(&sb, "auth", ":2").await;
+    for topic in ["event-booking-releases", "event-booking-releases.fifo"] {
+        let told = sb
+            .wait_for(&format!("two messages on {topic}"), WAIT, || async {
+                let told = published(&sb, topic);
+                (told.len() >= 2).then_some(told)
+            })
+            .await;
+        let triggers: Vec<&str> = told.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(triggers, ["ReleaseStarted", "ReleaseSucceeded"], "{topic}");
+        assert!(
+            told[1].1.starts_with("default/BlueGreenRollout/auth/")
+                && told[1].1.ends_with("/ReleaseSucceeded"),
+            "{told:?}"
+        );
+    }
+    let message = sb
+        .sim
+        .sns_messages()
+        .into_iter()
+        .find(|m| {
+            m.topic == "event-booking-releases" && m.attributes["trigger"] == "ReleaseSucceeded"
+        })
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&message.message).unwrap();
+    assert_eq!(body["trigger"], "ReleaseSucceeded");
+    assert_eq!(body["image"], "repo/auth:2");
+    let subject = message.subject.unwrap();
+    assert!(
+        subject.starts_with("BlueGreenRollout default/auth"),
+        "{subject}"
+    );
+    assert!(subject.is_ascii() && subject.len() < 100, "{subject}");
+
+    // The topic of another account is never reached: SNS's answer is in the receiver's row,
+    // and the policy is Degraded naming it; the other receivers are not held back.
+    let policies: Api<NotificationPolicy> = Api::namespaced(sb.client.clone(), "default");
+    let status = sb
+        .wait_for("the failing receiver in status", WAIT, || async {
+            let status = policies.get("topics").await.ok()?.status?;
+            let row = status.receivers.iter().find(|r| r.name == "elsewhere")?;
+            (row.failed_attempts > 0).then_some(status)
+        })
+        .await;
+    let row = status
+        .receivers
+        .iter()
+        .find(|r| r.name == "elsewhere")
+        .unwrap();
+    let error = row.last_error.as_deref().unwrap();
+    assert!(error.starts_with("NotFound"), "{error}");
+    assert_eq!(row.delivered, 0);
+    let degraded = status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Degraded")
+        .unwrap();
+    assert_eq!(degraded.status, "True");
+    assert!(
+        degraded.message.contains("elsewhere"),
+        "{}",
+        degraded.message
+    );
+    for topic in ["event-booking-releases", "event-booking-releases.fifo"] {
+        let row = status
+            .receivers
+            .iter()
+            .find(|r| {
+                r.name
+                    == if topic.ends_with("fifo") {
+                        "ordered"
+                    } else {
+                        "topic"
+                    }
+            })
+            .unwrap();
+        assert_eq!(row.delivered, 2, "{row:?}");
+        assert_eq!(
+            published(&sb, topic).len(),
+            2,
+            "exactly once each on {topic}"
+        );
+    }
+    sb.shutdown().await;
+}
+
+/// `(trigger, revision)` of each body the hook got about the EcsService.
+fn told_of_service(hook: &WebhookReceiver) -> Vec<(String, String)> {
+    hook.received()
+        .iter()
+        .filter(|r| r.body["kind"] == "EcsService")
+        .map(|r| {
+            (
+                r.body["trigger"].as_str().unwrap_or_default().to_owned(),
+                r.body["revision"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_service_without_a_rollout_is_told_its_rolling_deployments_and_their_failure() {
+    let sb = Sandbox::start().await;
+    let hook = WebhookReceiver::start(0).await.unwrap();
+    sb.apply(&policy(&hook.address).replace(
+        "triggers: [ReleaseStarted, ReleasePaused, ReleasePromoted, ReleaseSucceeded, ReleaseRolledBack, AnalysisFailed]",
+        "triggers: [ReleaseStarted, ReleaseSucceeded, ReleaseRolledBack, Stalled]",
+    ))
+    .await
+    .unwrap();
+    sb.apply(&service_manifest(&sb.sim, "auth", "repo/auth:1"))
+        .await
+        .unwrap();
+    let wait_told = |count: usize| {
+        let (sb, hook) = (&sb, &hook);
+        async move {
+            sb.wait_for(&format!("{count} notifications of auth"), WAIT, || async {
+                let told = told_of_service(hook);
+                (told.len() >= count).then_some(told)
+            })
+            .await
+        }
+    };
+    wait_told(2).await;
+    sb.apply(&service_manifest(&sb.sim, "auth", "repo/auth:2"))
+        .await
+        .unwrap();
+    wait_told(4).await;
+    sb.apply(&service_manifest(&sb.sim, "auth", "repo/auth:unhealthy"))
+        .await
+        .unwrap();
+    let told = wait_told(6).await;
+    let revisions: Vec<&str> = told.iter().map(|(_, r)| r.as_str()).collect();
+    assert!(
+        revisions[0].ends_with(":1") && revisions[2].ends_with(":2"),
+        "{told:?}"
+    );
+    assert!(revisions[4].ends_with(":3"), "{told:?}");
+    let triggers: Vec<&str> = told.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        triggers,
+        [
+            "ReleaseStarted",
+            "ReleaseSucceeded",
+            "ReleaseStarted",
+            "ReleaseSucceeded",
+            "ReleaseStarted",
+            "ReleaseRolledBack",
+        ],
+        "each deployment once, in order; the failure told as a rollback, not again as a stall"
+    );
+    let last = hook
+        .received()
+        .into_iter()
+        .rfind(|r| r.body["kind"] == "EcsService")
+        .unwrap()
+        .body;
+    assert_eq!(last["engine"], "rolling");
+    assert!(
+        last["previousRevision"].as_str().unwrap().ends_with(":2"),
+        "{last}"
+    );
+    // Nothing more comes of it (no Stalled after the rollback).
+    let policies: Api<NotificationPolicy> = Api::namespaced(sb.client.clone(), "default");
+    sb.wait_for("the policy to deliver everything", WAIT, || async {
+        let status = policies.get("releases").await.ok()?.status?;
+        let ready = status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "True");
+        ready.then_some(())
+    })
+    .await;
+    assert_eq!(told_of_service(&hook).len(), 6);
     sb.shutdown().await;
 }

@@ -63,6 +63,9 @@ pub struct Inventory {
     pub scaling_policies: Vec<String>,
     /// Alarms created by PutMetricAlarm (not the seeded ones).
     pub alarms: Vec<String>,
+    /// The distinct messages SNS delivered, as `topic id` by their `id` attribute (a message
+    /// published twice after a lost reply counts once: notifications are at least once).
+    pub notifications: Vec<String>,
 }
 
 fn tag(tags: &[Tag], key: &str) -> Option<String> {
@@ -122,6 +125,13 @@ impl SimAws {
                 .filter(|(_, a)| a.definition.is_some())
                 .map(|(name, _)| name.clone())
                 .collect();
+            let distinct: std::collections::BTreeSet<String> = (w.sns.delivered.iter())
+                .map(|m| {
+                    let id = m.attributes.get("id").map_or("-", String::as_str);
+                    format!("{} {id}", m.topic)
+                })
+                .collect();
+            inv.notifications = distinct.into_iter().collect();
             inv.services.sort();
             inv.revisions.sort();
             inv

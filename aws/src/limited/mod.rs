@@ -9,6 +9,7 @@ mod codedeploy;
 mod ecs;
 mod elb;
 mod lookup;
+mod sns;
 
 use std::sync::Arc;
 
@@ -39,7 +40,7 @@ pub const LEASE_LOST: &str = "LeaseLost";
 
 /// Whether an AWS action changes AWS (by the verbs of AWS's action names).
 pub fn is_mutation(action: &str) -> bool {
-    const VERBS: [&str; 10] = [
+    const VERBS: [&str; 11] = [
         "Create",
         "Update",
         "Delete",
@@ -50,6 +51,7 @@ pub fn is_mutation(action: &str) -> bool {
         "Continue",
         "Tag",
         "Untag",
+        "Publish",
     ];
     VERBS.iter().any(|v| action.starts_with(v))
 }
@@ -137,6 +139,7 @@ mod tests {
             "ContinueDeployment",
             "TagResource",
             "DeregisterScalableTarget",
+            "Publish",
         ] {
             assert!(is_mutation(action), "{action}");
         }

@@ -8,6 +8,7 @@ pub mod manifests;
 pub mod progress;
 pub mod prometheus;
 pub mod receiver;
+pub mod topics;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -150,6 +151,7 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
         metrics.clone(),
     ));
     let token = CancellationToken::new();
+    let topics = topics::print_deliveries(sim.clone(), token.clone());
     let preview = Arc::new(PreviewSlot::default());
     // A port already taken (another sandbox, say) falls back to any free one: the line
     // below says which.
@@ -220,6 +222,7 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<i32> {
     .await;
     token.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(10), controllers).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), topics).await;
     server.shutdown().await;
     Ok(code)
 }

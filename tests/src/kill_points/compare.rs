@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use aws_sim::Inventory;
-use crds::{BlueGreenRollout, EcsService, ReleaseGroup, ScalingPolicy};
+use crds::{BlueGreenRollout, EcsService, NotificationPolicy, ReleaseGroup, ScalingPolicy};
 use kube::api::Api;
 use serde_json::Value;
 
@@ -78,6 +78,24 @@ fn kept(kind: &str, status: Value) -> Value {
     if !members.is_empty() {
         ids.insert("members".into(), Value::Array(members));
     }
+    if kind == "NotificationPolicy" {
+        // What was told of each object (its moments, none still pending) and how many
+        // deliveries were recorded: a resend after a lost reply is recorded once.
+        let told: Vec<Value> = (status["objects"].as_array().cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| {
+                let moments: Vec<Value> = (o["notified"].as_array().cloned())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|n| serde_json::json!([n["trigger"], n["pending"]]))
+                    .collect();
+                serde_json::json!([o["kind"], o["name"], o["stream"], moments])
+            })
+            .collect();
+        ids.insert("told".into(), Value::Array(told));
+        ids.insert("delivered".into(), status["delivered"].clone());
+    }
     serde_json::json!({"conditions": conditions, "ids": ids})
 }
 
@@ -104,6 +122,7 @@ pub async fn statuses(sb: &Sandbox) -> BTreeMap<String, Value> {
     statuses_of::<BlueGreenRollout>(sb, "BlueGreenRollout", &mut out).await;
     statuses_of::<ScalingPolicy>(sb, "ScalingPolicy", &mut out).await;
     statuses_of::<ReleaseGroup>(sb, "ReleaseGroup", &mut out).await;
+    statuses_of::<NotificationPolicy>(sb, "NotificationPolicy", &mut out).await;
     out
 }
 
@@ -152,6 +171,11 @@ pub fn differences(clean: &Outcome, run: &Outcome) -> Vec<String> {
             format!("{:?}", a.alarms),
             format!("{:?}", b.alarms),
         ),
+        (
+            "SNS notifications",
+            format!("{:?}", without_times(&a.notifications)),
+            format!("{:?}", without_times(&b.notifications)),
+        ),
     ];
     for (what, clean, kill) in pairs {
         if clean != kill {
@@ -171,6 +195,18 @@ pub fn differences(clean: &Outcome, run: &Outcome) -> Vec<String> {
         }
     }
     out
+}
+
+/// Notification ids without the time their release started (`…/auth:2@<started>/…`), which
+/// differs from run to run.
+fn without_times(ids: &[String]) -> Vec<String> {
+    let part = |p: &str| match p.split_once('@') {
+        Some((key, at)) if at.parse::<jiff::Timestamp>().is_ok() => format!("{key}@<started>"),
+        _ => p.to_owned(),
+    };
+    ids.iter()
+        .map(|id| id.split('/').map(part).collect::<Vec<_>>().join("/"))
+        .collect()
 }
 
 /// Invariants every run must hold by itself: one revision per content, nothing owned by a

@@ -206,19 +206,9 @@ impl Notification {
         })
     }
 
-    /// The SNS subject: the summary cut to SNS's 100 characters.
+    /// The SNS subject: the summary as SNS takes it (ASCII, under 100 characters).
     pub fn subject(&self) -> String {
-        let summary = self.summary();
-        let clean: String = summary
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        if clean.chars().count() <= 100 {
-            clean
-        } else {
-            let cut: String = clean.chars().take(99).collect();
-            format!("{cut}…")
-        }
+        aws::sns::subject(&self.summary())
     }
 
     fn facts_list(&self) -> Vec<(&'static str, String)> {

@@ -3,7 +3,8 @@
 //! ledger in its own status (`ledger`), writes the ledger before it sends anything, delivers
 //! what is owed (`deliver`, `message`) and writes the ledger again. A crash between a delivery
 //! and the write that records it sends that notification again (at least once, with the same
-//! `id`); a moment recorded is never lost. It makes no AWS call and writes only its own status.
+//! `id`); a moment recorded is never lost. Its one AWS call is SNS Publish, for `sns` receivers,
+//! in the account bound to the policy's namespace; it writes only its own status.
 
 pub mod deliver;
 pub mod ledger;
@@ -147,7 +148,7 @@ async fn send(
         if mine.is_empty() || !deliver::due(row, now) {
             continue;
         }
-        let target = match deliver::target(&secrets, &namespace, receiver).await {
+        let target = match deliver::target(ctx, &secrets, &namespace, receiver).await {
             Ok(target) => target,
             Err(error) => {
                 tracing::warn!(policy = %obj.name_any(), receiver = %receiver.name, %error, "notification receiver unusable");
@@ -299,7 +300,14 @@ fn follow(ctx: &Context, scope: &Scope, ledger: &[NotifiedObject]) -> Vec<Follow
     }
     for s in ctx.stores.services.state() {
         if scope.follows(s.as_ref()) {
-            followed.push(moments::service(&s));
+            let (namespace, name) = (s.namespace().unwrap_or_default(), s.name_any());
+            let entry = remembered("EcsService", &|| (namespace.clone(), name.clone()));
+            // A rollout or a group tells this service's releases; otherwise its own rolling
+            // deployments are its releases.
+            let told_elsewhere = !ctx.stores.rollouts_for(&namespace, &name).is_empty()
+                || crate::controllers::context::service_group_key(&s).is_some()
+                || s.status.as_ref().is_some_and(|st| st.release.is_some());
+            followed.push(moments::service(&s, entry.as_ref(), told_elsewhere));
         }
     }
     for p in ctx.stores.scaling.state() {

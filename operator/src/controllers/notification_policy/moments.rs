@@ -102,8 +102,17 @@ fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
 
 /// The Stalled story of any kind.
 fn stalled(conditions: &[Condition]) -> Seen {
+    stalled_except(conditions, &[])
+}
+
+/// The Stalled story, leaving out the reasons a release story tells (and `also`).
+fn stalled_except(conditions: &[Condition], also: &[&str]) -> Seen {
     match find(conditions, condition::STALLED) {
-        Some(c) if c.status == "True" && !TOLD_BY_RELEASE.contains(&c.reason.as_str()) => {
+        Some(c)
+            if c.status == "True"
+                && !TOLD_BY_RELEASE.contains(&c.reason.as_str())
+                && !also.contains(&c.reason.as_str()) =>
+        {
             Seen::Moment {
                 key: format!("{}@{}", c.reason, c.observed_generation.unwrap_or_default()),
                 triggers: vec![Trigger::Stalled],
@@ -352,23 +361,115 @@ pub fn group(g: &ReleaseGroup, entry: Option<&NotifiedObject>) -> Followed {
     }
 }
 
-/// An EcsService's story: its stalls (its releases are its BlueGreenRollout's or group's).
-pub fn service(s: &EcsService) -> Followed {
+/// Stalled reasons a rolling EcsService's release story already tells (as ReleaseRolledBack).
+const TOLD_BY_ROLLING_RELEASE: [&str; 1] = ["DeploymentFailed"];
+
+/// An EcsService's stories: its stalls and, when neither a BlueGreenRollout nor a ReleaseGroup
+/// tells its releases (`told_elsewhere`), its rolling deployments, keyed
+/// `<revision>@<deployment id>`. `entry` is what the policy remembers of that release.
+pub fn service(s: &EcsService, entry: Option<&NotifiedObject>, told_elsewhere: bool) -> Followed {
     let status = s.status.clone().unwrap_or_default();
     let (reason, message) = reason_of(&status.conditions);
+    let mut facts = Facts {
+        service: s.name_any(),
+        revision: status.task_definition_arn.as_deref().map(short),
+        engine: Some("rolling".to_owned()),
+        reason,
+        message,
+        ..Facts::default()
+    };
+    let failed = find(&status.conditions, condition::STALLED).is_some_and(|c| {
+        c.status == "True" && TOLD_BY_ROLLING_RELEASE.contains(&c.reason.as_str())
+    });
+    let release = match &status.deployment {
+        Some(d) if !told_elsewhere => {
+            let revision = d
+                .task_definition_arn
+                .as_deref()
+                .map(short)
+                .unwrap_or_default();
+            let key = format!("{revision}@{}", d.id);
+            facts.previous_revision = (status.last_good_task_definition_arn.as_deref())
+                .map(short)
+                .filter(|p| *p != revision);
+            facts.revision = Some(revision);
+            facts.phase = d.rollout_state.clone();
+            rolling_release(&key, d.rollout_state.as_deref(), failed, entry, &mut facts)
+        }
+        _ => Seen::Unknown,
+    };
+    // A failure the release story tells (or told) as ReleaseRolledBack is not told again as
+    // Stalled.
+    let told_failure = matches!(&release, Seen::Moment { triggers, .. } if triggers.contains(&Trigger::ReleaseRolledBack))
+        || (failed
+            && !told_elsewhere
+            && entry.is_some_and(|e| {
+                (e.notified.iter()).any(|n| n.trigger == Trigger::ReleaseRolledBack)
+            }));
+    let stalls = if told_failure {
+        stalled_except(&status.conditions, &TOLD_BY_ROLLING_RELEASE)
+    } else {
+        stalled(&status.conditions)
+    };
     Followed {
         kind: "EcsService",
         name: s.name_any(),
         namespace: s.namespace().unwrap_or_default(),
-        stories: vec![(STALLED, stalled(&status.conditions))],
-        facts: Facts {
-            service: s.name_any(),
-            revision: status.task_definition_arn.as_deref().map(short),
-            engine: Some("rolling".to_owned()),
-            reason,
-            message,
-            ..Facts::default()
+        stories: vec![(RELEASE, release), (STALLED, stalls)],
+        facts,
+    }
+}
+
+/// The story of a rolling deployment keyed `key` in `state` (`failed`: the EcsService reports
+/// its revision failed and the service went back).
+fn rolling_release(
+    key: &str,
+    state: Option<&str>,
+    failed: bool,
+    entry: Option<&NotifiedObject>,
+    facts: &mut Facts,
+) -> Seen {
+    let moment = |key: &str, triggers: Vec<Trigger>, baseline: bool| Seen::Moment {
+        key: key.to_owned(),
+        triggers,
+        baseline,
+    };
+    if failed {
+        // The failed release is the one in flight, even when the service's deployment is by now
+        // the one that went back.
+        return match open(entry) {
+            Some(e) => {
+                facts.revision = Some(key_revision(&e.release).to_owned());
+                moment(
+                    &e.release,
+                    vec![Trigger::ReleaseStarted, Trigger::ReleaseRolledBack],
+                    false,
+                )
+            }
+            // Told already, or the policy is newer than the release: leave what is remembered.
+            None if entry.is_some() => Seen::Unknown,
+            None => moment(key, Vec::new(), true),
+        };
+    }
+    match state {
+        Some("IN_PROGRESS") => moment(key, vec![Trigger::ReleaseStarted], false),
+        Some("COMPLETED") => match entry {
+            Some(e) if e.release == key => moment(
+                key,
+                vec![Trigger::ReleaseStarted, Trigger::ReleaseSucceeded],
+                e.baseline,
+            ),
+            // A deployment that started and completed between two looks of a policy that
+            // was already following the service.
+            Some(_) => moment(
+                key,
+                vec![Trigger::ReleaseStarted, Trigger::ReleaseSucceeded],
+                false,
+            ),
+            // First seen completed: the policy is newer than the deployment.
+            None => moment(key, Vec::new(), true),
         },
+        _ => Seen::Unknown,
     }
 }
 

@@ -304,3 +304,132 @@ fn a_template_gets_fields_escaped_for_json() {
     assert_eq!(parsed["rev"], "auth:2");
     assert_eq!(parsed["none"], "");
 }
+
+#[test]
+fn an_sns_message_carries_filterable_attributes_and_a_fifo_topic_deduplicates() {
+    let n = notification(Trigger::ReleaseSucceeded);
+    let topic = "arn:aws:sns:eu-west-1:123456789012:releases";
+    let standard = super::deliver::publish_input(topic, false, &n);
+    assert_eq!(standard.topic_arn, topic);
+    assert_eq!(standard.subject.as_deref(), Some(n.summary().as_str()));
+    let body: serde_json::Value = serde_json::from_str(&standard.message).unwrap();
+    assert_eq!(body, n.json());
+    let attribute = |name: &str| {
+        (standard.attributes.iter())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(attribute("trigger"), Some("ReleaseSucceeded"));
+    assert_eq!(attribute("id"), Some(n.id.as_str()));
+    assert_eq!(attribute("kind"), Some("BlueGreenRollout"));
+    assert_eq!(
+        (standard.message_group_id, standard.message_deduplication_id),
+        (None, None),
+        "a standard topic refuses both"
+    );
+
+    let fifo = super::deliver::publish_input(&format!("{topic}.fifo"), true, &n);
+    assert_eq!(
+        fifo.message_group_id.as_deref(),
+        Some("shop/BlueGreenRollout/auth")
+    );
+    let dedup = fifo.message_deduplication_id.unwrap();
+    assert_eq!(dedup.len(), 64, "a SHA-256 in hex: SNS takes at most 128");
+    let again = super::deliver::publish_input(&format!("{topic}.fifo"), true, &n);
+    assert_eq!(
+        again.message_deduplication_id.as_deref(),
+        Some(dedup.as_str())
+    );
+    let mut rolled_back = notification(Trigger::ReleaseRolledBack);
+    rolled_back.id = "shop/BlueGreenRollout/auth/auth:2@t/ReleaseRolledBack".into();
+    let other = super::deliver::publish_input(&format!("{topic}.fifo"), true, &rolled_back);
+    assert_ne!(
+        other.message_deduplication_id.as_deref(),
+        Some(dedup.as_str()),
+        "another notification is not dropped as a repeat"
+    );
+}
+
+/// An EcsService without a rollout, its status with this deployment and conditions.
+fn rolling(deployment: serde_json::Value, stalled: Option<&str>) -> crds::EcsService {
+    let mut conditions = vec![];
+    if let Some(reason) = stalled {
+        conditions.push(
+            json!({"type": "Stalled", "status": "True", "reason": reason,
+            "message": "revision auth:3 failed: tasks failed to start", "observedGeneration": 3,
+            "lastTransitionTime": "2026-12-04T07:00:00Z"}),
+        );
+    }
+    serde_json::from_value(json!({
+        "apiVersion": "ecs-operator.dev/v1alpha1",
+        "kind": "EcsService",
+        "metadata": {"name": "auth", "namespace": "shop"},
+        "spec": {"cluster": "shop", "taskDefinition": {"family": "auth", "containerDefinitions": []}},
+        "status": {"lastGoodTaskDefinitionArn": format!("{TD}:1"), "deployment": deployment,
+                   "conditions": conditions},
+    }))
+    .expect("fixture parses")
+}
+
+fn deployment(id: &str, revision: u32, state: &str) -> serde_json::Value {
+    json!({"id": id, "rolloutState": state, "taskDefinitionArn": format!("{TD}:{revision}")})
+}
+
+/// One look at a rolling EcsService: (release triggers newly owed, whether a stall is owed).
+fn look_rolling(
+    ledger: &mut Vec<NotifiedObject>,
+    s: &crds::EcsService,
+    second: i64,
+) -> Vec<Trigger> {
+    let entry = ledger.iter().find(|e| e.stream == moments::RELEASE);
+    let followed = vec![moments::service(s, entry, false)];
+    let receivers = vec!["hook".to_owned()];
+    let audience = Audience {
+        wanted: &[],
+        receivers: &receivers,
+    };
+    *ledger = ledger::merge(ledger, &followed, audience, &at(second));
+    let owed = ledger::owed(ledger);
+    for o in &owed {
+        ledger::delivered(ledger, o);
+    }
+    owed.iter().map(|o| o.trigger).collect()
+}
+
+#[test]
+fn a_rolling_service_without_a_rollout_tells_its_deployments() {
+    let mut l = Vec::new();
+    let steady = rolling(deployment("ecs-svc/1", 1, "COMPLETED"), None);
+    assert_eq!(look_rolling(&mut l, &steady, 0), [], "a baseline");
+    let started = rolling(deployment("ecs-svc/2", 2, "IN_PROGRESS"), None);
+    assert_eq!(look_rolling(&mut l, &started, 1), [Trigger::ReleaseStarted]);
+    assert_eq!(look_rolling(&mut l, &started, 2), []);
+    let done = rolling(deployment("ecs-svc/2", 2, "COMPLETED"), None);
+    assert_eq!(look_rolling(&mut l, &done, 3), [Trigger::ReleaseSucceeded]);
+    assert_eq!(look_rolling(&mut l, &done, 4), [], "a resync sends nothing");
+
+    // A deployment that fails: told rolled back once, never again as a stall, even after the
+    // service's deployment is the one that went back.
+    let failing = rolling(deployment("ecs-svc/3", 3, "IN_PROGRESS"), None);
+    assert_eq!(look_rolling(&mut l, &failing, 5), [Trigger::ReleaseStarted]);
+    let failed = rolling(
+        deployment("ecs-svc/3", 3, "FAILED"),
+        Some("DeploymentFailed"),
+    );
+    assert_eq!(
+        look_rolling(&mut l, &failed, 6),
+        [Trigger::ReleaseRolledBack]
+    );
+    let back = rolling(
+        deployment("ecs-svc/4", 2, "COMPLETED"),
+        Some("DeploymentFailed"),
+    );
+    assert_eq!(look_rolling(&mut l, &back, 7), []);
+    assert_eq!(look_rolling(&mut l, &back, 8), []);
+    let release = l.iter().find(|e| e.stream == moments::RELEASE).unwrap();
+    assert_eq!(release.release, "auth:3@ecs-svc/3");
+
+    // A service a rollout releases tells only its stalls.
+    let told = moments::service(&started, None, true);
+    assert_eq!(told.stories[0], (moments::RELEASE, moments::Seen::Unknown));
+}
