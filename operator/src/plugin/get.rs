@@ -1,13 +1,14 @@
 //! `kubectl ecs get [NAME] [--watch]`: one row per EcsService with its rollout (phase, state,
 //! traffic split), scaling (min–max, current desired count) and release (its ReleaseGroup, the
-//! release id and its phase in it), then one row per ReleaseGroup. `--watch` prints service
-//! rows again whenever they change.
+//! release id and its phase in it), then one row per ReleaseGroup and one per
+//! NotificationPolicy (its receivers, deliveries and failing receivers). `--watch` prints
+//! service rows again whenever they change.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crds::common::RELEASE_GROUP_LABEL;
-use crds::{BlueGreenRollout, EcsService, ReleaseGroup, ScalingPolicy};
+use crds::{BlueGreenRollout, EcsService, NotificationPolicy, ReleaseGroup, ScalingPolicy};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
@@ -130,6 +131,56 @@ pub fn render_groups(rows: &[[String; 6]]) -> String {
         "PHASE",
         "FAILED",
     ];
+    render_table(header, rows)
+}
+
+/// One row per NotificationPolicy: namespace, name, Ready, its receivers, notifications
+/// delivered, and the receivers failing now (with their last error).
+pub fn policy_rows(policies: &[NotificationPolicy]) -> Vec<[String; 6]> {
+    policies
+        .iter()
+        .map(|p| {
+            let status = p.status.clone().unwrap_or_default();
+            let ready = (status.conditions.iter())
+                .find(|c| c.type_ == "Ready")
+                .map_or("-", |c| c.status.as_str())
+                .to_owned();
+            let receivers: Vec<&str> = (p.spec.receivers.iter()).map(|r| r.name.as_str()).collect();
+            let failing: Vec<String> = (status.receivers.iter())
+                .filter(|r| r.consecutive_failures > 0)
+                .map(|r| format!("{}: {}", r.name, r.last_error.as_deref().unwrap_or("-")))
+                .collect();
+            [
+                p.namespace().unwrap_or_default(),
+                p.name_any(),
+                ready,
+                receivers.join(","),
+                status.delivered.to_string(),
+                if failing.is_empty() {
+                    "-".to_owned()
+                } else {
+                    failing.join("; ")
+                },
+            ]
+        })
+        .collect()
+}
+
+/// The NotificationPolicy table as text, columns padded, with its header.
+pub fn render_policies(rows: &[[String; 6]]) -> String {
+    let header = [
+        "NAMESPACE",
+        "NOTIFICATIONPOLICY",
+        "READY",
+        "RECEIVERS",
+        "DELIVERED",
+        "FAILING",
+    ];
+    render_table(header, rows)
+}
+
+/// A table of six columns as text: the header, then the rows, columns padded.
+fn render_table(header: [&str; 6], rows: &[[String; 6]]) -> String {
     let mut widths = header.map(str::len);
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -299,21 +350,38 @@ async fn snapshot(
     client: &kube::Client,
     namespace: Option<&str>,
     name: Option<&str>,
-) -> anyhow::Result<(Vec<Row>, Vec<ReleaseGroup>)> {
+) -> anyhow::Result<Snapshot> {
     let services: Vec<EcsService> = list(client, namespace).await?;
     let rollouts: Vec<BlueGreenRollout> = list(client, namespace).await?;
-    // ScalingPolicies and ReleaseGroups are optional: an API server without their CRDs still
-    // lists services.
+    // ScalingPolicies, ReleaseGroups and NotificationPolicies are optional: an API server
+    // without their CRDs still lists services.
     let scaling: Vec<ScalingPolicy> = list(client, namespace).await.unwrap_or_default();
     let mut groups: Vec<ReleaseGroup> = list(client, namespace).await.unwrap_or_default();
+    let mut policies: Vec<NotificationPolicy> = list(client, namespace).await.unwrap_or_default();
     let mut rows = rows(&services, &rollouts, &scaling, &groups);
     if let Some(name) = name {
         rows.retain(|r| r.name == name);
         groups.clear();
+        policies.clear();
     }
     rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     groups.sort_by_key(|g| (g.namespace(), g.name_any()));
-    Ok((rows, groups))
+    policies.sort_by_key(|p| (p.namespace(), p.name_any()));
+    Ok(Snapshot {
+        rows,
+        groups,
+        policies,
+    })
+}
+
+/// What one look at the cluster found.
+struct Snapshot {
+    /// One row per EcsService.
+    rows: Vec<Row>,
+    /// The ReleaseGroups.
+    groups: Vec<ReleaseGroup>,
+    /// The NotificationPolicies.
+    policies: Vec<NotificationPolicy>,
 }
 
 /// Prints the table (and, with `watch`, every changed row until interrupted).
@@ -323,7 +391,11 @@ pub async fn run(
     name: Option<&str>,
     watch: bool,
 ) -> anyhow::Result<i32> {
-    let (rows, groups) = snapshot(client, namespace, name).await?;
+    let Snapshot {
+        rows,
+        groups,
+        policies,
+    } = snapshot(client, namespace, name).await?;
     if rows.is_empty() && !watch {
         match namespace {
             Some(ns) => println!("No EcsServices found in {ns} namespace."),
@@ -334,6 +406,9 @@ pub async fn run(
     println!("{}", render(&rows, true));
     if !groups.is_empty() {
         println!("\n{}", render_groups(&group_rows(&groups)));
+    }
+    if !policies.is_empty() {
+        println!("\n{}", render_policies(&policy_rows(&policies)));
     }
     if !watch {
         return Ok(EXIT_OK);
@@ -347,7 +422,7 @@ pub async fn run(
             () = tokio::time::sleep(WATCH_POLL) => {}
             _ = tokio::signal::ctrl_c() => return Ok(EXIT_OK),
         }
-        let (rows, _) = snapshot(client, namespace, name).await?;
+        let rows = snapshot(client, namespace, name).await?.rows;
         let changed: Vec<Row> = rows
             .iter()
             .filter(|r| last.get(&(r.namespace.clone(), r.name.clone())) != Some(r))

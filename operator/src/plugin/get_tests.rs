@@ -1,4 +1,5 @@
-//! The `kubectl ecs get` table: a ReleaseGroup member's RELEASE cell and the group rows.
+//! The `kubectl ecs get` table: a ReleaseGroup member's RELEASE cell, the group rows and the
+//! NotificationPolicy rows.
 
 use super::*;
 use crds::release_group::{
@@ -75,4 +76,54 @@ fn groups_show_their_release_phase_and_failure() {
     let table = render_groups(&rows);
     assert!(table.starts_with("NAMESPACE   RELEASEGROUP"), "{table}");
     assert!(table.contains("payment: circuit breaker"), "{table}");
+}
+
+#[test]
+fn notification_policies_show_their_receivers_and_which_fail() {
+    use crds::notification::{NotificationPolicyStatus, ReceiverStatus};
+    let mut p: NotificationPolicy = serde_json::from_value(serde_json::json!({
+        "apiVersion": "ecs-operator.dev/v1alpha1",
+        "kind": "NotificationPolicy",
+        "metadata": {"name": "releases", "namespace": "shop"},
+        "spec": {"receivers": [
+            {"name": "hook", "webhook": {"urlSecretRef": {"name": "hooks", "key": "url"}}},
+            {"name": "topic", "sns": {"topicArn": "arn:aws:sns:eu-west-1:123456789012:releases"}},
+        ]},
+    }))
+    .expect("fixture parses");
+    p.status = Some(NotificationPolicyStatus {
+        delivered: 7,
+        receivers: vec![
+            ReceiverStatus {
+                name: "hook".into(),
+                delivered: 7,
+                ..ReceiverStatus::default()
+            },
+            ReceiverStatus {
+                name: "topic".into(),
+                consecutive_failures: 2,
+                last_error: Some("NotFound (HTTP 404): Topic does not exist".into()),
+                ..ReceiverStatus::default()
+            },
+        ],
+        ..NotificationPolicyStatus::default()
+    });
+    let rows = policy_rows(&[p]);
+    assert_eq!(
+        rows[0],
+        [
+            "shop",
+            "releases",
+            "-",
+            "hook,topic",
+            "7",
+            "topic: NotFound (HTTP 404): Topic does not exist"
+        ]
+        .map(String::from)
+    );
+    let table = render_policies(&rows);
+    assert!(
+        table.starts_with("NAMESPACE   NOTIFICATIONPOLICY"),
+        "{table}"
+    );
 }
