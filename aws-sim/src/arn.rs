@@ -89,6 +89,11 @@ pub fn alarm_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:cloudwatch:{region}:{account}:alarm:{name}")
 }
 
+/// `arn:aws:sns:REGION:ACCOUNT:NAME`.
+pub fn topic_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:sns:{region}:{account}:{name}")
+}
+
 /// The resource name at the end of an ARN (`…/NAME`), or the input when it is not an ARN.
 pub fn name_from_arn(name_or_arn: &str) -> &str {
     if name_or_arn.starts_with("arn:") {

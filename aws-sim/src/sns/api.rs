@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 
 use crate::account::SimAws;
+use crate::arn;
 use crate::gate::Operation;
 use crate::sns::model::PublishedMessage;
 use crate::time::Secs;
@@ -133,7 +134,7 @@ impl SimAws {
 
     /// The ARN of a seeded topic.
     pub fn topic_arn(&self, name: &str) -> String {
-        format!("arn:aws:sns:{}:{}:{name}", self.region(), self.account_id())
+        arn::topic_arn(&self.region(), &self.account_id(), name)
     }
 }
 

@@ -93,16 +93,21 @@ fn release_cell(svc: &EcsService, groups: &[ReleaseGroup]) -> String {
     }
 }
 
+/// The READY cell: the Ready condition's status, `-` before the operator wrote one.
+fn ready_cell(conditions: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition]) -> String {
+    (conditions.iter())
+        .find(|c| c.type_ == "Ready")
+        .map_or("-", |c| c.status.as_str())
+        .to_owned()
+}
+
 /// One row per ReleaseGroup: namespace, name, Ready, release, phase, the failed member and why.
 pub fn group_rows(groups: &[ReleaseGroup]) -> Vec<[String; 6]> {
     groups
         .iter()
         .map(|g| {
             let status = g.status.clone().unwrap_or_default();
-            let ready = (status.conditions.iter())
-                .find(|c| c.type_ == "Ready")
-                .map_or("-", |c| c.status.as_str())
-                .to_owned();
+            let ready = ready_cell(&status.conditions);
             let failed = status
                 .failure
                 .as_ref()
@@ -141,10 +146,7 @@ pub fn policy_rows(policies: &[NotificationPolicy]) -> Vec<[String; 6]> {
         .iter()
         .map(|p| {
             let status = p.status.clone().unwrap_or_default();
-            let ready = (status.conditions.iter())
-                .find(|c| c.type_ == "Ready")
-                .map_or("-", |c| c.status.as_str())
-                .to_owned();
+            let ready = ready_cell(&status.conditions);
             let receivers: Vec<&str> = (p.spec.receivers.iter()).map(|r| r.name.as_str()).collect();
             let failing: Vec<String> = (status.receivers.iter())
                 .filter(|r| r.consecutive_failures > 0)
@@ -217,12 +219,7 @@ pub fn rows(
                 ns.as_deref() == Some(namespace.as_str()) && target == name
             };
             let status = svc.status.clone().unwrap_or_default();
-            let ready = status
-                .conditions
-                .iter()
-                .find(|c| c.type_ == "Ready")
-                .map_or("-", |c| c.status.as_str())
-                .to_owned();
+            let ready = ready_cell(&status.conditions);
             let rollout = rollouts
                 .iter()
                 .find(|r| same(r.namespace(), &r.spec.service_ref.name));

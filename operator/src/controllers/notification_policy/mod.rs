@@ -97,32 +97,37 @@ async fn reconcile_steps(
         ..prev.clone()
     };
     status.observed_generation = obj.metadata.generation;
-    status.conditions = merge(
-        &prev.conditions,
-        &conditions(&status, followed.len()),
-        obj.metadata.generation,
-        now,
-    );
     // The moments are recorded before anything is sent: a crash from here on sends them late,
     // never not at all.
-    runtime::status::write(ctx, &api, obj, &status)
-        .await
-        .map_err(ReconcileError::Kube)?;
+    record(ctx, &api, obj, &mut status, followed.len(), now).await?;
     let owed = ledger::owed(&status.objects);
     if owed.is_empty() {
         return Ok(wake(ctx, &status, now));
     }
     send(ctx, obj, &followed, &owed, &mut status, now).await;
+    record(ctx, &api, obj, &mut status, followed.len(), now).await?;
+    Ok(wake(ctx, &status, now))
+}
+
+/// Brings the conditions in line with `status` (following `following` objects) and writes it.
+async fn record(
+    ctx: &Context,
+    api: &Api<NotificationPolicy>,
+    obj: &NotificationPolicy,
+    status: &mut NotificationPolicyStatus,
+    following: usize,
+    now: jiff::Timestamp,
+) -> Result<(), ReconcileError> {
     status.conditions = merge(
         &status.conditions,
-        &conditions(&status, followed.len()),
+        &conditions(status, following),
         obj.metadata.generation,
         now,
     );
-    runtime::status::write(ctx, &api, obj, &status)
+    runtime::status::write(ctx, api, obj, status)
         .await
-        .map_err(ReconcileError::Kube)?;
-    Ok(wake(ctx, &status, now))
+        .map(|_| ())
+        .map_err(ReconcileError::Kube)
 }
 
 /// Delivers what is owed, receiver by receiver, recording each outcome in `status`.

@@ -51,7 +51,52 @@ pub trait ManagedKind:
     }
 }
 
+/// The account methods of a status: kept in its `aws_account` field, or none (kinds that reach
+/// no AWS account of their own).
+macro_rules! account_methods {
+    (field) => {
+        fn aws_account(&self) -> Option<&str> {
+            self.aws_account.as_deref()
+        }
+        fn set_aws_account(&mut self, account: &str) {
+            self.aws_account = Some(account.to_owned());
+        }
+    };
+    (none) => {
+        fn aws_account(&self) -> Option<&str> {
+            None
+        }
+        fn set_aws_account(&mut self, _account: &str) {}
+    };
+}
+
 macro_rules! managed_kind {
+    (@status $status:ty, $account:ident $(, $($message:tt)*)?) => {
+        impl ObjectStatus for $status {
+            fn conditions(&self) -> &[Condition] {
+                &self.conditions
+            }
+            fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
+                self.conditions = conditions;
+                self.observed_generation = generation;
+            }
+            fn observed_generation(&self) -> Option<i64> {
+                self.observed_generation
+            }
+            account_methods!($account);
+            $($($message)*)?
+        }
+    };
+    (without account: $kind:ty, $status:ty, $controller:literal) => {
+        impl ManagedKind for $kind {
+            type Status = $status;
+            const CONTROLLER: &'static str = $controller;
+            fn current_status(&self) -> Option<&$status> {
+                self.status.as_ref()
+            }
+        }
+        managed_kind!(@status $status, none);
+    };
     ($kind:ty, $status:ty, $controller:literal $(; group = $group:expr)? $(, $($message:tt)*)?) => {
         impl ManagedKind for $kind {
             type Status = $status;
@@ -64,26 +109,7 @@ macro_rules! managed_kind {
                 group(self)
             })?
         }
-
-        impl ObjectStatus for $status {
-            fn conditions(&self) -> &[Condition] {
-                &self.conditions
-            }
-            fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
-                self.conditions = conditions;
-                self.observed_generation = generation;
-            }
-            fn observed_generation(&self) -> Option<i64> {
-                self.observed_generation
-            }
-            fn aws_account(&self) -> Option<&str> {
-                self.aws_account.as_deref()
-            }
-            fn set_aws_account(&mut self, account: &str) {
-                self.aws_account = Some(account.to_owned());
-            }
-            $($($message)*)?
-        }
+        managed_kind!(@status $status, field $(, $($message)*)?);
     };
 }
 
@@ -118,31 +144,11 @@ managed_kind!(
         .unwrap_or_default()
 );
 
-impl ManagedKind for ReleaseGroup {
-    type Status = ReleaseGroupStatus;
-    const CONTROLLER: &'static str = "releasegroup";
-    fn current_status(&self) -> Option<&ReleaseGroupStatus> {
-        self.status.as_ref()
-    }
-}
-
-/// A ReleaseGroup reaches no AWS account of its own: its members act.
-impl ObjectStatus for ReleaseGroupStatus {
-    fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-    fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
-        self.conditions = conditions;
-        self.observed_generation = generation;
-    }
-    fn observed_generation(&self) -> Option<i64> {
-        self.observed_generation
-    }
-    fn aws_account(&self) -> Option<&str> {
-        None
-    }
-    fn set_aws_account(&mut self, _account: &str) {}
-}
+// A ReleaseGroup reaches no AWS account of its own: its members act.
+managed_kind!(without account: ReleaseGroup, ReleaseGroupStatus, "releasegroup");
+// NotificationPolicies create nothing in AWS: no account is recorded (an SNS receiver reaches
+// its namespace's account for each delivery).
+managed_kind!(without account: NotificationPolicy, NotificationPolicyStatus, "notificationpolicy");
 
 /// `<namespace>/<name>`: the key of an object in logs and in the backoff table.
 pub fn object_key<K: Resource>(obj: &K) -> String {
@@ -151,30 +157,4 @@ pub fn object_key<K: Resource>(obj: &K) -> String {
         obj.meta().namespace.as_deref().unwrap_or_default(),
         obj.meta().name.as_deref().unwrap_or_default()
     )
-}
-
-/// NotificationPolicies have no AWS resources: no account is recorded.
-impl ManagedKind for NotificationPolicy {
-    type Status = NotificationPolicyStatus;
-    const CONTROLLER: &'static str = "notificationpolicy";
-    fn current_status(&self) -> Option<&NotificationPolicyStatus> {
-        self.status.as_ref()
-    }
-}
-
-impl ObjectStatus for NotificationPolicyStatus {
-    fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-    fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
-        self.conditions = conditions;
-        self.observed_generation = generation;
-    }
-    fn observed_generation(&self) -> Option<i64> {
-        self.observed_generation
-    }
-    fn aws_account(&self) -> Option<&str> {
-        None
-    }
-    fn set_aws_account(&mut self, _account: &str) {}
 }
