@@ -439,6 +439,101 @@ async fn operator_killed_mid_deployment_resumes_without_repeating_writes() {
     sb.shutdown().await;
 }
 
+/// The revision the status tracks a deployment of, and that deployment's rollout state.
+fn tracked(obj: &EcsService) -> Option<(String, String)> {
+    let d = obj.status.as_ref()?.deployment.as_ref()?;
+    Some((d.task_definition_arn.clone()?, d.rollout_state.clone()?))
+}
+
+#[tokio::test]
+async fn deployments_that_end_while_the_operator_is_down_are_judged_by_what_ecs_says() {
+    let mut sb = Sandbox::start().await;
+    sb.apply(&manifest("ticket", "repo/ticket:1.0", ""))
+        .await
+        .unwrap();
+    let good = wait_until(&sb, "ticket", "Ready", |o| is(o, "Ready")).await;
+    let good_arn = good.status.unwrap().task_definition_arn.unwrap();
+    let sim = sb.sim.clone();
+    let settled_on = |arn: String| {
+        let sim = sim.clone();
+        move || {
+            let sim = sim.clone();
+            let arn = arn.clone();
+            async move {
+                sim.service("event-booking", "ticket")
+                    .filter(|s| {
+                        s.deployments.len() == 1
+                            && s.task_definition.as_deref() == Some(arn.as_str())
+                    })
+                    .map(|_| ())
+            }
+        }
+    };
+
+    // A bad revision starts; the operator dies while it is in progress, and ECS rolls it back
+    // and drops it before a new operator looks.
+    sb.apply(&manifest("ticket", "repo/ticket:2.0-unhealthy", ""))
+        .await
+        .unwrap();
+    wait_until(&sb, "ticket", "the deployment of :2 in status", |o| {
+        tracked(o).is_some_and(|(td, state)| td.ends_with(":2") && state == "IN_PROGRESS")
+    })
+    .await;
+    sb.kill_operator().await;
+    sb.wait_for("ECS rolled back to :1", WAIT, settled_on(good_arn.clone()))
+        .await;
+    let updates = sb.sim.call_count("ecs:UpdateService");
+    sb.start_operator();
+    let degraded = wait_until(&sb, "ticket", "Degraded", |o| is(o, "Degraded")).await;
+    let (_, reason, message) = condition(&degraded, "Stalled").unwrap();
+    assert_eq!(reason, "DeploymentFailed");
+    assert!(
+        message.contains("circuit breaker"),
+        "ECS's own reason: {message}"
+    );
+    assert!(!message.contains("in progress"), "{message}");
+    assert_eq!(sb.sim.call_count("ecs:UpdateService"), updates, "no retry");
+
+    // A good revision goes out; while the operator is down someone puts the old revision back.
+    // That is not a failure of the spec's revision: the operator deploys it again.
+    sb.apply(&manifest("ticket", "repo/ticket:2.1", ""))
+        .await
+        .unwrap();
+    let fixed = wait_until(&sb, "ticket", "Ready on :3", |o| {
+        is(o, "Ready") && tracked(o).is_some_and(|(td, _)| td.ends_with(":3"))
+    })
+    .await;
+    let fixed_arn = fixed.status.unwrap().task_definition_arn.unwrap();
+    sb.kill_operator().await;
+    aws::ecs::EcsApi::update_service(
+        &sb.sim,
+        aws::ecs::UpdateServiceInput {
+            cluster: "event-booking".into(),
+            service: "ticket".into(),
+            task_definition: Some(good_arn.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    sb.wait_for(
+        "the outside change settled",
+        WAIT,
+        settled_on(good_arn.clone()),
+    )
+    .await;
+    sb.start_operator();
+    sb.wait_for(
+        "the spec's revision again",
+        WAIT,
+        settled_on(fixed_arn.clone()),
+    )
+    .await;
+    let back = wait_until(&sb, "ticket", "Ready again", |o| is(o, "Ready")).await;
+    assert!(!is(&back, "Degraded"));
+    sb.shutdown().await;
+}
+
 #[tokio::test]
 async fn throttling_and_server_errors_are_absorbed() {
     let sb = Sandbox::start().await;

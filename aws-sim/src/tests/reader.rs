@@ -1,12 +1,19 @@
 //! The batched DescribeServices reader of the AWS layer against the simulator: how many calls
-//! concurrent and sequential lookups cost, and errors reaching every waiter.
+//! concurrent and sequential lookups cost, errors reaching every waiter, and reads that never go
+//! back in time.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use aws::AwsResult;
 use aws::clock::SimClock;
-use aws::ecs::ServiceLookup;
 use aws::ecs::reader::ServiceReader;
+use aws::ecs::{
+    CreateServiceInput, EcsApi, Service, ServiceDeployment, ServiceLookup, ServiceRevision, Tag,
+    TaskDefinition, TaskDefinitionInput, UpdateServiceInput,
+};
+use tokio::sync::Semaphore;
 
 use crate::{SimAws, SimSeed};
 
@@ -98,4 +105,193 @@ async fn lookups_one_at_a_time_cost_one_call_per_ten_services() {
     clock.advance(Duration::from_secs(60));
     reader.describe("a", "svc-3", names.clone()).await.unwrap();
     assert_eq!(sim.call_count("ecs:DescribeServices"), 6);
+}
+
+/// The simulator behind a gate: the first `held` DescribeServices calls read AWS at once but
+/// answer only once the test lets them (a reply slow on the wire).
+struct SlowReplies {
+    sim: SimAws,
+    held: std::sync::atomic::AtomicUsize,
+    release: Semaphore,
+}
+
+impl SlowReplies {
+    fn new(sim: SimAws, held: usize) -> Arc<Self> {
+        Arc::new(Self {
+            sim,
+            held: held.into(),
+            release: Semaphore::new(0),
+        })
+    }
+}
+
+#[async_trait]
+impl EcsApi for SlowReplies {
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> AwsResult<Vec<ServiceLookup>> {
+        let answer = self.sim.describe_services(cluster, names).await;
+        let hold = self
+            .held
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok();
+        if hold {
+            self.release.acquire().await.expect("gate").forget();
+        }
+        answer
+    }
+    async fn create_service(&self, input: CreateServiceInput) -> AwsResult<Service> {
+        self.sim.create_service(input).await
+    }
+    async fn update_service(&self, input: UpdateServiceInput) -> AwsResult<Service> {
+        self.sim.update_service(input).await
+    }
+    async fn delete_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        force: bool,
+    ) -> AwsResult<Service> {
+        self.sim.delete_service(cluster, service, force).await
+    }
+    async fn register_task_definition(
+        &self,
+        input: TaskDefinitionInput,
+    ) -> AwsResult<TaskDefinition> {
+        self.sim.register_task_definition(input).await
+    }
+    async fn describe_task_definition(&self, arn: &str) -> AwsResult<TaskDefinition> {
+        self.sim.describe_task_definition(arn).await
+    }
+    async fn list_task_definitions(&self, family: &str) -> AwsResult<Vec<String>> {
+        self.sim.list_task_definitions(family).await
+    }
+    async fn deregister_task_definition(&self, arn: &str) -> AwsResult<()> {
+        self.sim.deregister_task_definition(arn).await
+    }
+    async fn tag_resource(&self, arn: &str, tags: Vec<Tag>) -> AwsResult<()> {
+        self.sim.tag_resource(arn, tags).await
+    }
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> AwsResult<Vec<String>> {
+        self.sim.list_service_deployments(cluster, service).await
+    }
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> AwsResult<Vec<ServiceDeployment>> {
+        self.sim.describe_service_deployments(arns).await
+    }
+    async fn describe_service_revisions(&self, arns: &[String]) -> AwsResult<Vec<ServiceRevision>> {
+        self.sim.describe_service_revisions(arns).await
+    }
+    async fn stop_service_deployment(&self, arn: &str, stop_type: &str) -> AwsResult<()> {
+        self.sim.stop_service_deployment(arn, stop_type).await
+    }
+    async fn continue_service_deployment(
+        &self,
+        arn: &str,
+        hook_id: &str,
+        action: &str,
+    ) -> AwsResult<()> {
+        self.sim
+            .continue_service_deployment(arn, hook_id, action)
+            .await
+    }
+}
+
+/// Two services `a` and `b` in cluster `c`, and a reader whose first DescribeServices reply is
+/// held until the test releases it.
+fn two_services_first_reply_slow() -> (SimAws, Arc<SlowReplies>, Arc<ServiceReader>) {
+    let clock = Arc::new(SimClock::new(jiff::Timestamp::UNIX_EPOCH, 0.0));
+    let sim = SimAws::new(
+        clock.clone(),
+        SimSeed::minimal("123456789012", "eu-west-1", &["c"]),
+    );
+    for name in ["a", "b"] {
+        sim.create_foreign_service("c", name, Vec::new())
+            .expect("service");
+    }
+    let slow = SlowReplies::new(sim.clone(), 1);
+    let reader = ServiceReader::new(slow.clone(), Duration::from_millis(1), clock);
+    (sim, slow, reader)
+}
+
+fn desired_count(lookup: ServiceLookup) -> i32 {
+    match lookup {
+        ServiceLookup::Found(s) => s.desired_count,
+        ServiceLookup::Missing => panic!("the service is missing"),
+    }
+}
+
+async fn set_desired_count(sim: &SimAws, name: &str, count: i32) {
+    sim.update_service(UpdateServiceInput {
+        cluster: "c".into(),
+        service: name.into(),
+        desired_count: Some(count),
+        ..UpdateServiceInput::default()
+    })
+    .await
+    .expect("update");
+}
+
+#[tokio::test]
+async fn a_read_ahead_in_flight_while_the_operator_changes_the_service_is_never_used() {
+    let (sim, slow, reader) = two_services_first_reply_slow();
+    let names: Arc<Vec<String>> = Arc::new(vec!["a".into(), "b".into()]);
+    // The lookup of a reads b ahead; its reply is slow.
+    let first = {
+        let (reader, names) = (reader.clone(), names.clone());
+        tokio::spawn(async move { reader.describe("c", "a", names).await })
+    };
+    while sim.call_count("ecs:DescribeServices") == 0 {
+        tokio::task::yield_now().await;
+    }
+    // Meanwhile the operator changes b, and forgets what it read of it.
+    set_desired_count(&sim, "b", 7).await;
+    reader.forget("c", "b");
+    slow.release.add_permits(1);
+    first.await.expect("task").expect("lookup a");
+    // The answer read ahead shows b before the change: b is read again.
+    let b = reader
+        .describe("c", "b", names.clone())
+        .await
+        .expect("lookup b");
+    assert_eq!(desired_count(b), 7);
+    assert_eq!(sim.call_count("ecs:DescribeServices"), 2);
+}
+
+#[tokio::test]
+async fn a_read_ahead_older_than_an_answer_already_given_is_never_used() {
+    let (sim, slow, reader) = two_services_first_reply_slow();
+    let names: Arc<Vec<String>> = Arc::new(vec!["a".into(), "b".into()]);
+    let first = {
+        let (reader, names) = (reader.clone(), names.clone());
+        tokio::spawn(async move { reader.describe("c", "a", names).await })
+    };
+    while sim.call_count("ecs:DescribeServices") == 0 {
+        tokio::task::yield_now().await;
+    }
+    // b changes in AWS (not by the operator), and b's own lookup sees it first.
+    set_desired_count(&sim, "b", 7).await;
+    let seen = reader.describe("c", "b", Arc::default()).await.expect("b");
+    assert_eq!(desired_count(seen), 7);
+    slow.release.add_permits(1);
+    first.await.expect("task").expect("lookup a");
+    // The slow reply read b before that: its next lookup must not go back in time.
+    let b = reader
+        .describe("c", "b", names.clone())
+        .await
+        .expect("lookup b");
+    assert_eq!(desired_count(b), 7);
+    assert_eq!(sim.call_count("ecs:DescribeServices"), 3);
 }

@@ -3,6 +3,11 @@
 //! services of the cluster (the caller names them) that were not read for the longest time and
 //! keeps their answers for one use within a short time-to-live, so a resync of N services costs
 //! ⌈N / 10⌉ calls per cluster however its reconciles interleave.
+//!
+//! Reads are monotonic per service: an answer is never handed out once an answer from a later
+//! call was, nor once the operator changed the service after its call left. Without that, a
+//! read-ahead still in flight while a deployment started would show the service as it was
+//! before, and the deployment would look gone.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -29,9 +34,41 @@ struct ClusterState {
     /// Other services of the cluster, as the last caller named them.
     neighbours: Arc<Vec<String>>,
     /// Answers fetched ahead of their lookup: used once, within the time-to-live.
-    prefetched: HashMap<String, (Timestamp, ServiceLookup)>,
-    /// When each name was last read.
-    last_read: HashMap<String, Timestamp>,
+    prefetched: HashMap<String, Prefetched>,
+    /// What is known of each name's reads.
+    reads: HashMap<String, Reads>,
+    /// Calls issued so far for this cluster (each call's number is its place in that order).
+    issued: u64,
+}
+
+/// An answer read ahead of its lookup.
+struct Prefetched {
+    /// When it arrived.
+    at: Timestamp,
+    /// The number of the call that read it.
+    call: u64,
+    lookup: ServiceLookup,
+}
+
+/// One name's reads.
+#[derive(Default, Clone, Copy)]
+struct Reads {
+    /// When a call last asked for it.
+    last_read: Option<Timestamp>,
+    /// Answers of this call and older ones are out of date: a newer answer was handed out, or
+    /// the operator changed the service after they were asked.
+    stale_up_to: u64,
+}
+
+impl ClusterState {
+    fn stale_up_to(&self, name: &str) -> u64 {
+        self.reads.get(name).map_or(0, |r| r.stale_up_to)
+    }
+
+    fn mark_stale_up_to(&mut self, name: &str, call: u64) {
+        let reads = self.reads.entry(name.to_string()).or_default();
+        reads.stale_up_to = reads.stale_up_to.max(call);
+    }
 }
 
 /// Batches DescribeServices lookups per cluster.
@@ -70,10 +107,12 @@ impl ServiceReader {
             if !neighbours.is_empty() {
                 state.neighbours = neighbours;
             }
-            if let Some((at, lookup)) = state.prefetched.remove(name)
-                && now.duration_since(at).unsigned_abs() <= PREFETCH_TTL
+            if let Some(ahead) = state.prefetched.remove(name)
+                && now.duration_since(ahead.at).unsigned_abs() <= PREFETCH_TTL
+                && ahead.call > state.stale_up_to(name)
             {
-                return Ok(lookup);
+                state.mark_stale_up_to(name, ahead.call);
+                return Ok(ahead.lookup);
             }
             match state.pending.iter_mut().find(|(n, _)| n == name) {
                 Some((_, waiters)) => waiters.push(tx),
@@ -108,10 +147,13 @@ impl ServiceReader {
         })
     }
 
-    /// Drops a prefetched answer (after the operator changed that service).
+    /// Drops what was read of a service so far, answers still in flight included: call it
+    /// once the operator changed that service (and before, for reads that start meanwhile).
     pub fn forget(&self, cluster: &str, name: &str) {
         if let Some(state) = self.clusters.lock().expect("reader lock").get_mut(cluster) {
             state.prefetched.remove(name);
+            let issued = state.issued;
+            state.mark_stale_up_to(name, issued);
         }
     }
 
@@ -155,9 +197,9 @@ impl ServiceReader {
                 state
                     .prefetched
                     .get(n.as_str())
-                    .is_none_or(|(at, _)| now.duration_since(*at).unsigned_abs() > PREFETCH_TTL)
+                    .is_none_or(|p| now.duration_since(p.at).unsigned_abs() > PREFETCH_TTL)
             })
-            .map(|n| (n, state.last_read.get(n).copied()))
+            .map(|n| (n, state.reads.get(n).and_then(|r| r.last_read)))
             .collect();
         candidates.sort_by_key(|(_, read)| *read);
         candidates
@@ -171,15 +213,17 @@ impl ServiceReader {
         let extra = self.fill(cluster, &batch);
         let mut names: Vec<String> = batch.iter().map(|(n, _)| n.clone()).collect();
         names.extend(extra.iter().cloned());
-        {
+        let call = {
             // Marked read when the call leaves, so concurrent calls do not read them ahead too.
             let now = self.clock.now();
             let mut clusters = self.clusters.lock().expect("reader lock");
             let state = clusters.entry(cluster.to_string()).or_default();
             for name in &names {
-                state.last_read.insert(name.clone(), now);
+                state.reads.entry(name.clone()).or_default().last_read = Some(now);
             }
-        }
+            state.issued += 1;
+            state.issued
+        };
         let result = self.api.describe_services(cluster, &names).await;
         let now = self.clock.now();
         match result {
@@ -188,8 +232,26 @@ impl ServiceReader {
                 {
                     let mut clusters = self.clusters.lock().expect("reader lock");
                     let state = clusters.entry(cluster.to_string()).or_default();
+                    // The callers see this call's answers: older ones are out of date for them.
+                    for (name, _) in &batch {
+                        state.mark_stale_up_to(name, call);
+                        if state.prefetched.get(name).is_some_and(|p| p.call <= call) {
+                            state.prefetched.remove(name);
+                        }
+                    }
                     for (name, lookup) in extra.into_iter().zip(prefetched) {
-                        state.prefetched.insert(name, (now, lookup));
+                        let newer_known = state.stale_up_to(&name) >= call
+                            || state.prefetched.get(&name).is_some_and(|p| p.call > call);
+                        if !newer_known {
+                            state.prefetched.insert(
+                                name,
+                                Prefetched {
+                                    at: now,
+                                    call,
+                                    lookup,
+                                },
+                            );
+                        }
                     }
                 }
                 for ((_, waiters), result) in batch.into_iter().zip(results) {

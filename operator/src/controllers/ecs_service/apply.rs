@@ -25,18 +25,22 @@ pub async fn apply(
     aws: &Arc<AwsClients>,
     ctx: &Context,
 ) -> Result<Applied, StepError> {
-    // Whatever was read ahead about this service is out of date once it changes.
-    if let Step::CreateService(CreateServiceInput {
-        cluster,
-        service_name,
-        ..
-    }) = step
-    {
-        aws.services.forget(cluster, service_name);
+    let result = run(step, aws, ctx).await;
+    // Whatever was read of this service before (answers in flight too) is out of date once it
+    // changed, and the change may have applied even when the reply was lost.
+    match step {
+        Step::CreateService(CreateServiceInput {
+            cluster,
+            service_name,
+            ..
+        }) => aws.services.forget(cluster, service_name),
+        Step::UpdateService { input, .. } => aws.services.forget(&input.cluster, &input.service),
+        _ => {}
     }
-    if let Step::UpdateService { input, .. } = step {
-        aws.services.forget(&input.cluster, &input.service);
-    }
+    result
+}
+
+async fn run(step: &Step, aws: &Arc<AwsClients>, ctx: &Context) -> Result<Applied, StepError> {
     match step {
         Step::RegisterTaskDefinition(input) => {
             let td = aws

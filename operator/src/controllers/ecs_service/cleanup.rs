@@ -50,16 +50,19 @@ pub async fn cleanup(
         if service.status == ServiceStatus::Draining {
             return Ok(Cleanup::Waiting(format!("ECS service {name} is draining")));
         }
-        aws.services.forget(cluster, name);
+        // Each write makes what was read of the service out of date, even with its reply lost.
         if service.desired_count > 0 {
-            aws.ecs
+            let scaled = aws
+                .ecs
                 .update_service(UpdateServiceInput {
                     cluster: cluster.to_string(),
                     service: name.to_string(),
                     desired_count: Some(0),
                     ..UpdateServiceInput::default()
                 })
-                .await?;
+                .await;
+            aws.services.forget(cluster, name);
+            scaled?;
             tracing::info!(service_arn = %service.service_arn, "scaled ECS service to 0 for deletion");
             crate::controllers::runtime::events::publish(
                 ctx,
@@ -71,7 +74,9 @@ pub async fn cleanup(
             .await;
             return Ok(Cleanup::Waiting(format!("scaling ECS service {name} to 0")));
         }
-        aws.ecs.delete_service(cluster, name, false).await?;
+        let deleted = aws.ecs.delete_service(cluster, name, false).await;
+        aws.services.forget(cluster, name);
+        deleted?;
         tracing::info!(service_arn = %service.service_arn, "deleted ECS service");
         crate::controllers::runtime::events::publish(
             ctx,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crds::common::{CONTENT_HASH_TAG, OWNER_TAG, condition};
 use crds::{EcsService, EcsServiceStatus};
 
+use super::deployment::{self, DeploymentEnd};
 use super::render;
 use super::validate::ValidatedSpec;
 use crate::controllers::blue_green_rollout::engine::{self as rollout_engine, EngineSettings};
@@ -18,6 +19,10 @@ use aws::{AwsError, ErrorKind};
 
 /// Newest revisions of a family looked at when searching for a content hash or cleaning up.
 const REVISION_SCAN_LIMIT: usize = 50;
+
+/// Newest service deployments looked at for how a vanished deployment ended (one
+/// DescribeServiceDeployments call holds 20).
+const SERVICE_DEPLOYMENT_SCAN: usize = 10;
 
 /// What the operator knows about AWS and the referenced objects for one reconcile.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,6 +49,9 @@ pub struct Observed {
     pub autoscaled: bool,
     /// The ReleaseGroup the service is a member of, its release, and the group's verdict.
     pub membership: Option<super::release::Membership>,
+    /// How the deployment the status tracks ended, when ECS dropped it (with the service on
+    /// another revision) before the status saw it end.
+    pub deployment_end: Option<DeploymentEnd>,
     /// With no ScalingPolicy: the scalable target Application Auto Scaling still has for the
     /// service (left by a policy deleted with Retain, or registered outside the operator). It
     /// owns desiredCount while it exists.
@@ -212,6 +220,14 @@ pub async fn observe(
             });
         }
     }
+    if let (Some(service), Some(desired)) = (&observed.service, &observed.desired_revision)
+        && observed.rollout.is_none()
+        && !observe_only
+        && deployment::vanished(service, &status, desired)
+    {
+        observed.deployment_end =
+            deployment_end(&spec.cluster, &spec.service_name, desired, aws).await?;
+    }
     // desiredCount is decided from AWS, not only from the cache: before the spec's count is
     // written over the service's, make sure no scalable target owns it.
     let count_differs = observed
@@ -227,6 +243,40 @@ pub async fn observe(
             .map(|t| t.scalable_target_arn.unwrap_or(resource_id));
     }
     Ok(observed)
+}
+
+/// How the newest service deployment that deployed `desired` ended (None when none of the
+/// newest ones did): three reads, made only when a deployment vanished unseen.
+async fn deployment_end(
+    cluster: &str,
+    service: &str,
+    desired: &str,
+    aws: &Arc<AwsClients>,
+) -> Result<Option<DeploymentEnd>, AwsError> {
+    let arns = aws.ecs.list_service_deployments(cluster, service).await?;
+    let newest: Vec<String> = arns.into_iter().take(SERVICE_DEPLOYMENT_SCAN).collect();
+    if newest.is_empty() {
+        return Ok(None);
+    }
+    let mut deployments = aws.ecs.describe_service_deployments(&newest).await?;
+    deployments.sort_by_key(|d| std::cmp::Reverse(d.created_at));
+    let mut targets: Vec<String> = deployments
+        .iter()
+        .filter_map(|d| d.target_service_revision_arn.clone())
+        .collect();
+    targets.sort();
+    targets.dedup();
+    let revisions = aws.ecs.describe_service_revisions(&targets).await?;
+    let deploys_desired = |d: &&aws::ecs::ServiceDeployment| {
+        revisions.iter().any(|r| {
+            Some(&r.service_revision_arn) == d.target_service_revision_arn.as_ref()
+                && r.task_definition == desired
+        })
+    };
+    Ok(deployments
+        .iter()
+        .find(deploys_desired)
+        .map(deployment::end_of))
 }
 
 /// A clean-up of old revisions is due right after the deployment of the desired revision

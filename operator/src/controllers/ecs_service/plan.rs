@@ -107,7 +107,14 @@ fn plan_manage(
     // With a rollout, the rollout judges releases (and reports failures in rollout_failure).
     let failed_now = service
         .filter(|_| observed.rollout.is_none())
-        .and_then(|s| deployment_failure(s, prev, desired.as_deref()));
+        .and_then(|s| {
+            deployment_failure(
+                s,
+                prev,
+                desired.as_deref(),
+                observed.deployment_end.as_ref(),
+            )
+        });
     let failure_key = release::failure_key(&spec.content_hash, observed.membership.as_ref());
     if failed_now.is_some() {
         report.failed_content_hash = Some(failure_key.clone());
@@ -165,7 +172,8 @@ fn plan_manage(
         );
     };
 
-    report.deployment = tracked_deployment(service, prev, &desired);
+    report.deployment =
+        tracked_deployment(service, prev, &desired, observed.deployment_end.as_ref());
     let mut update = UpdateServiceInput {
         cluster: spec.cluster.clone(),
         service: spec.service_name.clone(),

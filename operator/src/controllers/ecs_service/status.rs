@@ -27,7 +27,8 @@ pub fn compute(
         .map(|td| td.task_definition_arn.clone())
         .or_else(|| report.desired_task_definition_arn.clone());
     let deployment = match (service, desired.as_deref()) {
-        (Some(s), Some(d)) => tracked_deployment(s, prev, d).or_else(|| report.deployment.clone()),
+        (Some(s), Some(d)) => tracked_deployment(s, prev, d, observed.deployment_end.as_ref())
+            .or_else(|| report.deployment.clone()),
         _ => report.deployment.clone(),
     };
     EcsServiceStatus {
