@@ -8,4 +8,5 @@ pub mod release_groups;
 pub mod rollouts;
 pub mod sandbox;
 pub mod scaling;
+pub mod services;
 pub mod tools;

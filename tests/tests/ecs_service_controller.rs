@@ -8,74 +8,9 @@ use aws::ErrorKind;
 use aws::clock::Clock;
 use aws::ecs::Tag;
 use aws_sim::SimFault;
-use crds::EcsService;
 use e2e_tests::sandbox::Sandbox;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
-
-const WAIT: Duration = Duration::from_secs(60);
-
-fn manifest(name: &str, image: &str, extra: &str) -> String {
-    format!(
-        r#"
-apiVersion: ecs-operator.dev/v1alpha1
-kind: EcsService
-metadata: {{name: {name}, namespace: default}}
-spec:
-  cluster: event-booking
-  desiredCount: 2
-  launchType: FARGATE
-  networkConfiguration:
-    awsvpcConfiguration:
-      subnets: [subnet-0a1f2e3d4c5b60001, subnet-0a1f2e3d4c5b60002]
-      securityGroups: [sg-0c0ffee0c0ffee001]
-  taskDefinition:
-    cpu: "256"
-    memory: "512"
-    networkMode: awsvpc
-    executionRoleArn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole
-    containerDefinitions:
-      - name: app
-        image: {image}
-        portMappings: [{{containerPort: 8080}}]
-{extra}
-"#
-    )
-}
-
-fn api(sb: &Sandbox) -> Api<EcsService> {
-    Api::namespaced(sb.client.clone(), "default")
-}
-
-fn condition(obj: &EcsService, type_: &str) -> Option<(String, String, String)> {
-    let c = obj
-        .status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)?;
-    Some((c.status.clone(), c.reason.clone(), c.message.clone()))
-}
-
-fn is(obj: &EcsService, type_: &str) -> bool {
-    let current =
-        obj.status.as_ref().and_then(|s| s.observed_generation) == obj.metadata.generation;
-    current && condition(obj, type_).is_some_and(|(s, _, _)| s == "True")
-}
-
-async fn wait_until(
-    sb: &Sandbox,
-    name: &str,
-    what: &str,
-    pred: impl Fn(&EcsService) -> bool,
-) -> EcsService {
-    let api = api(sb);
-    sb.wait_for(what, WAIT, || {
-        let api = api.clone();
-        let pred = &pred;
-        async move { api.get(name).await.ok().filter(|o| pred(o)) }
-    })
-    .await
-}
+use e2e_tests::services::{WAIT, api, condition, is, manifest, tracked, wait_until};
+use kube::api::{DeleteParams, Patch, PatchParams};
 
 #[tokio::test]
 async fn created_service_is_ready_only_after_its_deployment_completes() {
@@ -437,12 +372,6 @@ async fn operator_killed_mid_deployment_resumes_without_repeating_writes() {
     );
     assert!(ready.status.unwrap().deployment.is_some());
     sb.shutdown().await;
-}
-
-/// The revision the status tracks a deployment of, and that deployment's rollout state.
-fn tracked(obj: &EcsService) -> Option<(String, String)> {
-    let d = obj.status.as_ref()?.deployment.as_ref()?;
-    Some((d.task_definition_arn.clone()?, d.rollout_state.clone()?))
 }
 
 #[tokio::test]

@@ -370,6 +370,11 @@ impl Bench {
         let throttles = self.throttles();
         let t1 = self.clock.now();
         let wall = Instant::now();
+        let cpu = (
+            tally::process_cpu_secs(),
+            tally::sim_cpu_secs(),
+            tally::cpu_secs_of(&self.api.pid()),
+        );
         cluster::set_image(
             &self.client,
             &self.fleet,
@@ -390,6 +395,19 @@ impl Bench {
             wall.elapsed().as_secs_f64(),
             rolled / aws_floor.max(1.0),
             rolled / operator_floor.max(1.0),
+        );
+        // Cores busy while it ran: near the machine's count, the figure is bound by this
+        // machine's CPU (simulated time runs at BENCH_SPEED regardless), not by the buckets.
+        let secs = wall.elapsed().as_secs_f64().max(f64::EPSILON);
+        let sim_cpu = tally::sim_cpu_secs() - cpu.1;
+        let operator_cpu = tally::process_cpu_secs() - cpu.0 - sim_cpu;
+        let api_cpu = tally::cpu_secs_of(&self.api.pid()) - cpu.2;
+        println!(
+            "  CPU while it ran: operator and the bench's client {operator_cpu:.0} s ({:.2} cores), simulator {sim_cpu:.0} s ({:.2}), API server {api_cpu:.0} s ({:.2}), of {} cores",
+            operator_cpu / secs,
+            sim_cpu / secs,
+            api_cpu / secs,
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
         );
         println!(
             "  per account: slowest done after {:.0} s, fastest after {:.0} s; throttling: {} throttled AWS answers, {in_status} objects with throttling in status; {} RegisterTaskDefinition calls",

@@ -120,6 +120,27 @@ pub fn process_cpu_secs() -> f64 {
     cpu_time::ProcessTime::now().as_duration().as_secs_f64()
 }
 
+/// CPU seconds (user + system) of another process, from `/proc/<pid>/stat` (0 when unreadable).
+pub fn cpu_secs_of(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command (which may hold spaces), from field 3 on.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 (11 and 12 after the command), in clock ticks.
+    (ticks(11) + ticks(12)) / CLOCK_TICKS_PER_SEC
+}
+
+/// USER_HZ, the unit of `/proc/<pid>/stat` times (100 on every Linux architecture we run).
+const CLOCK_TICKS_PER_SEC: f64 = 100.0;
+
 /// Resident memory of process `pid` (`self` for this one), in MiB.
 pub fn rss_mib(pid: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

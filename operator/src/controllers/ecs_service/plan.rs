@@ -453,3 +453,7 @@ mod tests;
 #[cfg(test)]
 #[path = "plan_engine_tests.rs"]
 mod engine_tests;
+
+#[cfg(test)]
+#[path = "plan_unseen_tests.rs"]
+mod unseen_tests;

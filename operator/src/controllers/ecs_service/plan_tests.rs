@@ -8,8 +8,8 @@ use aws::ecs::{Deployment, Service, ServiceConfig};
 use crds::EcsService;
 use crds::ecs_service::DeploymentStatus;
 
-const TD1: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:1";
-const TD2: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:2";
+pub(super) const TD1: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:1";
+pub(super) const TD2: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/auth:2";
 
 fn object(extra: &str) -> EcsService {
     let yaml = format!(
@@ -37,7 +37,7 @@ spec:
     serde_saphyr::from_str(&yaml).expect("fixture parses")
 }
 
-fn spec(extra: &str) -> ValidatedSpec {
+pub(super) fn spec(extra: &str) -> ValidatedSpec {
     validate(&object(extra)).expect("fixture is valid")
 }
 
@@ -72,7 +72,7 @@ fn service(spec: &ValidatedSpec, td: &str, deployments: Vec<Deployment>) -> Serv
     }
 }
 
-fn settled(spec: &ValidatedSpec, td: &str) -> Observed {
+pub(super) fn settled(spec: &ValidatedSpec, td: &str) -> Observed {
     Observed {
         service: Some(service(
             spec,
@@ -84,7 +84,7 @@ fn settled(spec: &ValidatedSpec, td: &str) -> Observed {
     }
 }
 
-fn cond<'a>(plan: &'a Plan, type_: &str) -> &'a Desired {
+pub(super) fn cond<'a>(plan: &'a Plan, type_: &str) -> &'a Desired {
     plan.report
         .conditions
         .iter()
@@ -92,7 +92,7 @@ fn cond<'a>(plan: &'a Plan, type_: &str) -> &'a Desired {
         .unwrap_or_else(|| panic!("no {type_} in {:?}", plan.report.conditions))
 }
 
-fn status_with_deployment(id: &str, td: &str) -> EcsServiceStatus {
+pub(super) fn status_with_deployment(id: &str, td: &str) -> EcsServiceStatus {
     EcsServiceStatus {
         content_hash: None,
         desired_task_definition_arn: Some(td.into()),
@@ -445,56 +445,6 @@ fn a_failed_deployment_is_degraded_and_not_retried() {
     );
     assert!(
         matches!(&p.step, Some(Step::UpdateService { input, .. }) if input.task_definition.is_some())
-    );
-}
-
-#[test]
-fn a_deployment_dropped_before_it_was_seen_ending_is_judged_by_its_service_deployment() {
-    use crate::controllers::ecs_service::deployment::{DeploymentEnd, vanished};
-    let s = spec("");
-    // The status last saw ecs-svc/2 in progress; ECS has since rolled it back and dropped it.
-    let mut prev = status_with_deployment("ecs-svc/2", TD2);
-    prev.deployment.as_mut().unwrap().reason = Some("ECS deployment ecs-svc/2 in progress.".into());
-    let mut observed = settled(&s, TD1);
-    observed.desired_revision = Some(TD2.into());
-    assert!(vanished(observed.service.as_ref().unwrap(), &prev, TD2));
-
-    let reason = "ECS deployment circuit breaker: tasks failed to start.";
-    observed.deployment_end = Some(DeploymentEnd::RolledBack(reason.into()));
-    let p = plan(&s, &prev, &observed);
-    assert!(p.step.is_none(), "{:?}", p.step);
-    let stalled = cond(&p, "Stalled");
-    assert!(stalled.status);
-    assert!(
-        stalled.message.contains("circuit breaker"),
-        "{}",
-        stalled.message
-    );
-    assert!(
-        !stalled.message.contains("in progress"),
-        "{}",
-        stalled.message
-    );
-    let recorded = p.report.deployment.clone().unwrap();
-    assert_eq!(recorded.rollout_state.as_deref(), Some("FAILED"));
-    assert_eq!(recorded.reason.as_deref(), Some(reason));
-    // Recorded: the next reconcile asks ECS no more.
-    let prev = EcsServiceStatus {
-        deployment: Some(recorded),
-        failed_content_hash: p.report.failed_content_hash.clone(),
-        ..prev
-    };
-    assert!(!vanished(observed.service.as_ref().unwrap(), &prev, TD2));
-
-    // Replaced by an UpdateService from outside: not a failure, the spec's revision goes out again.
-    let prev = status_with_deployment("ecs-svc/2", TD2);
-    observed.deployment_end = Some(DeploymentEnd::Replaced);
-    let p = plan(&s, &prev, &observed);
-    assert!(p.report.failed_content_hash.is_none());
-    assert!(
-        matches!(&p.step, Some(Step::UpdateService { input, .. }) if input.task_definition.as_deref() == Some(TD2)),
-        "{:?}",
-        p.step
     );
 }
 
