@@ -17,6 +17,9 @@ use tokio::sync::Semaphore;
 
 use crate::{SimAws, SimSeed};
 
+/// The asker of most lookups here.
+const ASKER: &str = "ecsservice";
+
 #[tokio::test]
 async fn concurrent_lookups_share_calls_of_ten() {
     let clock = Arc::new(SimClock::new(jiff::Timestamp::UNIX_EPOCH, 0.0));
@@ -35,7 +38,7 @@ async fn concurrent_lookups_share_calls_of_ten() {
             let reader = reader.clone();
             lookups.push(tokio::spawn(async move {
                 reader
-                    .describe(cluster, &format!("svc-{i}"), Arc::default())
+                    .describe(cluster, &format!("svc-{i}"), Arc::default(), ASKER)
                     .await
             }));
         }
@@ -43,7 +46,7 @@ async fn concurrent_lookups_share_calls_of_ten() {
     // The same name asked twice at once is looked up once.
     let dup = {
         let reader = reader.clone();
-        tokio::spawn(async move { reader.describe("a", "svc-0", Arc::default()).await })
+        tokio::spawn(async move { reader.describe("a", "svc-0", Arc::default(), ASKER).await })
     };
     for lookup in lookups {
         assert_eq!(lookup.await.unwrap().unwrap(), ServiceLookup::Missing);
@@ -71,8 +74,8 @@ async fn an_error_reaches_every_waiter() {
         clock.clone(),
     );
     let (a, b) = tokio::join!(
-        reader.describe("a", "x", Arc::default()),
-        reader.describe("a", "y", Arc::default())
+        reader.describe("a", "x", Arc::default(), ASKER),
+        reader.describe("a", "y", Arc::default(), ASKER)
     );
     assert_eq!(a.unwrap_err().code, "ServerException");
     assert_eq!(b.unwrap_err().code, "ServerException");
@@ -93,17 +96,29 @@ async fn lookups_one_at_a_time_cost_one_call_per_ten_services() {
     );
     let names: Arc<Vec<String>> = Arc::new((0..35).map(|i| format!("svc-{i}")).collect());
     for name in names.iter() {
-        reader.describe("a", name, names.clone()).await.unwrap();
+        reader
+            .describe("a", name, names.clone(), ASKER)
+            .await
+            .unwrap();
     }
     assert_eq!(sim.call_count("ecs:DescribeServices"), 4);
     // The last call had room and read svc-0..4 ahead: one use each, then AWS again.
-    reader.describe("a", "svc-1", names.clone()).await.unwrap();
+    reader
+        .describe("a", "svc-1", names.clone(), ASKER)
+        .await
+        .unwrap();
     assert_eq!(sim.call_count("ecs:DescribeServices"), 4);
-    reader.describe("a", "svc-1", names.clone()).await.unwrap();
+    reader
+        .describe("a", "svc-1", names.clone(), ASKER)
+        .await
+        .unwrap();
     assert_eq!(sim.call_count("ecs:DescribeServices"), 5);
     // A read-ahead answer expires: after the time-to-live a lookup goes to AWS.
     clock.advance(Duration::from_secs(60));
-    reader.describe("a", "svc-3", names.clone()).await.unwrap();
+    reader
+        .describe("a", "svc-3", names.clone(), ASKER)
+        .await
+        .unwrap();
     assert_eq!(sim.call_count("ecs:DescribeServices"), 6);
 }
 
@@ -251,7 +266,7 @@ async fn a_read_ahead_in_flight_while_the_operator_changes_the_service_is_never_
     // The lookup of a reads b ahead; its reply is slow.
     let first = {
         let (reader, names) = (reader.clone(), names.clone());
-        tokio::spawn(async move { reader.describe("c", "a", names).await })
+        tokio::spawn(async move { reader.describe("c", "a", names, ASKER).await })
     };
     while sim.call_count("ecs:DescribeServices") == 0 {
         tokio::task::yield_now().await;
@@ -263,7 +278,7 @@ async fn a_read_ahead_in_flight_while_the_operator_changes_the_service_is_never_
     first.await.expect("task").expect("lookup a");
     // The answer read ahead shows b before the change: b is read again.
     let b = reader
-        .describe("c", "b", names.clone())
+        .describe("c", "b", names.clone(), ASKER)
         .await
         .expect("lookup b");
     assert_eq!(desired_count(b), 7);
@@ -276,22 +291,73 @@ async fn a_read_ahead_older_than_an_answer_already_given_is_never_used() {
     let names: Arc<Vec<String>> = Arc::new(vec!["a".into(), "b".into()]);
     let first = {
         let (reader, names) = (reader.clone(), names.clone());
-        tokio::spawn(async move { reader.describe("c", "a", names).await })
+        tokio::spawn(async move { reader.describe("c", "a", names, ASKER).await })
     };
     while sim.call_count("ecs:DescribeServices") == 0 {
         tokio::task::yield_now().await;
     }
     // b changes in AWS (not by the operator), and b's own lookup sees it first.
     set_desired_count(&sim, "b", 7).await;
-    let seen = reader.describe("c", "b", Arc::default()).await.expect("b");
+    let seen = reader
+        .describe("c", "b", Arc::default(), ASKER)
+        .await
+        .expect("b");
     assert_eq!(desired_count(seen), 7);
     slow.release.add_permits(1);
     first.await.expect("task").expect("lookup a");
     // The slow reply read b before that: its next lookup must not go back in time.
     let b = reader
-        .describe("c", "b", names.clone())
+        .describe("c", "b", names.clone(), ASKER)
         .await
         .expect("lookup b");
     assert_eq!(desired_count(b), 7);
+    assert_eq!(sim.call_count("ecs:DescribeServices"), 3);
+}
+
+#[tokio::test]
+async fn an_answer_reaches_each_asker_once() {
+    let clock = Arc::new(SimClock::new(jiff::Timestamp::UNIX_EPOCH, 0.0));
+    let sim = SimAws::new(
+        clock.clone(),
+        SimSeed::minimal("123456789012", "eu-west-1", &["c"]),
+    );
+    sim.create_foreign_service("c", "a", Vec::new())
+        .expect("service");
+    let reader = ServiceReader::new(
+        Arc::new(sim.clone()),
+        Duration::from_millis(1),
+        clock.clone(),
+    );
+    reader
+        .describe("c", "a", Arc::default(), ASKER)
+        .await
+        .unwrap();
+    // The service's scaling policy and rollout read what its EcsService's lookup fetched.
+    reader
+        .describe("c", "a", Arc::default(), "scalingpolicy")
+        .await
+        .unwrap();
+    reader
+        .describe("c", "a", Arc::default(), "bluegreenrollout")
+        .await
+        .unwrap();
+    assert_eq!(sim.call_count("ecs:DescribeServices"), 1);
+    // An asker that looks again gets a newer answer.
+    reader
+        .describe("c", "a", Arc::default(), ASKER)
+        .await
+        .unwrap();
+    assert_eq!(sim.call_count("ecs:DescribeServices"), 2);
+    // The scaling policy has not had that one yet; after the time-to-live nobody gets it.
+    reader
+        .describe("c", "a", Arc::default(), "scalingpolicy")
+        .await
+        .unwrap();
+    assert_eq!(sim.call_count("ecs:DescribeServices"), 2);
+    clock.advance(Duration::from_secs(60));
+    reader
+        .describe("c", "a", Arc::default(), "bluegreenrollout")
+        .await
+        .unwrap();
     assert_eq!(sim.call_count("ecs:DescribeServices"), 3);
 }

@@ -1,8 +1,11 @@
 //! The shared DescribeServices reader: lookups of one account × region × cluster are merged
 //! into calls of up to 10 names (`include: TAGS`). A call with room left also fetches other
-//! services of the cluster (the caller names them) that were not read for the longest time and
-//! keeps their answers for one use within a short time-to-live, so a resync of N services costs
-//! ⌈N / 10⌉ calls per cluster however its reconciles interleave.
+//! services of the cluster (the caller names them) that were not read for the longest time, so
+//! a resync of N services costs ⌈N / 10⌉ calls per cluster however its reconciles interleave.
+//!
+//! Every answer is kept for a short time-to-live and handed to each asker (a controller) at
+//! most once: the ScalingPolicy and BlueGreenRollout of a service read what its EcsService's
+//! lookup just fetched, and an asker that looks again gets a newer answer from AWS.
 //!
 //! Reads are monotonic per service: an answer is never handed out once an answer from a later
 //! call was, nor once the operator changed the service after its call left. Without that, a
@@ -20,10 +23,13 @@ use crate::clock::SharedClock;
 use crate::ecs::{DESCRIBE_SERVICES_BATCH, EcsApi, ServiceLookup};
 use crate::error::AwsResult;
 
-type Waiter = oneshot::Sender<AwsResult<ServiceLookup>>;
+/// Who asks for a service (a controller's name): each answer reaches each asker once.
+pub type Asker = &'static str;
 
-/// How long a prefetched answer may be used (clock time).
-const PREFETCH_TTL: Duration = Duration::from_secs(5);
+type Waiter = (Asker, oneshot::Sender<AwsResult<ServiceLookup>>);
+
+/// How long an answer may be handed out after it arrived (clock time).
+const ANSWER_TTL: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
 struct ClusterState {
@@ -33,21 +39,25 @@ struct ClusterState {
     scheduled: bool,
     /// Other services of the cluster, as the last caller named them.
     neighbours: Arc<Vec<String>>,
-    /// Answers fetched ahead of their lookup: used once, within the time-to-live.
-    prefetched: HashMap<String, Prefetched>,
+    /// Who named them: answers are read ahead for that asker's lookups.
+    neighbours_of: Option<Asker>,
+    /// The newest answer for each name, within the time-to-live.
+    answers: HashMap<String, Answer>,
     /// What is known of each name's reads.
     reads: HashMap<String, Reads>,
     /// Calls issued so far for this cluster (each call's number is its place in that order).
     issued: u64,
 }
 
-/// An answer read ahead of its lookup.
-struct Prefetched {
+/// An answer, and who had it.
+struct Answer {
     /// When it arrived.
     at: Timestamp,
     /// The number of the call that read it.
     call: u64,
     lookup: ServiceLookup,
+    /// The askers it was handed to.
+    handed_to: Vec<Asker>,
 }
 
 /// One name's reads.
@@ -55,20 +65,62 @@ struct Prefetched {
 struct Reads {
     /// When a call last asked for it.
     last_read: Option<Timestamp>,
-    /// Answers of this call and older ones are out of date: a newer answer was handed out, or
-    /// the operator changed the service after they were asked.
-    stale_up_to: u64,
+    /// The newest call whose answer was handed out: older answers never are again.
+    newest_handed: u64,
+    /// Answers of this call and older ones are out of date: the operator changed the service
+    /// after they were asked.
+    changed_after: u64,
+}
+
+impl Reads {
+    /// Whether an answer of call `call` may still be handed out.
+    fn current(&self, call: u64) -> bool {
+        call > self.changed_after && call >= self.newest_handed
+    }
 }
 
 impl ClusterState {
-    fn stale_up_to(&self, name: &str) -> u64 {
-        self.reads.get(name).map_or(0, |r| r.stale_up_to)
+    fn reads(&self, name: &str) -> Reads {
+        self.reads.get(name).copied().unwrap_or_default()
     }
 
-    fn mark_stale_up_to(&mut self, name: &str, call: u64) {
-        let reads = self.reads.entry(name.to_string()).or_default();
-        reads.stale_up_to = reads.stale_up_to.max(call);
+    fn reads_mut(&mut self, name: &str) -> &mut Reads {
+        self.reads.entry(name.to_string()).or_default()
     }
+
+    /// The kept answer for `name` that `asker` has not had yet, marked as handed to it.
+    fn take_answer(&mut self, name: &str, asker: Asker, now: Timestamp) -> Option<ServiceLookup> {
+        let reads = self.reads(name);
+        let answer = self.answers.get_mut(name)?;
+        let usable = fresh(answer.at, now)
+            && reads.current(answer.call)
+            && !answer.handed_to.contains(&asker);
+        if !usable {
+            return None;
+        }
+        answer.handed_to.push(asker);
+        let (call, lookup) = (answer.call, answer.lookup.clone());
+        let reads = self.reads_mut(name);
+        reads.newest_handed = reads.newest_handed.max(call);
+        Some(lookup)
+    }
+
+    /// Keeps the answer of call `call` for `name`, unless a newer one is known.
+    fn keep(&mut self, name: String, answer: Answer) {
+        let current = self.reads(&name).current(answer.call);
+        if !answer.handed_to.is_empty() {
+            let reads = self.reads_mut(&name);
+            reads.newest_handed = reads.newest_handed.max(answer.call);
+        }
+        let newer_kept = (self.answers.get(&name)).is_some_and(|a| a.call > answer.call);
+        if current && !newer_kept {
+            self.answers.insert(name, answer);
+        }
+    }
+}
+
+fn fresh(at: Timestamp, now: Timestamp) -> bool {
+    now.duration_since(at).unsigned_abs() <= ANSWER_TTL
 }
 
 /// Batches DescribeServices lookups per cluster.
@@ -90,7 +142,8 @@ impl ServiceReader {
         })
     }
 
-    /// Looks one service up, sharing the call with other lookups in the same cluster.
+    /// Looks one service up for `asker`, sharing the call with other lookups in the same
+    /// cluster, or answering from what another asker's lookup fetched just before.
     /// `neighbours` are other services of the cluster the operator manages: a call with room
     /// left reads some of them ahead of their own lookups.
     pub async fn describe(
@@ -98,6 +151,7 @@ impl ServiceReader {
         cluster: &str,
         name: &str,
         neighbours: Arc<Vec<String>>,
+        asker: Asker,
     ) -> AwsResult<ServiceLookup> {
         let (tx, rx) = oneshot::channel();
         let full_batch = {
@@ -106,17 +160,14 @@ impl ServiceReader {
             let state = clusters.entry(cluster.to_string()).or_default();
             if !neighbours.is_empty() {
                 state.neighbours = neighbours;
+                state.neighbours_of = Some(asker);
             }
-            if let Some(ahead) = state.prefetched.remove(name)
-                && now.duration_since(ahead.at).unsigned_abs() <= PREFETCH_TTL
-                && ahead.call > state.stale_up_to(name)
-            {
-                state.mark_stale_up_to(name, ahead.call);
-                return Ok(ahead.lookup);
+            if let Some(lookup) = state.take_answer(name, asker, now) {
+                return Ok(lookup);
             }
             match state.pending.iter_mut().find(|(n, _)| n == name) {
-                Some((_, waiters)) => waiters.push(tx),
-                None => state.pending.push((name.to_string(), vec![tx])),
+                Some((_, waiters)) => waiters.push((asker, tx)),
+                None => state.pending.push((name.to_string(), vec![(asker, tx)])),
             }
             if state.pending.len() >= DESCRIBE_SERVICES_BATCH {
                 Some(std::mem::take(&mut state.pending))
@@ -148,12 +199,12 @@ impl ServiceReader {
     }
 
     /// Drops what was read of a service so far, answers still in flight included: call it
-    /// once the operator changed that service (and before, for reads that start meanwhile).
+    /// once the operator changed that service (its reply lost or not).
     pub fn forget(&self, cluster: &str, name: &str) {
         if let Some(state) = self.clusters.lock().expect("reader lock").get_mut(cluster) {
-            state.prefetched.remove(name);
+            state.answers.remove(name);
             let issued = state.issued;
-            state.mark_stale_up_to(name, issued);
+            state.reads_mut(name).changed_after = issued;
         }
     }
 
@@ -171,8 +222,8 @@ impl ServiceReader {
         }
     }
 
-    /// Names to read ahead: neighbours not in the batch and not freshly prefetched, least
-    /// recently read first.
+    /// Names to read ahead: neighbours not in the batch and without a fresh answer their asker
+    /// has not had yet, least recently read first.
     fn fill(&self, cluster: &str, batch: &[(String, Vec<Waiter>)]) -> Vec<String> {
         let room = DESCRIBE_SERVICES_BATCH.saturating_sub(batch.len());
         if room == 0 {
@@ -194,12 +245,14 @@ impl ServiceReader {
             .iter()
             .filter(|n| !asked.contains(n.as_str()))
             .filter(|n| {
-                state
-                    .prefetched
-                    .get(n.as_str())
-                    .is_none_or(|p| now.duration_since(p.at).unsigned_abs() > PREFETCH_TTL)
+                (state.answers.get(n.as_str())).is_none_or(|a| {
+                    !fresh(a.at, now)
+                        || state
+                            .neighbours_of
+                            .is_some_and(|o| a.handed_to.contains(&o))
+                })
             })
-            .map(|n| (n, state.reads.get(n).and_then(|r| r.last_read)))
+            .map(|n| (n, state.reads(n).last_read))
             .collect();
         candidates.sort_by_key(|(_, read)| *read);
         candidates
@@ -219,7 +272,7 @@ impl ServiceReader {
             let mut clusters = self.clusters.lock().expect("reader lock");
             let state = clusters.entry(cluster.to_string()).or_default();
             for name in &names {
-                state.reads.entry(name.clone()).or_default().last_read = Some(now);
+                state.reads_mut(name).last_read = Some(now);
             }
             state.issued += 1;
             state.issued
@@ -228,41 +281,36 @@ impl ServiceReader {
         let now = self.clock.now();
         match result {
             Ok(mut results) => {
-                let prefetched = results.split_off(batch.len().min(results.len()));
+                let ahead = results.split_off(batch.len().min(results.len()));
                 {
                     let mut clusters = self.clusters.lock().expect("reader lock");
                     let state = clusters.entry(cluster.to_string()).or_default();
-                    // The callers see this call's answers: older ones are out of date for them.
-                    for (name, _) in &batch {
-                        state.mark_stale_up_to(name, call);
-                        if state.prefetched.get(name).is_some_and(|p| p.call <= call) {
-                            state.prefetched.remove(name);
-                        }
-                    }
-                    for (name, lookup) in extra.into_iter().zip(prefetched) {
-                        let newer_known = state.stale_up_to(&name) >= call
-                            || state.prefetched.get(&name).is_some_and(|p| p.call > call);
-                        if !newer_known {
-                            state.prefetched.insert(
-                                name,
-                                Prefetched {
-                                    at: now,
-                                    call,
-                                    lookup,
-                                },
-                            );
-                        }
+                    state.answers.retain(|_, a| fresh(a.at, now));
+                    let asked = batch.iter().map(|(name, waiters)| {
+                        let handed_to = waiters.iter().map(|(asker, _)| *asker).collect();
+                        (name.clone(), handed_to)
+                    });
+                    let read_ahead = extra.into_iter().map(|name| (name, Vec::new()));
+                    let answers = results.iter().chain(ahead.iter());
+                    for ((name, handed_to), lookup) in asked.chain(read_ahead).zip(answers) {
+                        let answer = Answer {
+                            at: now,
+                            call,
+                            lookup: lookup.clone(),
+                            handed_to,
+                        };
+                        state.keep(name, answer);
                     }
                 }
                 for ((_, waiters), result) in batch.into_iter().zip(results) {
-                    for waiter in waiters {
+                    for (_, waiter) in waiters {
                         let _ = waiter.send(Ok(result.clone()));
                     }
                 }
             }
             Err(error) => {
                 for (_, waiters) in batch {
-                    for waiter in waiters {
+                    for (_, waiter) in waiters {
                         let _ = waiter.send(Err(error.clone()));
                     }
                 }

@@ -102,10 +102,11 @@ pub async fn apply(step: &Step, aws: &Arc<AwsClients>) -> Result<Applied, StepEr
             })
         }
         Step::UpdateServiceTaskDefinition(input) => {
-            let updated = aws.ecs.update_service((**input).clone()).await;
-            // What was read of the service is out of date, even with the reply lost.
-            aws.services.forget(&input.cluster, &input.service);
-            let service = updated.map_err(fail)?;
+            let service = aws
+                .ecs
+                .update_service((**input).clone())
+                .await
+                .map_err(fail)?;
             let td = input.task_definition.clone().unwrap_or_default();
             tracing::info!(service_arn = %service.service_arn, task_definition = %td, "started ECS-native deployment");
             Ok(event(

@@ -191,7 +191,12 @@ async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
                     .await
                     .map_err(ReconcileError::Kube)?;
             }
-            match apply::apply(step, &aws).await {
+            let result = apply::apply(step, &aws).await;
+            // Every step changes the service or its deployments: what was read of it is out of
+            // date, even with the reply lost.
+            aws.services
+                .forget(&spec.service.cluster, &spec.service.service_name);
+            match result {
                 Ok(applied) => applied,
                 // Created by someone else between our read and our call: not this rollout's.
                 // The refusal's status (from before the intent) takes the intent back.

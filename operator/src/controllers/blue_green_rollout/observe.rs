@@ -4,6 +4,7 @@
 //! the production traffic split, the watched alarms, and the HTTP checks that are due. Never
 //! writes to AWS.
 
+use crate::controllers::runtime::ManagedKind;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
@@ -106,6 +107,7 @@ pub async fn observe(
             &spec.service.cluster,
             &spec.service.service_name,
             Default::default(),
+            <crds::BlueGreenRollout as ManagedKind>::CONTROLLER,
         )
         .await
     {

@@ -2,6 +2,7 @@
 //! wait until ECS reports it INACTIVE and deregister the revisions the operator registered;
 //! with Retain or ObserveOnly, or for a service the operator does not own, touch nothing.
 
+use crate::controllers::runtime::ManagedKind;
 use std::sync::Arc;
 
 use crds::EcsService;
@@ -34,7 +35,12 @@ pub async fn cleanup(
     let name = obj.service_name();
     let service = match aws
         .services
-        .describe(cluster, name, Default::default())
+        .describe(
+            cluster,
+            name,
+            Default::default(),
+            <EcsService as ManagedKind>::CONTROLLER,
+        )
         .await
     {
         Ok(ServiceLookup::Found(s)) => Some(*s),

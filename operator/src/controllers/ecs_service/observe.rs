@@ -2,6 +2,7 @@
 //! definition revision that carries the spec's content hash, the family's revisions when a
 //! clean-up may be due, and the referenced objects from the stores. Never writes.
 
+use crate::controllers::runtime::ManagedKind;
 use std::sync::Arc;
 
 use crds::common::{CONTENT_HASH_TAG, OWNER_TAG, condition};
@@ -96,6 +97,7 @@ pub async fn observe(
             &spec.service_name,
             ctx.stores
                 .service_names_in(&aws.account, &spec.cluster, spec.region.as_deref()),
+            <EcsService as ManagedKind>::CONTROLLER,
         )
         .await
     {

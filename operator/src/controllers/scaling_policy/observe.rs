@@ -4,6 +4,7 @@
 //! does not already prove it is ours, its policies, scheduled actions and newest activity.
 //! Never writes.
 
+use crate::controllers::runtime::ManagedKind;
 use std::sync::Arc;
 
 use crds::common::OWNER_TAG;
@@ -172,7 +173,12 @@ pub async fn observe(
     }
     observed.service = match aws
         .services
-        .describe(&target.cluster, &target.service_name, Arc::new(Vec::new()))
+        .describe(
+            &target.cluster,
+            &target.service_name,
+            Arc::new(Vec::new()),
+            <crds::ScalingPolicy as ManagedKind>::CONTROLLER,
+        )
         .await
     {
         Ok(ServiceLookup::Found(s)) if s.status == ServiceStatus::Active => Some(*s),
