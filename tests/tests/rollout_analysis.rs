@@ -65,9 +65,17 @@ fn analysis(metrics: &str) -> String {
 }
 
 async fn start_native(sb: &Sandbox, name: &str, strategy: &str, extra: &str) {
-    sb.apply(&ecs_native_rollout(&sb.sim, name, strategy, extra))
-        .await
-        .unwrap();
+    start_with(
+        sb,
+        name,
+        &ecs_native_rollout(&sb.sim, name, strategy, extra),
+    )
+    .await;
+}
+
+/// Applies `rollout`, then the service at revision 1, and waits until it is Healthy there.
+async fn start_with(sb: &Sandbox, name: &str, rollout: &str) {
+    sb.apply(rollout).await.unwrap();
     sb.apply(&service_manifest(&sb.sim, name, &format!("repo/{name}:1")))
         .await
         .unwrap();
@@ -158,7 +166,11 @@ async fn a_canary_step_metric_rolls_back_while_traffic_shifts() {
         "event",
         "        phases: [Steps]\n        initialDelaySeconds: 20\n",
     );
-    start_native(&sb, "event", "CANARY", &analysis(&metric)).await;
+    // Ten simulated minutes at 20 %: the metric fails inside the shift however slowly the
+    // operator gets to measure it on a loaded machine.
+    let rollout = ecs_native_rollout(&sb.sim, "event", "CANARY", &analysis(&metric))
+        .replace("canaryBakeTimeInMinutes: 1", "canaryBakeTimeInMinutes: 10");
+    start_with(&sb, "event", &rollout).await;
     release(&sb, "event", "repo/event:2-errors").await;
     let degraded = wait_degraded(&sb, "event").await;
     let reason = degraded.status.unwrap().failure_reason.unwrap();
