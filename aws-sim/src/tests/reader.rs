@@ -20,18 +20,29 @@ use crate::{SimAws, SimSeed};
 /// The asker of most lookups here.
 const ASKER: &str = "ecsservice";
 
-#[tokio::test]
-async fn concurrent_lookups_share_calls_of_ten() {
+/// A simulated account (`123456789012`, `eu-west-1`) with `clusters`, on a stopped clock.
+fn simulated(clusters: &[&str]) -> (Arc<SimClock>, SimAws) {
     let clock = Arc::new(SimClock::new(jiff::Timestamp::UNIX_EPOCH, 0.0));
     let sim = SimAws::new(
         clock.clone(),
-        SimSeed::minimal("123456789012", "eu-west-1", &["a", "b"]),
+        SimSeed::minimal("123456789012", "eu-west-1", clusters),
     );
-    let reader = ServiceReader::new(
+    (clock, sim)
+}
+
+/// A reader of `sim` that merges lookups arriving within `window_ms`.
+fn reader_of(sim: &SimAws, window_ms: u64, clock: &Arc<SimClock>) -> Arc<ServiceReader> {
+    ServiceReader::new(
         Arc::new(sim.clone()),
-        Duration::from_millis(20),
+        Duration::from_millis(window_ms),
         clock.clone(),
-    );
+    )
+}
+
+#[tokio::test]
+async fn concurrent_lookups_share_calls_of_ten() {
+    let (clock, sim) = simulated(&["a", "b"]);
+    let reader = reader_of(&sim, 20, &clock);
     let mut lookups = Vec::new();
     for i in 0..25 {
         for cluster in ["a", "b"] {
@@ -58,21 +69,13 @@ async fn concurrent_lookups_share_calls_of_ten() {
 
 #[tokio::test]
 async fn an_error_reaches_every_waiter() {
-    let clock = Arc::new(SimClock::new(jiff::Timestamp::UNIX_EPOCH, 0.0));
-    let sim = SimAws::new(
-        clock.clone(),
-        SimSeed::minimal("123456789012", "eu-west-1", &["a"]),
-    );
+    let (clock, sim) = simulated(&["a"]);
     sim.inject_fault(crate::SimFault {
         operation: "ecs:DescribeServices".into(),
         count: 1,
         error: aws::AwsError::new(aws::ErrorKind::Transient, "ServerException", "boom"),
     });
-    let reader = ServiceReader::new(
-        Arc::new(sim.clone()),
-        Duration::from_millis(20),
-        clock.clone(),
-    );
+    let reader = reader_of(&sim, 20, &clock);
     let (a, b) = tokio::join!(
         reader.describe("a", "x", Arc::default(), ASKER),
         reader.describe("a", "y", Arc::default(), ASKER)
@@ -84,16 +87,8 @@ async fn an_error_reaches_every_waiter() {
 
 #[tokio::test]
 async fn lookups_one_at_a_time_cost_one_call_per_ten_services() {
-    let clock = Arc::new(SimClock::new(jiff::Timestamp::UNIX_EPOCH, 0.0));
-    let sim = SimAws::new(
-        clock.clone(),
-        SimSeed::minimal("123456789012", "eu-west-1", &["a"]),
-    );
-    let reader = ServiceReader::new(
-        Arc::new(sim.clone()),
-        Duration::from_millis(1),
-        clock.clone(),
-    );
+    let (clock, sim) = simulated(&["a"]);
+    let reader = reader_of(&sim, 1, &clock);
     let names: Arc<Vec<String>> = Arc::new((0..35).map(|i| format!("svc-{i}")).collect());
     for name in names.iter() {
         reader
@@ -227,11 +222,7 @@ impl EcsApi for SlowReplies {
 /// Two services `a` and `b` in cluster `c`, and a reader whose first DescribeServices reply is
 /// held until the test releases it.
 fn two_services_first_reply_slow() -> (SimAws, Arc<SlowReplies>, Arc<ServiceReader>) {
-    let clock = Arc::new(SimClock::new(jiff::Timestamp::UNIX_EPOCH, 0.0));
-    let sim = SimAws::new(
-        clock.clone(),
-        SimSeed::minimal("123456789012", "eu-west-1", &["c"]),
-    );
+    let (clock, sim) = simulated(&["c"]);
     for name in ["a", "b"] {
         sim.create_foreign_service("c", name, Vec::new())
             .expect("service");
@@ -316,18 +307,10 @@ async fn a_read_ahead_older_than_an_answer_already_given_is_never_used() {
 
 #[tokio::test]
 async fn an_answer_reaches_each_asker_once() {
-    let clock = Arc::new(SimClock::new(jiff::Timestamp::UNIX_EPOCH, 0.0));
-    let sim = SimAws::new(
-        clock.clone(),
-        SimSeed::minimal("123456789012", "eu-west-1", &["c"]),
-    );
+    let (clock, sim) = simulated(&["c"]);
     sim.create_foreign_service("c", "a", Vec::new())
         .expect("service");
-    let reader = ServiceReader::new(
-        Arc::new(sim.clone()),
-        Duration::from_millis(1),
-        clock.clone(),
-    );
+    let reader = reader_of(&sim, 1, &clock);
     reader
         .describe("c", "a", Arc::default(), ASKER)
         .await

@@ -192,8 +192,8 @@ async fn reconcile_steps(obj: &BlueGreenRollout, ctx: &Context) -> Result<Action
                     .map_err(ReconcileError::Kube)?;
             }
             let result = apply::apply(step, &aws).await;
-            // Every step changes the service or its deployments: what was read of it is out of
-            // date, even with the reply lost.
+            // Most steps change the service or its deployments, so what was read of it is out
+            // of date, even with the reply lost (for the others it costs one read).
             aws.services
                 .forget(&spec.service.cluster, &spec.service.service_name);
             match result {
